@@ -1,0 +1,62 @@
+"""Typed settings -> argparse: every dataclass field becomes a ``--flag`` whose help is its docstring."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import inspect
+import typing
+
+
+def field_docs(cls) -> dict[str, str]:
+    """Docstrings written under dataclass fields (the string literal after each annotation)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            tree = ast.parse(inspect.getsource(klass))
+        except (OSError, TypeError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, nxt in zip(body, body[1:]):
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
+                    docs[node.target.id] = " ".join(nxt.value.value.split())
+    return docs
+
+
+def add_dataclass_args(parser: argparse.ArgumentParser, cls, prefix: str = "", skip: tuple[str, ...] = ()) -> None:
+    """Add one ``--name`` option per field of dataclass ``cls`` (defaults and docs shown in --help)."""
+    docs = field_docs(cls)
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip or not f.init:
+            continue
+        typ = hints[f.name]
+        origin = typing.get_origin(typ)
+        args = typing.get_args(typ)
+        if origin is typing.Union or type(typ).__name__ == "UnionType":
+            typ = next(a for a in args if a is not type(None))
+            origin, args = typing.get_origin(typ), typing.get_args(typ)
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        flag = "--" + (prefix + f.name).replace("_", "-")
+        help_text = f"{docs.get(f.name, '')} (default: {default!r})"
+        if typ is bool:
+            parser.add_argument(flag, dest=prefix + f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        elif origin is typing.Literal:
+            parser.add_argument(flag, dest=prefix + f.name, choices=list(args), default=default, help=help_text)
+        elif origin in (tuple, list):
+            parser.add_argument(flag, dest=prefix + f.name, type=args[0], nargs="+", default=default, help=help_text)
+        else:
+            parser.add_argument(flag, dest=prefix + f.name, type=typ, default=default, help=help_text)
+
+
+def dataclass_from_args(cls, ns: argparse.Namespace, prefix: str = "", **overrides):
+    """Build ``cls`` from the parsed options added by ``add_dataclass_args``."""
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        if f.init and hasattr(ns, prefix + f.name):
+            value = getattr(ns, prefix + f.name)
+            kwargs[f.name] = tuple(value) if isinstance(value, list) else value
+    kwargs.update(overrides)
+    return cls(**kwargs)

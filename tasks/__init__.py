@@ -1,0 +1,47 @@
+"""Goal-conditioned MuJoCo tasks: ``tasks.load(name, seed=...)`` and ``tasks.names()``.
+
+Every task follows the template in ``tasks/base.py``. Names: the tasks registered below, plus
+``dmc:<domain>-<task>`` for any dm-control suite task (goal-conditioned by the dataset protocol).
+"""
+
+from __future__ import annotations
+
+from tasks.base import Goal, Task, TaskError
+from tasks.dmc import DMCTask
+from tasks.pendulum import Pendulum
+from tasks.point_mass import PointMass
+from tasks.reacher import Reacher
+from tasks.two_room import TwoRoom
+
+_REGISTRY: dict[str, type[Task]] = {cls.name: cls for cls in (PointMass, Reacher, TwoRoom, Pendulum)}
+
+__all__ = ["Goal", "Task", "TaskError", "load", "names"]
+
+
+def names() -> list[str]:
+    """Names of the registered tasks (``dmc:<domain>-<task>`` works too, for any suite task)."""
+    return sorted(_REGISTRY)
+
+
+def load(name: str, *, seed: int | None = 0, pixels: bool = False, image_size: int = 64, **kwargs) -> Task:
+    """Build a task by name.
+
+    Args:
+        name: a name from ``names()``, or ``"dmc:<domain>-<task>"``.
+        seed: seeds starts, goals and the environment's own randomness.
+        pixels: also observe [image_size, image_size, 3] uint8 images from the fixed camera.
+        image_size: image side in pixels (16-512).
+        **kwargs: task options (``goal_steps``, ``burn_in`` for dmc tasks).
+    """
+    if not isinstance(name, str):
+        raise TaskError(f"task name must be a string, got {name!r}")
+    if name.startswith("dmc:"):
+        domain, sep, task = name[4:].partition("-")
+        if not sep:
+            raise TaskError(f"dm-control task names look like 'dmc:<domain>-<task>', got {name!r}")
+        return DMCTask(domain, task, seed=seed, pixels=pixels, image_size=image_size, **kwargs)
+    if name not in _REGISTRY:
+        raise TaskError(f"unknown task {name!r}; known: {', '.join(names())} or 'dmc:<domain>-<task>'")
+    if kwargs:
+        raise TaskError(f"task {name!r} takes no options, got {sorted(kwargs)}")
+    return _REGISTRY[name](seed=seed, pixels=pixels, image_size=image_size)

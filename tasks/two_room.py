@@ -1,0 +1,123 @@
+"""two_room: a point mass in two rooms joined by a door in the dividing wall (our own MJCF).
+
+The arena spans x, y in [-0.3, 0.3] m; a wall at x = 0 divides it, with a door of 0.1 m at
+y in [DOOR_LOW, DOOR_HIGH]. Every episode starts in one room with its goal in the other, so the
+straight line to the goal usually hits the wall: a greedy short-horizon planner gets stuck.
+State observation [4]: position xy (m), velocity xy (m/s). Physical goal: position xy.
+Success: within 0.03 m of the goal position.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from dm_control import mujoco as dm_mujoco
+from dm_control.rl import control
+from dm_control.suite import base
+
+from tasks.base import Task
+
+HALF = 0.3  # arena half-width (m), inside the outer walls
+WALL_HALF_THICKNESS = 0.01
+DOOR_LOW, DOOR_HIGH = 0.1, 0.2  # door in the dividing wall (m)
+RADIUS = 0.015  # point-mass radius (m)
+MARGIN = 0.04  # starts and goals keep this far from every wall
+
+_XML = f"""
+<mujoco model="two_room">
+  <option timestep="0.02">
+    <flag contact="enable"/>
+  </option>
+  <visual><quality shadowsize="0"/><global offwidth="512" offheight="512"/></visual>
+  <asset>
+    <texture name="grid" type="2d" builtin="checker" rgb1=".1 .2 .3" rgb2=".2 .3 .4" width="300" height="300"/>
+    <material name="grid" texture="grid" texrepeat="6 6"/>
+    <material name="wall" rgba=".7 .5 .3 1"/>
+  </asset>
+  <worldbody>
+    <light name="light" pos="0 0 1"/>
+    <camera name="fixed" pos="0 0 0.75" quat="1 0 0 0"/>
+    <geom name="ground" type="plane" pos="0 0 0" size="{HALF} {HALF} .1" material="grid"/>
+    <geom name="wall_px" type="box" pos="{HALF + WALL_HALF_THICKNESS} 0 .02" size="{WALL_HALF_THICKNESS} {HALF + 2 * WALL_HALF_THICKNESS} .02" material="wall"/>
+    <geom name="wall_nx" type="box" pos="{-HALF - WALL_HALF_THICKNESS} 0 .02" size="{WALL_HALF_THICKNESS} {HALF + 2 * WALL_HALF_THICKNESS} .02" material="wall"/>
+    <geom name="wall_py" type="box" pos="0 {HALF + WALL_HALF_THICKNESS} .02" size="{HALF} {WALL_HALF_THICKNESS} .02" material="wall"/>
+    <geom name="wall_ny" type="box" pos="0 {-HALF - WALL_HALF_THICKNESS} .02" size="{HALF} {WALL_HALF_THICKNESS} .02" material="wall"/>
+    <geom name="divider_low" type="box" pos="0 {(-HALF + DOOR_LOW) / 2} .02" size="{WALL_HALF_THICKNESS} {(DOOR_LOW + HALF) / 2} .02" material="wall"/>
+    <geom name="divider_high" type="box" pos="0 {(HALF + DOOR_HIGH) / 2} .02" size="{WALL_HALF_THICKNESS} {(HALF - DOOR_HIGH) / 2} .02" material="wall"/>
+    <geom name="target" type="sphere" pos="0 0 .01" size=".02" contype="0" conaffinity="0" rgba=".9 .2 .2 .6"/>
+    <body name="pointmass" pos="0 0 .015">
+      <joint name="root_x" type="slide" axis="1 0 0" damping="1" limited="false"/>
+      <joint name="root_y" type="slide" axis="0 1 0" damping="1" limited="false"/>
+      <geom name="pointmass" type="sphere" size="{RADIUS}" mass=".3" rgba=".9 .9 .2 1" friction="0 0 0"/>
+    </body>
+  </worldbody>
+  <actuator>
+    <motor name="tx" joint="root_x" gear=".1" ctrlrange="-1 1" ctrllimited="true"/>
+    <motor name="ty" joint="root_y" gear=".1" ctrlrange="-1 1" ctrllimited="true"/>
+  </actuator>
+</mujoco>
+"""
+
+
+class _TwoRoomControlTask(base.Task):
+    """dm-control task: observations and a dense reward (negative distance) for the suite API."""
+
+    def __init__(self, random=None):
+        super().__init__(random=random)
+        self.goal_xy = np.zeros(2)
+
+    def initialize_episode(self, physics):
+        physics.named.data.qpos[["root_x", "root_y"]] = self.random.uniform(-HALF + MARGIN, HALF - MARGIN, 2)
+
+    def get_observation(self, physics):
+        return {"position": physics.named.data.qpos[["root_x", "root_y"]].copy(), "velocity": physics.named.data.qvel[["root_x", "root_y"]].copy()}
+
+    def get_reward(self, physics):
+        return -float(np.linalg.norm(physics.named.data.qpos[["root_x", "root_y"]] - self.goal_xy))
+
+
+def room_of(xy: np.ndarray) -> np.ndarray:
+    """0 for the left room (x < 0), 1 for the right; [..., 2] -> [...] int."""
+    return (np.asarray(xy)[..., 0] > 0).astype(int)
+
+
+def sample_in_room(rng: np.random.Generator, room: int) -> np.ndarray:
+    """Uniform xy [2] inside ``room`` (0 left, 1 right), ``MARGIN`` away from every wall."""
+    x = rng.uniform(WALL_HALF_THICKNESS + MARGIN, HALF - MARGIN)
+    y = rng.uniform(-HALF + MARGIN, HALF - MARGIN)
+    return np.array([x if room == 1 else -x, y])
+
+
+class TwoRoom(Task):
+    name = "two_room"
+    episode_length = 200
+    success_threshold = 0.03
+    camera = "fixed"
+    action_repeat = 2
+    coverage_bounds = ((-HALF, HALF), (-HALF, HALF))
+
+    def _build_env(self, random):
+        physics = dm_mujoco.Physics.from_xml_string(_XML)
+        return control.Environment(physics, _TwoRoomControlTask(random=random), time_limit=float("inf"))
+
+    def _state_observation(self, physics):
+        return np.concatenate([physics.named.data.qpos[["root_x", "root_y"]], physics.named.data.qvel[["root_x", "root_y"]]])
+
+    def _physical(self, physics):
+        return physics.named.data.qpos[["root_x", "root_y"]].copy()
+
+    def _sample_start(self, physics, rng):
+        # the start goes in the room opposite the goal sampled just before (see Task.reset)
+        goal_room = room_of(self.goal.physical) if self.goal is not None else rng.integers(2)
+        physics.named.data.qpos[["root_x", "root_y"]] = sample_in_room(rng, 1 - goal_room)
+        physics.data.qvel[:] = 0
+
+    def _sample_goal(self, physics, rng):
+        physics.named.data.qpos[["root_x", "root_y"]] = sample_in_room(rng, int(rng.integers(2)))
+
+    def _show_goal(self, physics, physical):
+        if physical is None:
+            physics.named.model.geom_rgba["target", 3] = 0.0
+        else:
+            physics.named.model.geom_rgba["target", 3] = 0.6
+            physics.named.model.geom_pos["target", :2] = physical
+            self.env.task.goal_xy = np.asarray(physical).copy()

@@ -1,0 +1,102 @@
+import os
+
+import numpy as np
+import pytest
+
+import tasks
+from mpc_jepa import data
+from mpc_jepa.data import Dataset, DatasetError, ExplorationConfig, WindowSampler
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ds") / "pm"
+    return data.collect(tasks.load("point_mass", seed=0), path, episodes=6, episode_length=20, seed=1, progress=False)
+
+
+def test_round_trip_and_format(small):
+    ds = Dataset(small.path)
+    assert ds.num_episodes == 6 and len(ds) == 6 * 21
+    assert ds["states"].shape == (126, 4) and ds["actions"].shape == (126, 2)
+    assert isinstance(ds["states"], np.memmap)  # lazily loaded
+    ep = ds.episode(2)
+    assert ep["states"].shape == (21, 4)
+    assert np.all(ep["actions"][-1] == 0) and np.all(np.abs(ds["actions"]) <= 1)
+    # the stored physics state reproduces the stored observation
+    t = tasks.load("point_mass", seed=0)
+    t.set_state(ep["physics"][5])
+    np.testing.assert_allclose(t.state_observation(), ep["states"][5], atol=1e-6)
+
+
+def test_collection_is_reproducible(small, tmp_path):
+    again = data.collect(tasks.load("point_mass", seed=0), tmp_path / "again", episodes=6, episode_length=20, seed=1, progress=False)
+    np.testing.assert_array_equal(np.asarray(again["states"]), np.asarray(small["states"]))
+
+
+def test_windows_never_cross_episodes(small):
+    sampler = WindowSampler(small, length=5)
+    assert len(sampler) == 6 * (21 - 5)
+    rng = np.random.default_rng(0)
+    batch = sampler.sample(256, rng)
+    assert batch["states"].shape == (256, 6, 4) and batch["actions"].shape == (256, 5, 2)
+    starts = small.episode_starts
+    t0 = sampler.starts
+    ep_first = np.searchsorted(starts, t0, side="right")
+    ep_last = np.searchsorted(starts, t0 + 5, side="right")
+    assert np.all(ep_first == ep_last)
+    # windows are contiguous rows: the first and last observation are where they should be
+    w = sampler.windows(t0[:3])
+    np.testing.assert_array_equal(w["states"][:, -1], np.asarray(small["states"])[t0[:3] + 5])
+
+
+def test_exploration_moves_the_point_mass():
+    rng = np.random.default_rng(0)
+    acts = data.exploration_actions(rng, 200, 2, ExplorationConfig())
+    assert acts.shape == (200, 2) and np.all(np.abs(acts) <= 1)
+    # temporally correlated: consecutive actions are close far more often than for i.i.d. uniform
+    assert np.mean(np.abs(np.diff(acts, axis=0))) < 0.3
+
+
+def test_coverage_of_point_mass_dataset(small):
+    assert 0 < small.meta["coverage_10x10"] <= 1
+    assert data.coverage(np.array([[0.0, 0.0]]), ((-1, 1), (-1, 1))) == 0.01
+
+
+def test_existing_dataset_is_not_overwritten_silently(small):
+    with pytest.raises(DatasetError, match="exists"):
+        data.collect(tasks.load("point_mass"), small.path, episodes=1, progress=False)
+
+
+def test_bad_paths_name_the_value(tmp_path):
+    with pytest.raises(DatasetError, match="empty"):
+        Dataset("")
+    with pytest.raises(DatasetError, match="nowhere"):
+        Dataset(tmp_path / "nowhere")
+    with pytest.raises(DatasetError, match="episodes must be >= 1, got 0"):
+        data.collect(tasks.load("point_mass"), tmp_path / "x", episodes=0, progress=False)
+    with pytest.raises(DatasetError, match="hold_min"):
+        ExplorationConfig(hold_min=0)
+
+
+def test_interrupted_collection_leaves_nothing(tmp_path, monkeypatch):
+    task = tasks.load("point_mass", seed=0)
+    calls = {"n": 0}
+    real_step = task.step
+
+    def step(a):
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise KeyboardInterrupt
+        return real_step(a)
+
+    monkeypatch.setattr(task, "step", step)
+    with pytest.raises(KeyboardInterrupt):
+        data.collect(task, tmp_path / "ds", episodes=4, episode_length=20, progress=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_overwrite_replaces_atomically(small, tmp_path):
+    path = tmp_path / "ds"
+    data.collect(tasks.load("point_mass"), path, episodes=2, episode_length=5, progress=False)
+    ds = data.collect(tasks.load("point_mass"), path, episodes=3, episode_length=5, overwrite=True, progress=False)
+    assert ds.num_episodes == 3 and sorted(os.listdir(tmp_path)) == ["ds"]
