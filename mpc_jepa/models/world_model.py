@@ -1,0 +1,110 @@
+"""JEPA world model: encoder + action-conditioned predictor, rolled out in latent space."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from mpc_jepa.models.encoders import CNNEncoder, MLPEncoder
+from mpc_jepa.models.predictor import Predictor
+
+
+@dataclass(frozen=True)
+class WorldModelConfig:
+    """Architecture of a ``JEPAWorldModel``."""
+
+    obs_type: Literal["state", "pixels"] = "state"
+    """Observation type the encoder reads."""
+    latent_dim: int = 16
+    """Embedding size D."""
+    hidden: int = 256
+    """Hidden width of the encoder MLP and of the predictor."""
+    depth: int = 2
+    """Hidden layers of the encoder MLP and blocks of the predictor."""
+    conditioning: Literal["film", "concat"] = "film"
+    """How the predictor takes the action: FiLM/AdaLN modulation or concatenation."""
+    history: int = 1
+    """Pixel frames stacked as encoder input (>= 2 makes velocity observable)."""
+    cnn_width: int = 16
+    """Channels of the first conv layer of the pixel encoder."""
+    ema_target: bool = True
+    """Keep an EMA copy of the encoder to produce prediction targets (BYOL/JEPA style)."""
+
+    def __post_init__(self):
+        for name in ("latent_dim", "hidden", "depth", "history", "cnn_width"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.obs_type not in ("state", "pixels"):
+            raise ValueError(f"obs_type must be 'state' or 'pixels', got {self.obs_type!r}")
+
+
+class JEPAWorldModel(nn.Module):
+    """Encoder + residual predictor; satisfies the ``WorldModel`` protocol.
+
+    Attributes:
+        action_dim: A.
+        latent_dim: D.
+        target_encoder: EMA copy of ``encoder`` (or None): gives stop-gradient prediction targets.
+    """
+
+    def __init__(self, encoder: nn.Module, predictor: Predictor, action_dim: int, ema_target: bool = True):
+        super().__init__()
+        self.encoder = encoder
+        self.predictor = predictor
+        self.action_dim = int(action_dim)
+        self.latent_dim = int(predictor.out.out_features)
+        self.obs_shape = tuple(encoder.obs_shape)
+        self.target_encoder = copy.deepcopy(encoder).requires_grad_(False) if ema_target else None
+
+    @classmethod
+    def build(cls, config: WorldModelConfig, obs_dim_or_size: int, action_dim: int, mean: Tensor | None = None, std: Tensor | None = None):
+        """Build from a config: ``obs_dim_or_size`` is S for states, the image side for pixels."""
+        if config.obs_type == "state":
+            if mean is None:
+                mean, std = torch.zeros(obs_dim_or_size), torch.ones(obs_dim_or_size)
+            encoder = MLPEncoder(obs_dim_or_size, config.latent_dim, mean, std, config.hidden, config.depth)
+        else:
+            encoder = CNNEncoder(obs_dim_or_size, config.latent_dim, config.history, config.cnn_width)
+        predictor = Predictor(config.latent_dim, action_dim, config.hidden, config.depth, config.conditioning)
+        return cls(encoder, predictor, action_dim, ema_target=config.ema_target)
+
+    def _check_obs(self, obs: Tensor) -> None:
+        if tuple(obs.shape[-len(self.obs_shape) :]) != self.obs_shape or obs.dim() < len(self.obs_shape) + 1:
+            raise ValueError(f"observation must have shape [B, {', '.join(map(str, self.obs_shape))}], got {list(obs.shape)}")
+
+    def encode(self, obs: Tensor) -> Tensor:
+        """[B, *O] -> [B, D] (extra leading dims are kept)."""
+        self._check_obs(obs)
+        return self.encoder(obs)
+
+    def encode_target(self, obs: Tensor) -> Tensor:
+        """Stop-gradient targets from the EMA encoder (or the online one): [..., *O] -> [..., D]."""
+        with torch.no_grad():
+            return (self.target_encoder or self.encoder)(obs)
+
+    def predict(self, z: Tensor, action: Tensor) -> Tensor:
+        """[B, D], [B, A] -> [B, D]."""
+        return self.predictor(z, action)
+
+    def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
+        """Open-loop rollout: [B, D], [B, T, A] -> [B, T+1, D] (index 0 is ``z0``)."""
+        if actions.shape[-1] != self.action_dim or actions.dim() != 3 or actions.shape[0] != z0.shape[0]:
+            raise ValueError(f"actions must have shape [B={z0.shape[0]}, T, A={self.action_dim}], got {list(actions.shape)}")
+        zs = [z0]
+        for t in range(actions.shape[1]):
+            zs.append(self.predictor(zs[-1], actions[:, t]))
+        return torch.stack(zs, dim=1)  # [B, T+1, D]
+
+    @torch.no_grad()
+    def update_target(self, tau: float) -> None:
+        """EMA step: target <- tau * target + (1 - tau) * online."""
+        if self.target_encoder is None:
+            return
+        for pt, po in zip(self.target_encoder.parameters(), self.encoder.parameters()):
+            pt.lerp_(po, 1.0 - tau)
+        for bt, bo in zip(self.target_encoder.buffers(), self.encoder.buffers()):
+            bt.copy_(bo)
