@@ -1,0 +1,133 @@
+"""Costs on predicted embeddings and actions. Plain callables, goals bound by frozen dataclasses.
+
+Every cost maps (latents [M, T+1, *Z], actions [M, T, A]) -> [M]. Planners flatten their B
+problems x N candidates to M = B*N rows (problem-major), so a goal of batch B is broadcast over
+the N candidates of its problem: row m belongs to goal m // N.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Literal
+
+import torch
+from torch import Tensor
+
+
+def _broadcast_goal(goal: Tensor, latents: Tensor) -> Tensor:
+    """goal [B, *Z] (or [*Z]) -> [M, *Z] matching latents [M, T+1, *Z], M a multiple of B."""
+    z_shape = latents.shape[2:]
+    if goal.shape == z_shape:
+        goal = goal.unsqueeze(0)
+    if goal.shape[1:] != z_shape:
+        raise ValueError(f"goal embedding has shape {list(goal.shape)}, latents have [*, T+1, {', '.join(map(str, z_shape))}]")
+    M, B = latents.shape[0], goal.shape[0]
+    if M % B:
+        raise ValueError(f"{M} latent rows cannot be split among {B} goals")
+    return goal.repeat_interleave(M // B, dim=0)  # [M, *Z]
+
+
+@dataclass(frozen=True)
+class GoalDistance:
+    """Distance from predicted embeddings to a goal embedding.
+
+    Attributes:
+        goal: [B, *Z] or [*Z] goal embedding (bind with ``with_goal``).
+        norm: 'l2' (Euclidean), 'l1', or 'sql2' (squared Euclidean).
+        weighting: 'terminal' (last step only), 'uniform' (mean over steps 1..T) or 'linear'
+            (weights growing with t, normalised to sum 1).
+        terminal_weight: extra weight of the last step added to the running weights.
+        dims: optional [Z] per-dimension weights (e.g. to select part of an oracle state).
+    """
+
+    goal: Tensor | None = None
+    norm: Literal["l2", "l1", "sql2"] = "l2"
+    weighting: Literal["terminal", "uniform", "linear"] = "terminal"
+    terminal_weight: float = 0.0
+    dims: Tensor | None = None
+    project: Callable[[Tensor], Tensor] | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        if self.norm not in ("l2", "l1", "sql2"):
+            raise ValueError(f"norm must be 'l2', 'l1' or 'sql2', got {self.norm!r}")
+        if self.weighting not in ("terminal", "uniform", "linear"):
+            raise ValueError(f"weighting must be 'terminal', 'uniform' or 'linear', got {self.weighting!r}")
+
+    def with_goal(self, goal: Tensor) -> "GoalDistance":
+        return replace(self, goal=goal)
+
+    def per_step(self, latents: Tensor) -> Tensor:
+        """[M, T+1, *Z] -> [M, T+1] distances to the goal."""
+        if self.goal is None:
+            raise ValueError("GoalDistance has no goal: bind one with .with_goal(z_goal)")
+        goal = _broadcast_goal(self.goal.to(latents.dtype), latents).unsqueeze(1)  # [M, 1, *Z]
+        diff = latents - goal
+        if self.project is not None:
+            diff = self.project(latents) - self.project(goal)
+        diff = diff.flatten(2)  # [M, T+1, Zf]
+        if self.dims is not None:
+            diff = diff * self.dims.to(diff)
+        if self.norm == "l1":
+            return diff.abs().sum(-1)
+        sq = diff.pow(2).sum(-1)
+        return sq if self.norm == "sql2" else torch.sqrt(sq + 1e-12)
+
+    def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:
+        d = self.per_step(latents)[:, 1:]  # [M, T]
+        T = d.shape[1]
+        if self.weighting == "terminal":
+            w = torch.zeros(T, device=d.device, dtype=d.dtype)
+            w[-1] = 1
+        elif self.weighting == "uniform":
+            w = torch.full((T,), 1.0 / T, device=d.device, dtype=d.dtype)
+        else:
+            w = torch.arange(1, T + 1, device=d.device, dtype=d.dtype)
+            w = w / w.sum()
+        w = w.clone()
+        w[-1] += self.terminal_weight
+        return (d * w).sum(-1)  # [M]
+
+
+@dataclass(frozen=True)
+class ActionMagnitude:
+    """weight * mean_t |a_t|^2 (summed over action dims)."""
+
+    weight: float = 1.0
+
+    def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:
+        return self.weight * actions.pow(2).sum(-1).mean(-1)
+
+
+@dataclass(frozen=True)
+class ActionSmoothness:
+    """weight * mean_t |a_{t+1} - a_t|^2."""
+
+    weight: float = 1.0
+
+    def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:
+        if actions.shape[1] < 2:
+            return actions.new_zeros(actions.shape[0])
+        return self.weight * (actions[:, 1:] - actions[:, :-1]).pow(2).sum(-1).mean(-1)
+
+
+@dataclass(frozen=True)
+class SumCost:
+    """Sum of costs; ``with_goal`` binds the goal in every term that has one."""
+
+    terms: tuple = ()
+
+    def with_goal(self, goal: Tensor) -> "SumCost":
+        return SumCost(tuple(t.with_goal(goal) if hasattr(t, "with_goal") else t for t in self.terms))
+
+    def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:
+        return sum(t(latents, actions) for t in self.terms)
+
+
+def goal_cost(goal: Tensor | None = None, *, norm="l2", weighting="terminal", terminal_weight=0.0, action_weight=0.0, smooth_weight=0.0) -> Callable:
+    """The usual latent goal-reaching cost: goal distance plus optional action penalties."""
+    terms = [GoalDistance(goal, norm=norm, weighting=weighting, terminal_weight=terminal_weight)]
+    if action_weight:
+        terms.append(ActionMagnitude(action_weight))
+    if smooth_weight:
+        terms.append(ActionSmoothness(smooth_weight))
+    return terms[0] if len(terms) == 1 else SumCost(tuple(terms))

@@ -1,0 +1,134 @@
+"""Cross-entropy method with the iCEM refinements (Pinneri et al., 2020), each switchable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+import torch
+from torch import Tensor
+
+from mpc_jepa.planners import _sampling as S
+from mpc_jepa.types import CostFn, Plan
+
+
+@dataclass(frozen=True)
+class CEMConfig:
+    """CEM / iCEM settings. Defaults are iCEM's refinements at a budget that runs at 50 Hz on a CPU."""
+
+    horizon: int = 15
+    """T: planned actions."""
+    num_samples: int = 256
+    """N: candidates in the first iteration."""
+    num_elites: int = 16
+    """E: best candidates that refit the sampling distribution."""
+    num_iters: int = 4
+    """I: refit iterations per plan."""
+    init_std: float = 0.5
+    """Initial sampling std (actions live in [-1, 1])."""
+    min_std: float = 0.05
+    """Std floor, so sampling never freezes."""
+    noise_beta: float = 2.0
+    """Coloured noise exponent: 0 white, ~2 iCEM's smooth low-frequency noise."""
+    population_decay: float = 1.25
+    """N_i = N / decay^i: later iterations sample fewer candidates (1 disables)."""
+    keep_elites: float = 0.3
+    """Fraction of elites carried to the next iteration and, shifted, to the next control step."""
+    momentum: float = 0.1
+    """mean, std <- momentum * old + (1 - momentum) * elite statistics."""
+    add_mean: bool = True
+    """Add the current mean as a candidate in the last iteration."""
+    return_mode: Literal["best", "mean"] = "best"
+    """Return the best candidate seen, or the final mean of the elites."""
+    seed: int = 0
+    """Seed of the sampling noise (same seed, same plan)."""
+
+    def __post_init__(self):
+        for name in ("horizon", "num_samples", "num_elites", "num_iters"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.num_elites > self.num_samples:
+            raise ValueError(f"num_elites ({self.num_elites}) must be <= num_samples ({self.num_samples})")
+        if not 0 <= self.min_std <= self.init_std:
+            raise ValueError(f"need 0 <= min_std <= init_std, got min_std={self.min_std}, init_std={self.init_std}")
+        if self.population_decay < 1:
+            raise ValueError(f"population_decay must be >= 1, got {self.population_decay}")
+        if not 0 <= self.keep_elites <= 1 or not 0 <= self.momentum < 1:
+            raise ValueError(f"keep_elites must be in [0, 1] and momentum in [0, 1), got {self.keep_elites}, {self.momentum}")
+        if self.return_mode not in ("best", "mean"):
+            raise ValueError(f"return_mode must be 'best' or 'mean', got {self.return_mode!r}")
+
+
+class CEMPlanner:
+    """CEM / iCEM over a world model. ``plan(z0 [B, *Z], cost) -> Plan`` with actions [B, T, A].
+
+    All B problems are solved at once; candidates live on axis 1 ([B, N, T, A]) and are flattened
+    to [B*N, ...] only for the model call. The sampling noise is shared across the B problems
+    (common random numbers), so a batch gives exactly the plans of B single calls.
+    """
+
+    def __init__(self, model, config: CEMConfig = CEMConfig(), callback: Callable[[int, dict], None] | None = None):
+        self.model, self.config, self.callback = model, config, callback
+        self.action_dim = int(model.action_dim)
+        self._generator: torch.Generator | None = None
+
+    def _gen(self, device) -> torch.Generator:
+        if self._generator is None or self._generator.device != torch.device(device):
+            self._generator = S.make_generator(self.config.seed, device)
+        return self._generator
+
+    def refit(self, elites: Tensor, elite_costs: Tensor, mean: Tensor, std: Tensor) -> tuple[Tensor, Tensor]:
+        """CEM's update: elite mean and std, with momentum. elites [B, E, T, A] -> ([B, T, A], [B, T, A])."""
+        m = self.config.momentum
+        return m * mean + (1 - m) * elites.mean(1), m * std + (1 - m) * elites.std(1, unbiased=False)
+
+    def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
+        """Plan for B problems. z0: [B, *Z]; init: warm start [B, T, A] or ``prev.shifted(k)``."""
+        cfg = self.config
+        with torch.inference_mode():
+            return self._plan(z0, cost, init, cfg)
+
+    def _plan(self, z0, cost, init, cfg) -> Plan:
+        T, A = cfg.horizon, self.action_dim
+        B = z0.shape[0]
+        gen = self._gen(z0.device)
+        mean, kept = S.init_mean(z0, T, A, init)  # [B, T, A], [B, K, T, A] | None
+        std = torch.full_like(mean, cfg.init_std)
+        n_keep = int(round(cfg.keep_elites * cfg.num_elites))
+        kept = kept[:, :n_keep] if kept is not None and n_keep > 0 else None
+        best_cost = torch.full((B,), float("inf"), device=z0.device)
+        best_actions, best_latents = mean.clone(), None
+        cost_per_iter, elite_cost_per_iter = [], []
+        for i in range(cfg.num_iters):
+            n = max(cfg.num_elites, int(cfg.num_samples / cfg.population_decay**i))
+            noise = S.colored_noise(n, T, A, cfg.noise_beta, gen, z0.device)  # [n, T, A], shared by the B problems
+            cand = (mean.unsqueeze(1) + std.unsqueeze(1) * noise.unsqueeze(0)).clamp(-1, 1)  # [B, n, T, A]
+            extra = [kept] if kept is not None else []
+            if cfg.add_mean and i == cfg.num_iters - 1:
+                extra.append(mean.unsqueeze(1))
+            if i == 0 and init is not None:
+                extra.append(mean.unsqueeze(1))  # the warm start itself is always a candidate
+            cand = torch.cat([cand, *extra], dim=1) if extra else cand  # [B, N_i, T, A]
+            costs, latents = S.evaluate(self.model, z0, cand, cost)  # [B, N_i], [B, N_i, T+1, *Z]
+            c_best, a_best, l_best = S.best_of(costs, cand, latents)
+            better = c_best < best_cost
+            best_cost = torch.where(better, c_best, best_cost)
+            best_actions = torch.where(better[:, None, None], a_best, best_actions)
+            best_latents = l_best if best_latents is None else torch.where(better.view(-1, *[1] * (l_best.dim() - 1)), l_best, best_latents)
+            elite_costs, idx = torch.topk(costs, cfg.num_elites, dim=1, largest=False)  # [B, E]
+            elites = torch.gather(cand, 1, idx[:, :, None, None].expand(-1, -1, T, A))  # [B, E, T, A]
+            mean, std = self.refit(elites, elite_costs, mean, std)
+            std = std.clamp_min(cfg.min_std)
+            kept = elites[:, :n_keep] if n_keep > 0 else None
+            cost_per_iter.append(best_cost.clone())
+            elite_cost_per_iter.append(torch.where(torch.isfinite(elite_costs), elite_costs, torch.nan).nanmean(1))
+            if self.callback is not None:
+                self.callback(i, {"best_cost": best_cost, "mean": mean, "std": std, "num_samples": cand.shape[1]})
+        actions, plan_cost, latents = best_actions, best_cost, best_latents
+        if cfg.return_mode == "mean":
+            c, lat = S.evaluate(self.model, z0, mean.unsqueeze(1), cost)
+            actions, plan_cost, latents = mean, c[:, 0], lat[:, 0]
+        info = {"cost_per_iter": torch.stack(cost_per_iter), "elite_cost_per_iter": torch.stack(elite_cost_per_iter), "std": std}
+        if kept is not None:
+            info["elites"] = kept
+        return Plan(S.fallback_if_nonfinite(actions), plan_cost, latents, info)

@@ -1,0 +1,137 @@
+"""Gradient-based planning: Adam on the action sequence through the differentiable predictor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+import torch
+from torch import Tensor
+
+from mpc_jepa.planners import _sampling as S
+from mpc_jepa.types import CostFn, Plan
+
+
+@dataclass(frozen=True)
+class GradientConfig:
+    """Gradient planner settings."""
+
+    horizon: int = 15
+    """T: planned actions."""
+    num_restarts: int = 8
+    """R: independent action sequences optimised together in one batch (restart 0 is the warm start)."""
+    num_steps: int = 20
+    """Adam steps."""
+    lr: float = 0.3
+    """Adam step size on the unconstrained parameters."""
+    bound: Literal["tanh", "clip"] = "tanh"
+    """Keep actions in [-1, 1] by a tanh reparametrisation or by projection after each step."""
+    init_std: float = 0.5
+    """Std of the random restarts' initial actions."""
+    noise_std: float = 0.0
+    """Gaussian noise added to the parameters after each step, decaying linearly to 0."""
+    noise_beta: float = 2.0
+    """Coloured-noise exponent of the random restarts."""
+    early_stop_tol: float = 1e-4
+    """Stop when no restart improved its cost by this relative amount ..."""
+    early_stop_patience: int = 3
+    """... for this many consecutive steps."""
+    seed: int = 0
+    """Seed of the restarts and noise."""
+
+    def __post_init__(self):
+        for name in ("horizon", "num_restarts", "num_steps", "early_stop_patience"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.lr <= 0 or self.init_std < 0 or self.noise_std < 0:
+            raise ValueError(f"need lr > 0, init_std >= 0, noise_std >= 0; got {self.lr}, {self.init_std}, {self.noise_std}")
+        if self.bound not in ("tanh", "clip"):
+            raise ValueError(f"bound must be 'tanh' or 'clip', got {self.bound!r}")
+
+
+_ATANH_LIMIT = 0.995  # warm-start actions at the bound would need infinite parameters
+
+
+class GradientPlanner:
+    """Adam over [B, R, T, A] action sequences at once; returns each problem's best restart."""
+
+    def __init__(self, model, config: GradientConfig = GradientConfig(), callback: Callable[[int, dict], None] | None = None):
+        self.model, self.config, self.callback = model, config, callback
+        self.action_dim = int(model.action_dim)
+        self._generator: torch.Generator | None = None
+
+    def _gen(self, device) -> torch.Generator:
+        if self._generator is None or self._generator.device != torch.device(device):
+            self._generator = S.make_generator(self.config.seed, device)
+        return self._generator
+
+    def _to_params(self, actions: Tensor) -> Tensor:
+        if self.config.bound == "tanh":
+            return torch.atanh(actions.clamp(-_ATANH_LIMIT, _ATANH_LIMIT))
+        return actions.clone()
+
+    def _to_actions(self, params: Tensor) -> Tensor:
+        return torch.tanh(params) if self.config.bound == "tanh" else params.clamp(-1, 1)
+
+    def initial_actions(self, z0: Tensor, init: Tensor | Plan | None) -> Tensor:
+        """[B, R, T, A]: restart 0 = warm start (or zeros), the rest coloured noise around it."""
+        cfg = self.config
+        mean, elites = S.init_mean(z0, cfg.horizon, self.action_dim, init)  # [B, T, A]
+        noise = S.colored_noise(cfg.num_restarts - 1, cfg.horizon, self.action_dim, cfg.noise_beta, self._gen(z0.device), z0.device)
+        rand = (mean.unsqueeze(1) + cfg.init_std * noise.unsqueeze(0)).clamp(-1, 1)  # [B, R-1, T, A]
+        starts = torch.cat([mean.unsqueeze(1), rand], dim=1)
+        if elites is not None:  # previous elites replace some random restarts
+            k = min(elites.shape[1], cfg.num_restarts - 1)
+            starts[:, 1 : 1 + k] = elites[:, :k]
+        return starts
+
+    def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
+        with torch.no_grad():
+            starts = self.initial_actions(z0, init)
+        return self.optimize(z0, cost, starts)
+
+    def optimize(self, z0: Tensor, cost: CostFn, starts: Tensor, num_steps: int | None = None) -> Plan:
+        """Run Adam from ``starts`` [B, R, T, A]; returns the best sequence per problem."""
+        cfg = self.config
+        steps = cfg.num_steps if num_steps is None else num_steps
+        z0 = z0.detach()
+        params = self._to_params(starts).detach().requires_grad_(True)  # [B, R, T, A]
+        opt = torch.optim.Adam([params], lr=cfg.lr)
+        B = z0.shape[0]
+        best_cost = torch.full((B,), float("inf"), device=z0.device)
+        best_actions = starts[:, 0].detach().clone()
+        best_latents = None
+        cost_per_iter, prev, stall = [], None, 0
+        gen = self._gen(z0.device)
+        for i in range(steps + 1):  # the last pass only evaluates
+            with torch.enable_grad():
+                actions = self._to_actions(params)
+                costs, latents = S.evaluate(self.model, z0, actions, cost)  # [B, R], [B, R, T+1, *Z]
+                c_best, a_best, l_best = S.best_of(costs.detach(), actions.detach(), latents.detach())
+                better = c_best < best_cost
+                best_cost = torch.where(better, c_best, best_cost)
+                best_actions = torch.where(better[:, None, None], a_best, best_actions)
+                best_latents = l_best if best_latents is None else torch.where(better.view(-1, *[1] * (l_best.dim() - 1)), l_best, best_latents)
+                cost_per_iter.append(best_cost.clone())
+                if self.callback is not None:
+                    self.callback(i, {"best_cost": best_cost, "costs": costs.detach()})
+                if i == steps:
+                    break
+                if prev is not None and torch.all(best_cost >= prev * (1 - cfg.early_stop_tol) - 1e-12):
+                    stall += 1
+                    if stall >= cfg.early_stop_patience:
+                        break
+                else:
+                    stall = 0
+                prev = best_cost.clone()
+                loss = torch.where(torch.isfinite(costs), costs, torch.zeros_like(costs)).sum()
+                (grad,) = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                params.grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
+                opt.step()
+                if cfg.noise_std > 0:
+                    params.add_(cfg.noise_std * (1 - i / steps) * torch.randn(params.shape, generator=gen, device=params.device))
+                if cfg.bound == "clip":
+                    params.clamp_(-1, 1)
+        info = {"cost_per_iter": torch.stack(cost_per_iter), "num_steps": i}
+        return Plan(S.fallback_if_nonfinite(best_actions.detach()), best_cost.detach(), best_latents, info)

@@ -1,0 +1,74 @@
+"""GradCEM hybrids: CEM whose elites take gradient steps, or CEM followed by gradient refinement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+from mpc_jepa.planners.cem import CEMConfig, CEMPlanner
+from mpc_jepa.planners.gradient import GradientConfig, GradientPlanner
+from mpc_jepa.types import CostFn, Plan
+
+
+@dataclass(frozen=True)
+class GradCEMConfig:
+    """Hybrid settings: a CEM config, a gradient config, and how they are combined."""
+
+    cem: CEMConfig = field(default_factory=lambda: CEMConfig(num_iters=3))
+    """The sampling stage."""
+    grad: GradientConfig = field(default_factory=lambda: GradientConfig(num_steps=5, lr=0.1))
+    """The gradient stage (its horizon must equal the CEM horizon)."""
+    mode: Literal["refine", "inner"] = "refine"
+    """'refine': CEM, then the elites are refined by Adam; 'inner': every CEM iteration's elites
+    take ``grad.num_steps`` Adam steps before the refit (GradCEM, Bharadhwaj et al. 2020)."""
+
+    def __post_init__(self):
+        if self.cem.horizon != self.grad.horizon:
+            raise ValueError(f"cem.horizon ({self.cem.horizon}) must equal grad.horizon ({self.grad.horizon})")
+        if self.mode not in ("refine", "inner"):
+            raise ValueError(f"mode must be 'refine' or 'inner', got {self.mode!r}")
+
+
+class _GradRefitCEM(CEMPlanner):
+    """CEM whose refit first moves the elites downhill with the gradient planner."""
+
+    def __init__(self, model, cem: CEMConfig, grad: GradientPlanner, callback=None):
+        super().__init__(model, cem, callback)
+        self.grad = grad
+        self._z0 = self._cost = None
+
+    def refit(self, elites, elite_costs, mean, std):
+        with torch.inference_mode(False):
+            refined = self.grad.optimize(self._z0.clone(), self._cost, elites.clone(), num_steps=self.grad.config.num_steps)
+        # the refined best replaces the worst elite
+        elites = torch.cat([elites[:, :-1], refined.actions.unsqueeze(1)], dim=1)
+        return super().refit(elites, elite_costs, mean, std)
+
+
+class GradCEMPlanner:
+    """CEM + gradient descent through the predictor (see ``GradCEMConfig.mode``)."""
+
+    def __init__(self, model, config: GradCEMConfig = GradCEMConfig(), callback=None):
+        self.model, self.config = model, config
+        self.grad = GradientPlanner(model, config.grad, callback)
+        self.cem = _GradRefitCEM(model, config.cem, self.grad, callback) if config.mode == "inner" else CEMPlanner(model, config.cem, callback)
+
+    def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
+        if self.config.mode == "inner":
+            self.cem._z0, self.cem._cost = z0, cost
+            with torch.no_grad():  # not inference_mode: the refit needs autograd
+                return self.cem._plan(z0, cost, init, self.cem.config)
+        sampled = self.cem.plan(z0, cost, init)
+        starts = sampled.info.get("elites", sampled.actions.unsqueeze(1))
+        starts = torch.cat([sampled.actions.unsqueeze(1), starts], dim=1).clone()  # [B, 1+K, T, A]
+        refined = self.grad.optimize(z0.clone(), cost, starts)
+        better = refined.cost < sampled.cost
+        actions = torch.where(better[:, None, None], refined.actions, sampled.actions)
+        cost_ = torch.where(better, refined.cost, sampled.cost)
+        info = {"cost_per_iter": torch.cat([sampled.info["cost_per_iter"], torch.minimum(refined.info["cost_per_iter"], sampled.cost)]), "elites": sampled.info.get("elites")}
+        info = {k: v for k, v in info.items() if v is not None}
+        latents = torch.where(better.view(-1, *[1] * (refined.latents.dim() - 1)), refined.latents, sampled.latents)
+        return Plan(actions, cost_, latents, info)

@@ -1,0 +1,71 @@
+"""The interfaces every part is written against (structural: nothing needs to inherit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Protocol, runtime_checkable
+
+import torch
+from torch import Tensor
+
+CostFn = Callable[[Tensor, Tensor], Tensor]
+"""(latents [B, T+1, *Z], actions [B, T, A]) -> cost [B]; minimised everywhere."""
+
+
+@runtime_checkable
+class WorldModel(Protocol):
+    action_dim: int
+
+    def encode(self, obs: Tensor) -> Tensor:  # [B, *O] -> [B, *Z]
+        ...
+
+    def predict(self, z: Tensor, action: Tensor) -> Tensor:  # [B, *Z], [B, A] -> [B, *Z]
+        ...
+
+    def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:  # [B, *Z], [B, T, A] -> [B, T+1, *Z]
+        ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A planner's answer for B independent problems.
+
+    Attributes:
+        actions: [B, T, A] in [-1, 1].
+        cost: [B] cost of ``actions``.
+        latents: [B, T+1, *Z] predicted under ``actions`` (or None).
+        info: diagnostics, e.g. ``cost_per_iter`` [I, B]; ``elites`` [B, E, T, A] for warm starts.
+    """
+
+    actions: Tensor
+    cost: Tensor
+    latents: Tensor | None = None
+    info: dict = field(default_factory=dict)
+
+    def shifted(self, k: int = 1) -> "Plan":
+        """Warm start for k control steps later: drop the first k actions, repeat the last one.
+
+        Kept elites in ``info['elites']`` are shifted the same way; latents are dropped.
+        """
+        if k < 0:
+            raise ValueError(f"shift must be >= 0, got {k}")
+        info = {}
+        if "elites" in self.info:
+            info["elites"] = _shift(self.info["elites"], k)
+        return replace(self, actions=_shift(self.actions, k), latents=None, info=info)
+
+
+def _shift(actions: Tensor, k: int) -> Tensor:
+    """[..., T, A] -> [..., T, A] shifted left by k, padded with the last action."""
+    T = actions.shape[-2]
+    k = min(k, T)
+    if k == 0:
+        return actions
+    tail = actions[..., -1:, :].expand(*actions.shape[:-2], k, actions.shape[-1])
+    return torch.cat([actions[..., k:, :], tail], dim=-2)
+
+
+class Planner(Protocol):
+    def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
+        """z0 [B, *Z] -> Plan; ``init`` is a warm start ([B, T, A] actions or a shifted Plan)."""
+        ...
