@@ -32,9 +32,9 @@ class GradientConfig:
     """Gaussian noise added to the parameters after each step, decaying linearly to 0."""
     noise_beta: float = 2.0
     """Coloured-noise exponent of the random restarts."""
-    early_stop_tol: float = 1e-4
+    early_stop_tol: float = 1e-5
     """Stop when no restart improved its cost by this relative amount ..."""
-    early_stop_patience: int = 3
+    early_stop_patience: int = 10
     """... for this many consecutive steps."""
     seed: int = 0
     """Seed of the restarts and noise."""
@@ -101,37 +101,38 @@ class GradientPlanner:
         best_cost = torch.full((B,), float("inf"), device=z0.device)
         best_actions = starts[:, 0].detach().clone()
         best_latents = None
-        cost_per_iter, prev, stall = [], None, 0
+        cost_per_iter = []
+        prev = torch.full((B,), float("inf"), device=z0.device)
+        stall = torch.zeros(B, dtype=torch.long, device=z0.device)  # per problem, so a batch = B single calls
         gen = self._gen(z0.device)
         for i in range(steps + 1):  # the last pass only evaluates
             with torch.enable_grad():
                 actions = self._to_actions(params)
                 costs, latents = S.evaluate(self.model, z0, actions, cost)  # [B, R], [B, R, T+1, *Z]
-                c_best, a_best, l_best = S.best_of(costs.detach(), actions.detach(), latents.detach())
-                better = c_best < best_cost
-                best_cost = torch.where(better, c_best, best_cost)
-                best_actions = torch.where(better[:, None, None], a_best, best_actions)
-                best_latents = l_best if best_latents is None else torch.where(better.view(-1, *[1] * (l_best.dim() - 1)), l_best, best_latents)
-                cost_per_iter.append(best_cost.clone())
-                if self.callback is not None:
-                    self.callback(i, {"best_cost": best_cost, "costs": costs.detach()})
-                if i == steps:
-                    break
-                if prev is not None and torch.all(best_cost >= prev * (1 - cfg.early_stop_tol) - 1e-12):
-                    stall += 1
-                    if stall >= cfg.early_stop_patience:
-                        break
-                else:
-                    stall = 0
-                prev = best_cost.clone()
                 loss = torch.where(torch.isfinite(costs), costs, torch.zeros_like(costs)).sum()
-                (grad,) = torch.autograd.grad(loss, params)
+            c_best, a_best, l_best = S.best_of(costs.detach(), actions.detach(), latents.detach())
+            better = c_best < best_cost
+            best_cost = torch.where(better, c_best, best_cost)
+            best_actions = torch.where(better[:, None, None], a_best, best_actions)
+            best_latents = l_best if best_latents is None else torch.where(better.view(-1, *[1] * (l_best.dim() - 1)), l_best, best_latents)
+            cost_per_iter.append(best_cost.clone())
+            if self.callback is not None:
+                self.callback(i, {"best_cost": best_cost, "costs": costs.detach()})
+            improved = best_cost < torch.where(torch.isfinite(prev), prev - cfg.early_stop_tol * prev.abs(), prev)
+            stall = torch.where(improved, torch.zeros_like(stall), stall + 1)
+            prev = torch.minimum(prev, best_cost)
+            active = stall < cfg.early_stop_patience  # [B]
+            if i == steps or not active.any():
+                break
+            (grad,) = torch.autograd.grad(loss, params)
             with torch.no_grad():
+                before = params.detach().clone()
                 params.grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
                 opt.step()
                 if cfg.noise_std > 0:
                     params.add_(cfg.noise_std * (1 - i / steps) * torch.randn(params.shape, generator=gen, device=params.device))
                 if cfg.bound == "clip":
                     params.clamp_(-1, 1)
+                params.copy_(torch.where(active.view(-1, 1, 1, 1), params, before))  # converged problems stay put
         info = {"cost_per_iter": torch.stack(cost_per_iter), "num_steps": i}
         return Plan(S.fallback_if_nonfinite(best_actions.detach()), best_cost.detach(), best_latents, info)

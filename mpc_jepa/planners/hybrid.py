@@ -39,11 +39,20 @@ class _GradRefitCEM(CEMPlanner):
         super().__init__(model, cem, callback)
         self.grad = grad
         self._z0 = self._cost = None
+        self.best: Plan | None = None  # best refined sequence of the current plan() call
 
     def refit(self, elites, elite_costs, mean, std):
-        with torch.inference_mode(False):
-            refined = self.grad.optimize(self._z0.clone(), self._cost, elites.clone(), num_steps=self.grad.config.num_steps)
-        # the refined best replaces the worst elite
+        refined = self.grad.optimize(self._z0, self._cost, elites.clone(), num_steps=self.grad.config.num_steps)
+        if self.best is None:
+            self.best = refined
+        else:
+            better = refined.cost < self.best.cost
+            self.best = Plan(
+                torch.where(better[:, None, None], refined.actions, self.best.actions),
+                torch.where(better, refined.cost, self.best.cost),
+                torch.where(better.view(-1, *[1] * (refined.latents.dim() - 1)), refined.latents, self.best.latents),
+            )
+        # the refined best replaces the worst elite before the refit
         elites = torch.cat([elites[:, :-1], refined.actions.unsqueeze(1)], dim=1)
         return super().refit(elites, elite_costs, mean, std)
 
@@ -58,17 +67,26 @@ class GradCEMPlanner:
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         if self.config.mode == "inner":
-            self.cem._z0, self.cem._cost = z0, cost
+            self.cem._z0, self.cem._cost, self.cem.best = z0, cost, None
             with torch.no_grad():  # not inference_mode: the refit needs autograd
-                return self.cem._plan(z0, cost, init, self.cem.config)
+                sampled = self.cem._plan(z0, cost, init, self.cem.config)
+            return self._merge(sampled, self.cem.best)
         sampled = self.cem.plan(z0, cost, init)
         starts = sampled.info.get("elites", sampled.actions.unsqueeze(1))
         starts = torch.cat([sampled.actions.unsqueeze(1), starts], dim=1).clone()  # [B, 1+K, T, A]
         refined = self.grad.optimize(z0.clone(), cost, starts)
+        return self._merge(sampled, refined)
+
+    @staticmethod
+    def _merge(sampled: Plan, refined: Plan) -> Plan:
+        """Per problem, the better of the sampling stage's and the gradient stage's plans."""
         better = refined.cost < sampled.cost
         actions = torch.where(better[:, None, None], refined.actions, sampled.actions)
         cost_ = torch.where(better, refined.cost, sampled.cost)
-        info = {"cost_per_iter": torch.cat([sampled.info["cost_per_iter"], torch.minimum(refined.info["cost_per_iter"], sampled.cost)]), "elites": sampled.info.get("elites")}
+        curve = sampled.info["cost_per_iter"]
+        if "cost_per_iter" in refined.info:
+            curve = torch.cat([curve, torch.minimum(refined.info["cost_per_iter"], sampled.cost)])
+        info = {"cost_per_iter": curve, "elites": sampled.info.get("elites")}
         info = {k: v for k, v in info.items() if v is not None}
         latents = torch.where(better.view(-1, *[1] * (refined.latents.dim() - 1)), refined.latents, sampled.latents)
         return Plan(actions, cost_, latents, info)

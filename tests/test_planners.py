@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+import torch
+
+from mpc_jepa.costs import GoalDistance
+from mpc_jepa.planners import (
+    CEMConfig,
+    CEMPlanner,
+    GradCEMConfig,
+    GradCEMPlanner,
+    GradientConfig,
+    GradientPlanner,
+    MPPIConfig,
+    MPPIPlanner,
+)
+from mpc_jepa.types import Plan
+from tests.toy import LinearModel, quadratic_problem
+
+T = 5
+
+
+def make(name, model, seed=0):
+    return {
+        "cem": lambda: CEMPlanner(model, CEMConfig(horizon=T, num_samples=300, num_elites=20, num_iters=12, seed=seed, min_std=0.005)),
+        "icem_white_mean": lambda: CEMPlanner(model, CEMConfig(horizon=T, num_samples=300, num_elites=20, num_iters=12, noise_beta=0.0, return_mode="mean", min_std=0.005, seed=seed)),
+        "mppi": lambda: MPPIPlanner(model, MPPIConfig(horizon=T, num_samples=300, num_elites=300, num_iters=12, temperature=0.05, min_std=0.005, seed=seed)),
+        "grad": lambda: GradientPlanner(model, GradientConfig(horizon=T, num_restarts=4, num_steps=100, lr=0.1, early_stop_patience=25, seed=seed)),
+        "grad_clip": lambda: GradientPlanner(model, GradientConfig(horizon=T, num_restarts=4, num_steps=100, lr=0.05, bound="clip", early_stop_patience=25, seed=seed)),
+        "gradcem_refine": lambda: GradCEMPlanner(model, GradCEMConfig(cem=CEMConfig(horizon=T, num_iters=3, seed=seed), grad=GradientConfig(horizon=T, num_steps=60, lr=0.1, seed=seed))),
+        "gradcem_inner": lambda: GradCEMPlanner(model, GradCEMConfig(cem=CEMConfig(horizon=T, num_iters=4, seed=seed), grad=GradientConfig(horizon=T, num_steps=10, lr=0.1, seed=seed), mode="inner")),
+    }[name]()
+
+
+NAMES = ["cem", "icem_white_mean", "mppi", "grad", "grad_clip", "gradcem_refine", "gradcem_inner"]
+
+
+@pytest.fixture
+def problem():
+    z0 = torch.tensor([[0.0, 0.0], [0.2, -0.1], [-0.3, 0.25]])
+    goal = z0 + torch.tensor([[0.3, -0.2], [-0.25, 0.1], [0.1, 0.3]])
+    cost, c_opt, a_opt = quadratic_problem(z0, goal, horizon=T)
+    return z0, goal, cost, c_opt, a_opt
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reaches_known_optimum_within_one_percent(name, problem):
+    z0, goal, cost, c_opt, a_opt = problem
+    plan = make(name, LinearModel()).plan(z0, cost)
+    assert plan.actions.shape == (3, T, 2) and plan.cost.shape == (3,)
+    true_cost = cost(LinearModel().rollout(z0, plan.actions), plan.actions)
+    assert torch.all(true_cost <= c_opt * 1.01), (true_cost, c_opt)
+    torch.testing.assert_close(plan.cost, true_cost, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cost_decreases_over_iterations(name, problem):
+    z0, goal, cost, *_ = problem
+    curve = make(name, LinearModel()).plan(z0, cost).info["cost_per_iter"]  # [I, B]
+    assert curve.shape[1] == 3 and curve.shape[0] >= 2
+    assert torch.all(curve[1:] <= curve[:-1] + 1e-7) and torch.all(curve[-1] < curve[0])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_actions_stay_in_bounds_when_goal_needs_more(name):
+    z0 = torch.zeros(2, 2)
+    goal = torch.tensor([[5.0, -5.0], [-4.0, 3.0]])  # unreachable with |a| <= 1
+    plan = make(name, LinearModel()).plan(z0, GoalDistance(goal))
+    assert torch.all(plan.actions.abs() <= 1.0)
+    assert torch.all(torch.sign(plan.actions[:, :, 0].mean(1)) == torch.sign(goal[:, 0]))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_seed_same_plan_and_batch_equals_single_calls(name, problem):
+    z0, goal, cost, *_ = problem
+    a = make(name, LinearModel(), seed=3).plan(z0, cost).actions
+    b = make(name, LinearModel(), seed=3).plan(z0, cost).actions
+    torch.testing.assert_close(a, b)
+    for i in range(3):
+        single_cost = GoalDistance(goal[i : i + 1], norm="sql2")
+        batch = make(name, LinearModel(), seed=3).plan(z0, GoalDistance(goal, norm="sql2")).actions
+        single = make(name, LinearModel(), seed=3).plan(z0[i : i + 1], single_cost).actions
+        torch.testing.assert_close(batch[i : i + 1], single, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_nan_from_model_gives_finite_in_bound_actions_and_a_warning(name, problem):
+    z0, goal, cost, *_ = problem
+    with pytest.warns(RuntimeWarning, match="not finite"):
+        plan = make(name, LinearModel(nan_rows=True)).plan(z0, cost)
+    assert torch.all(torch.isfinite(plan.actions)) and torch.all(plan.actions.abs() <= 1)
+
+
+def test_plan_shifted_warm_start():
+    actions = torch.arange(12.0).reshape(1, 6, 2) / 12
+    p = Plan(actions, torch.zeros(1), None, {"elites": actions.unsqueeze(1)})
+    s = p.shifted(2)
+    torch.testing.assert_close(s.actions[0, :4], actions[0, 2:])
+    torch.testing.assert_close(s.actions[0, 4:], actions[0, -1:].expand(2, 2))
+    assert s.info["elites"].shape == (1, 1, 6, 2) and s.latents is None
+    with pytest.raises(ValueError, match="-1"):
+        p.shifted(-1)
+
+
+def test_warm_start_is_used(problem):
+    z0, goal, cost, c_opt, a_opt = problem
+    init = a_opt.unsqueeze(1).expand(3, T, 2).clone()
+    plan = CEMPlanner(LinearModel(), CEMConfig(horizon=T, num_samples=16, num_elites=4, num_iters=1)).plan(z0, cost, init)
+    assert torch.all(plan.cost <= c_opt * 1.0001)
+
+
+def test_bad_configs_and_inputs_name_the_value(problem):
+    with pytest.raises(ValueError, match="num_elites.*50"):
+        CEMConfig(num_samples=10, num_elites=50)
+    with pytest.raises(ValueError, match="temperature"):
+        MPPIConfig(temperature=0)
+    with pytest.raises(ValueError, match="bound"):
+        GradientConfig(bound="sigmoid")
+    z0, goal, cost, *_ = problem
+    with pytest.raises(ValueError, match=r"init must have shape"):
+        CEMPlanner(LinearModel(), CEMConfig(horizon=T)).plan(z0, cost, torch.zeros(3, T + 1, 2))
+    with pytest.raises(ValueError, match="goal"):
+        GoalDistance()(torch.zeros(2, 3, 2), torch.zeros(2, 2, 2))
+
+
+def test_cost_broadcasts_goal_over_candidates():
+    goal = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    latents = torch.zeros(6, 4, 2)  # B=2 problems x N=3 candidates
+    c = GoalDistance(goal, weighting="uniform")(latents, torch.zeros(6, 3, 2))
+    torch.testing.assert_close(c, torch.ones(6))
+    latents[3:, -1] = torch.tensor([0.0, 1.0])  # problem 1 reaches its goal at the end
+    term = GoalDistance(goal)(latents, torch.zeros(6, 3, 2))
+    torch.testing.assert_close(term, torch.tensor([1.0, 1, 1, 0, 0, 0]), atol=1e-5, rtol=0)
+
+
+def test_callback_sees_every_iteration(problem):
+    z0, goal, cost, *_ = problem
+    seen = []
+    CEMPlanner(LinearModel(), CEMConfig(horizon=T, num_iters=3), callback=lambda i, d: seen.append(i)).plan(z0, cost)
+    assert seen == [0, 1, 2]
+
+
+def test_gradient_early_stop_ends_a_converged_search(problem):
+    z0, goal, cost, c_opt, a_opt = problem
+    init = a_opt.unsqueeze(1).expand(3, T, 2).clone()
+    plan = GradientPlanner(LinearModel(), GradientConfig(horizon=T, num_restarts=2, num_steps=200, lr=0.01, early_stop_patience=5)).plan(z0, cost, init)
+    assert plan.info["num_steps"] < 200
+    assert torch.all(plan.cost <= c_opt * 1.001)
