@@ -87,7 +87,7 @@ def geometry_report(model, dataset: Dataset, train_eps, val_eps, num_rows: int =
         "effective_rank": effective_rank(torch.as_tensor(z_te)),
         "latent_dim": int(z_te.shape[1]),
         "probe_r2": _ridge_r2(z_tr, p_tr, z_te, p_te),
-        "distance_spearman": float(spearmanr(dz, dp).statistic),
+        "distance_spearman": float(spearmanr(dz, dp).statistic) if dz.std() > 0 else 0.0,
     }
 
 
