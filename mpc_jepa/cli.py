@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from mpc_jepa.cli_args import add_dataclass_args, dataclass_from_args
@@ -39,8 +39,10 @@ def cmd_tasks(_args) -> int:
 
     for name in tasks.names():
         t = tasks.load(name, seed=0)
-        print(f"{name:12s} state_dim={t.state_dim} action_dim={t.action_dim} episode_length={t.episode_length} "
-              f"success: distance <= {t.success_threshold} ({type(t).__doc__.strip().splitlines()[0] if type(t).__doc__ else ''})")
+        print(
+            f"{name:12s} state_dim={t.state_dim} action_dim={t.action_dim} episode_length={t.episode_length} "
+            f"success: distance <= {t.success_threshold} ({type(t).__doc__.strip().splitlines()[0] if type(t).__doc__ else ''})"
+        )
     print("dmc:<domain>-<task>  any dm-control suite task, goal = state reached k steps later")
     return 0
 
@@ -55,13 +57,19 @@ def run_collect(s: CollectSettings, progress: bool = True):
         ds = Dataset(path)
         if ds.task != s.task:
             raise SystemExit(f"error: {path} holds a dataset of task {ds.task!r}, not {s.task!r}; use --overwrite or another --out")
+        repeat = tasks.load(s.task).action_repeat
+        if ds.meta["action_repeat"] != repeat:  # the task's timing changed since collection: stale data
+            print(f"{path} was collected with action_repeat={ds.meta['action_repeat']}, the task now uses {repeat}: collecting again")
+            return run_collect(replace(s, overwrite=True), progress)
         print(f"reusing dataset {path} ({ds.num_episodes} episodes, {len(ds)} frames)")
         return ds
     task = tasks.load(s.task, seed=s.seed, pixels=s.pixels, image_size=s.image_size)
     ds = collect(task, path, episodes=s.episodes, episode_length=s.episode_length or None, seed=s.seed, overwrite=s.overwrite, progress=progress)
     cov = ds.meta["coverage_10x10"]
-    print(f"wrote {path}: {ds.num_episodes} episodes, {len(ds)} frames, {ds.meta['frames_per_second']:.0f} frames/s"
-          + (f", coverage of a 10x10 grid: {cov:.0%}" if cov is not None else ""))
+    print(
+        f"wrote {path}: {ds.num_episodes} episodes, {len(ds)} frames, {ds.meta['frames_per_second']:.0f} frames/s"
+        + (f", coverage of a 10x10 grid: {cov:.0%}" if cov is not None else "")
+    )
     return ds
 
 
@@ -70,20 +78,174 @@ def cmd_collect(args) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class TrainSettings:
+    task: str = "point_mass"
+    """Task whose dataset is used (collected first if missing)."""
+    dataset: str = ""
+    """Dataset directory (default: data/<task>)."""
+    out: str = ""
+    """Checkpoint to write (default: runs/<task>/world_model.pt)."""
+    collect_episodes: int = 200
+    """Episodes to collect when the dataset is missing."""
+    resume: bool = False
+    """Continue an interrupted run from --out (optimizer, schedule, step, RNG restored)."""
+
+    def checkpoint(self) -> Path:
+        return Path(self.out or f"runs/{self.task.replace(':', '_')}/world_model.pt")
+
+
+def run_train(s: TrainSettings, cfg, mcfg, progress: bool = True):
+    from mpc_jepa.training import format_report, train
+
+    ds = run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=mcfg.obs_type == "pixels"), progress)
+    result = train(ds, s.checkpoint(), cfg, mcfg, resume=s.resume, progress=progress)
+    print(f"wrote {s.checkpoint()}  ({result.metrics['steps_per_second']:.0f} steps/s)")
+    print(format_report(result.metrics))
+    return result
+
+
+def cmd_train(args) -> int:
+    from mpc_jepa.models import WorldModelConfig
+    from mpc_jepa.training import TrainConfig
+
+    run_train(dataclass_from_args(TrainSettings, args), dataclass_from_args(TrainConfig, args), dataclass_from_args(WorldModelConfig, args))
+    return 0
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    task: str = "point_mass"
+    """Task to evaluate on."""
+    checkpoint: str = ""
+    """World-model checkpoint (default: runs/<task>/world_model.pt); unused with --model oracle."""
+    model: str = "learned"
+    """'learned' (the JEPA checkpoint) or 'oracle' (the task's true MuJoCo physics)."""
+    episodes: int = 50
+    """Episodes (seeds seed, seed+1, ...)."""
+    seed: int = 100000
+    """First episode seed (far from the collection seeds)."""
+    json: str = ""
+    """Write per-episode and summary results here as JSON."""
+    device: str = "cpu"
+    """Torch device for the learned model."""
+
+
+def load_model(task, model: str, checkpoint: str, device: str = "cpu"):
+    """The learned world model from ``checkpoint`` (checked against the task) or the oracle."""
+    if model == "oracle":
+        from mpc_jepa.models.oracle import OracleModel
+
+        return OracleModel(task)
+    if model != "learned":
+        raise SystemExit(f"error: --model must be 'learned' or 'oracle', got {model!r}")
+    from mpc_jepa.checkpoint import load_world_model
+
+    path = checkpoint or f"runs/{task.name.replace(':', '_')}/world_model.pt"
+    return load_world_model(path, task=task.name, obs_type="state", device=device)
+
+
+def cmd_eval(args) -> int:
+    import tasks
+    from mpc_jepa.evaluation import PlanSettings, evaluate
+
+    s = dataclass_from_args(EvalSettings, args)
+    ps = dataclass_from_args(PlanSettings, args)
+    task = tasks.load(s.task, seed=s.seed)
+    model = load_model(task, s.model, s.checkpoint, s.device)
+    out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device)
+    out["settings"] = {**asdict(s), **asdict(ps)}
+    summ = out["summary"]
+    print(
+        f"{s.task} {s.model} {ps.planner}: success {summ['success_rate']:.0%}, mean final distance {summ['mean_final_distance']:.4f}, "
+        f"median {summ['median_ms_per_step']:.1f} ms/step, {summ['model_evals_per_step']:.0f} model evals/step"
+    )
+    if s.json:
+        _dump(out, s.json)
+        print(f"wrote {s.json}")
+    return 0
+
+
+@dataclass(frozen=True)
+class PlanEpisodeSettings:
+    task: str = "point_mass"
+    """Task."""
+    checkpoint: str = ""
+    """World-model checkpoint (default: runs/<task>/world_model.pt)."""
+    model: str = "learned"
+    """'learned' or 'oracle'."""
+    seed: int = 100000
+    """Episode seed."""
+    video: str = "runs/plan/episode.mp4"
+    """Video to write (GIF where no MP4 encoder is available)."""
+
+
+def cmd_plan(args) -> int:
+    import tasks
+    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
+    from mpc_jepa.mpc import MPCController, observe_physics, run_episode
+    from mpc_jepa.viz import label_frames, save_video
+
+    s = dataclass_from_args(PlanEpisodeSettings, args)
+    ps = dataclass_from_args(PlanSettings, args)
+    task = tasks.load(s.task, seed=s.seed)
+    model = load_model(task, s.model, s.checkpoint)
+    ctrl = MPCController(model, make_planner(ps.planner, model, ps), make_cost(model, ps), ps.replan_every)
+    frames: list = []
+    r = run_episode(task, ctrl, s.seed, observe=observe_physics if s.model == "oracle" else None, frames=frames)
+    path = save_video(label_frames([f for f in frames], f"{s.task} {ps.planner} ({s.model})"), s.video)
+    print(f"success={r.success} final distance {r.final_distance:.4f} (start {r.start_distance:.4f}), {r.ms_per_step:.1f} ms/step; wrote {path}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from mpc_jepa.demo import DemoSettings, run_demo
+
+    run_demo(dataclass_from_args(DemoSettings, args))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from mpc_jepa.benchmark import BenchSettings, run_benchmarks
+
+    run_benchmarks(dataclass_from_args(BenchSettings, args))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mpc-jepa", description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    from mpc_jepa.benchmark import BenchSettings
+    from mpc_jepa.demo import DemoSettings
+    from mpc_jepa.evaluation import PlanSettings
+    from mpc_jepa.models import WorldModelConfig
+    from mpc_jepa.training import TrainConfig
+
+    parser = argparse.ArgumentParser(prog="mpc-jepa", description="Model-predictive planning with JEPA world models in MuJoCo.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("tasks", help="list the registered tasks")
     p.set_defaults(func=cmd_tasks)
     p = sub.add_parser("collect", help="collect an exploration dataset")
     add_dataclass_args(p, CollectSettings)
     p.set_defaults(func=cmd_collect)
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    p = sub.add_parser("train", help="train a JEPA world model (collects the dataset if missing)")
+    add_dataclass_args(p, TrainSettings)
+    add_dataclass_args(p, TrainConfig)
+    add_dataclass_args(p, WorldModelConfig)
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("eval", help="closed-loop evaluation of a planner over seeded episodes")
+    add_dataclass_args(p, EvalSettings)
+    add_dataclass_args(p, PlanSettings)
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("plan", help="plan one episode and write a video")
+    add_dataclass_args(p, PlanEpisodeSettings)
+    add_dataclass_args(p, PlanSettings)
+    p.set_defaults(func=cmd_plan)
+    p = sub.add_parser("demo", help="collect, train, plan with several planners, write videos and plots")
+    add_dataclass_args(p, DemoSettings)
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("bench", help="run the benchmarks and write benchmarks/RESULTS.md")
+    add_dataclass_args(p, BenchSettings)
+    p.set_defaults(func=cmd_bench)
     return parser
-
-
-_EXTRA_COMMANDS: list = []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,10 +259,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dump(obj, path: str) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(obj, indent=2, default=float))
+    tmp = Path(path).with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=float))
+    tmp.replace(path)
 
-
-__all__ = ["main", "build_parser", "CollectSettings", "run_collect", "asdict"]
 
 if __name__ == "__main__":
     sys.exit(main())

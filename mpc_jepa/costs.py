@@ -7,8 +7,9 @@ the N candidates of its problem: row m belongs to goal m // N.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable, Literal
+from typing import Literal
 
 import torch
 from torch import Tensor
@@ -53,7 +54,7 @@ class GoalDistance:
         if self.weighting not in ("terminal", "uniform", "linear"):
             raise ValueError(f"weighting must be 'terminal', 'uniform' or 'linear', got {self.weighting!r}")
 
-    def with_goal(self, goal: Tensor) -> "GoalDistance":
+    def with_goal(self, goal: Tensor) -> GoalDistance:
         return replace(self, goal=goal)
 
     def per_step(self, latents: Tensor) -> Tensor:
@@ -116,7 +117,7 @@ class SumCost:
 
     terms: tuple = ()
 
-    def with_goal(self, goal: Tensor) -> "SumCost":
+    def with_goal(self, goal: Tensor) -> SumCost:
         return SumCost(tuple(t.with_goal(goal) if hasattr(t, "with_goal") else t for t in self.terms))
 
     def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:

@@ -106,7 +106,9 @@ class EpisodeResult:
         return d
 
 
-def run_episode(task, controller: MPCController, seed: int, *, observe=None, max_steps: int | None = None, record: bool = False, frames: list | None = None) -> EpisodeResult:
+def run_episode(
+    task, controller: MPCController, seed: int, *, observe=None, max_steps: int | None = None, record: bool = False, frames: list | None = None
+) -> EpisodeResult:
     """Run one goal-reaching episode: reset ``task`` with ``seed``, control until its length.
 
     Args:

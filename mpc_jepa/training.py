@@ -35,7 +35,7 @@ from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 class TrainConfig:
     """World-model training settings."""
 
-    steps: int = 4000
+    steps: int = 3000
     """Optimiser steps."""
     batch_size: int = 256
     """Windows per batch."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
@@ -42,7 +43,7 @@ class Plan:
     latents: Tensor | None = None
     info: dict = field(default_factory=dict)
 
-    def shifted(self, k: int = 1) -> "Plan":
+    def shifted(self, k: int = 1) -> Plan:
         """Warm start for k control steps later: drop the first k actions, repeat the last one.
 
         Kept elites in ``info['elites']`` are shifted the same way; latents are dropped.

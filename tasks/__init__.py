@@ -6,6 +6,10 @@ Every task follows the template in ``tasks/base.py``. Names: the tasks registere
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering unless the user chose a backend
+
 from tasks.base import Goal, Task, TaskError
 from tasks.dmc import DMCTask
 from tasks.pendulum import Pendulum

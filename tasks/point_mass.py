@@ -18,7 +18,7 @@ class PointMass(Task):
     episode_length = 100
     success_threshold = 0.03
     camera = "fixed"
-    action_repeat = 2
+    action_repeat = 4
     coverage_bounds = ((-0.3, 0.3), (-0.3, 0.3))
 
     def _build_env(self, random):

@@ -92,8 +92,12 @@ class TwoRoom(Task):
     episode_length = 200
     success_threshold = 0.03
     camera = "fixed"
-    action_repeat = 2
+    action_repeat = 4
     coverage_bounds = ((-HALF, HALF), (-HALF, HALF))
+    walls = [  # the dividing wall's two segments, (x0, y0, x1, y1), for plots
+        (-WALL_HALF_THICKNESS, -HALF, WALL_HALF_THICKNESS, DOOR_LOW),
+        (-WALL_HALF_THICKNESS, DOOR_HIGH, WALL_HALF_THICKNESS, HALF),
+    ]
 
     def _build_env(self, random):
         physics = dm_mujoco.Physics.from_xml_string(_XML)

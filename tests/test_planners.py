@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 import torch
 
@@ -22,12 +21,21 @@ T = 5
 def make(name, model, seed=0):
     return {
         "cem": lambda: CEMPlanner(model, CEMConfig(horizon=T, num_samples=300, num_elites=20, num_iters=12, seed=seed, min_std=0.005)),
-        "icem_white_mean": lambda: CEMPlanner(model, CEMConfig(horizon=T, num_samples=300, num_elites=20, num_iters=12, noise_beta=0.0, return_mode="mean", min_std=0.005, seed=seed)),
+        "icem_white_mean": lambda: CEMPlanner(
+            model, CEMConfig(horizon=T, num_samples=300, num_elites=20, num_iters=12, noise_beta=0.0, return_mode="mean", min_std=0.005, seed=seed)
+        ),
         "mppi": lambda: MPPIPlanner(model, MPPIConfig(horizon=T, num_samples=300, num_elites=300, num_iters=12, temperature=0.05, min_std=0.005, seed=seed)),
         "grad": lambda: GradientPlanner(model, GradientConfig(horizon=T, num_restarts=4, num_steps=100, lr=0.1, early_stop_patience=25, seed=seed)),
-        "grad_clip": lambda: GradientPlanner(model, GradientConfig(horizon=T, num_restarts=4, num_steps=100, lr=0.05, bound="clip", early_stop_patience=25, seed=seed)),
-        "gradcem_refine": lambda: GradCEMPlanner(model, GradCEMConfig(cem=CEMConfig(horizon=T, num_iters=3, seed=seed), grad=GradientConfig(horizon=T, num_steps=60, lr=0.1, seed=seed))),
-        "gradcem_inner": lambda: GradCEMPlanner(model, GradCEMConfig(cem=CEMConfig(horizon=T, num_iters=4, seed=seed), grad=GradientConfig(horizon=T, num_steps=10, lr=0.1, seed=seed), mode="inner")),
+        "grad_clip": lambda: GradientPlanner(
+            model, GradientConfig(horizon=T, num_restarts=4, num_steps=100, lr=0.05, bound="clip", early_stop_patience=25, seed=seed)
+        ),
+        "gradcem_refine": lambda: GradCEMPlanner(
+            model, GradCEMConfig(cem=CEMConfig(horizon=T, num_iters=3, seed=seed), grad=GradientConfig(horizon=T, num_steps=60, lr=0.1, seed=seed))
+        ),
+        "gradcem_inner": lambda: GradCEMPlanner(
+            model,
+            GradCEMConfig(cem=CEMConfig(horizon=T, num_iters=4, seed=seed), grad=GradientConfig(horizon=T, num_steps=10, lr=0.1, seed=seed), mode="inner"),
+        ),
     }[name]()
 
 

@@ -26,8 +26,9 @@ class OracleModel:
 
     differentiable = False
 
-    def __init__(self, task, nthread: int | None = None):
+    def __init__(self, task, nthread: int | None = None, velocity_weight: float = 0.1):
         self.task = task
+        self.velocity_weight = float(velocity_weight)
         self.model = task.physics.model.ptr
         self.action_dim = task.action_dim
         self.repeat = task.action_repeat
@@ -63,7 +64,7 @@ class OracleModel:
         """Configuration features compared by the oracle's goal cost: [..., nstate] -> [..., F].
 
         Slide joints give their position; unlimited hinges give (cos, sin), so angles wrap.
-        Velocities are left out: the oracle plans to reach a configuration.
+        Velocities enter scaled by ``velocity_weight`` (seconds): goals are configurations at rest.
         """
         m = self.model
         qpos = latents[..., 1 : 1 + m.nq]  # FULLPHYSICS layout: time, qpos, qvel, ...
@@ -77,7 +78,8 @@ class OracleModel:
             else:  # free / ball joints: raw coordinates
                 width = 7 if kind == int(mujoco.mjtJoint.mjJNT_FREE) else 4
                 feats += [qpos[..., adr + k] for k in range(width)]
-        return torch.stack(feats, dim=-1)
+        qvel = latents[..., 1 + m.nq : 1 + m.nq + m.nv]
+        return torch.cat([torch.stack(feats, dim=-1), self.velocity_weight * qvel], dim=-1)
 
     def close(self) -> None:
         self._runner.close() if hasattr(self._runner, "close") else None

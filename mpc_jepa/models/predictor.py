@@ -19,8 +19,9 @@ class _FiLMBlock(nn.Module):
         nn.init.zeros_(self.film.bias)
         self.lin = nn.Linear(hidden, hidden)
 
-    def forward(self, h: Tensor, a: Tensor) -> Tensor:
-        scale, shift = self.film(a).chunk(2, dim=-1)
+    def forward(self, h: Tensor, a: Tensor, film: Tensor | None = None) -> Tensor:
+        """``film``: precomputed ``self.film(a)`` (rollouts compute it for all steps at once)."""
+        scale, shift = (self.film(a) if film is None else film).chunk(2, dim=-1)
         return h + self.lin(nn.functional.gelu(self.norm(h) * (1 + scale) + shift))
 
 
@@ -50,10 +51,26 @@ class Predictor(nn.Module):
         nn.init.zeros_(self.out.bias)
 
     def forward(self, z: Tensor, a: Tensor) -> Tensor:
-        h = self.inp(torch.cat([z, a], dim=-1))
-        for block in self.blocks:
+        return self.step(z, a, self.action_terms(a))
+
+    def action_terms(self, a: Tensor) -> list[Tensor]:
+        """Everything that depends on the action only, computed once for [..., A] actions.
+
+        A rollout calls this for all T steps at once, which removes most per-step kernel launches.
+        """
+        d = self.inp.in_features - a.shape[-1]
+        terms = [nn.functional.linear(a, self.inp.weight[:, d:], self.inp.bias)]
+        if self.conditioning == "film":
+            terms += [block.film(a) for block in self.blocks]
+        return terms
+
+    def step(self, z: Tensor, a: Tensor, terms: list[Tensor]) -> Tensor:
+        """One prediction with precomputed ``action_terms``: [B, D], [B, A] -> [B, D]."""
+        d = z.shape[-1]
+        h = nn.functional.linear(z, self.inp.weight[:, :d]) + terms[0]
+        for i, block in enumerate(self.blocks):
             if self.conditioning == "film":
-                h = block(h, a)
+                h = block(h, a, terms[1 + i])
             else:
                 h = h + nn.functional.gelu(block(torch.cat([nn.functional.layer_norm(h, h.shape[-1:]), a], dim=-1)))
         return z + self.out(h)

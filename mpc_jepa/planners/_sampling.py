@@ -53,7 +53,9 @@ def sanitize(c: Tensor) -> Tensor:
     """Replace non-finite costs by +inf (with a warning), so a NaN never becomes a plan."""
     bad = ~torch.isfinite(c)
     if bad.any():
-        warnings.warn(f"{int(bad.sum())} of {c.numel()} candidate costs were not finite (NaN/inf from the model or cost); treated as +inf", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"{int(bad.sum())} of {c.numel()} candidate costs were not finite (NaN/inf from the model or cost); treated as +inf", RuntimeWarning, stacklevel=3
+        )
         c = torch.where(bad, torch.full_like(c, float("inf")), c)
     return c
 

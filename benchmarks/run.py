@@ -1,0 +1,8 @@
+"""`make bench`: run the benchmarks and write benchmarks/RESULTS.md (see mpc_jepa/benchmark.py)."""
+
+import sys
+
+from mpc_jepa.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -1,0 +1,230 @@
+"""Benchmarks behind `make bench` / `mpc-jepa bench`, written to benchmarks/RESULTS.md.
+
+Each section stores its figures in benchmarks/results/<section>.json; RESULTS.md is regenerated
+from all stored sections, so sections can be re-run one at a time (``--sections planning``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+SECTIONS = ("data", "world_model", "anti_collapse", "planning")
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    sections: tuple[str, ...] = SECTIONS
+    """Sections to run: data, world_model, anti_collapse, planning."""
+    episodes: int = 50
+    """Closed-loop episodes per planner."""
+    train_steps: int = 3000
+    """World-model training steps."""
+    out: str = "benchmarks"
+    """Directory of RESULTS.md and results/."""
+    seed: int = 100000
+    """First evaluation episode seed."""
+
+
+def _machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}, torch {torch.__version__}, {torch.get_num_threads()} torch threads, {platform.platform()}"
+
+
+def _save(out: Path, section: str, payload: dict) -> None:
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    payload = {**payload, "machine": _machine(), "date": time.strftime("%Y-%m-%d %H:%M")}
+    (out / "results" / f"{section}.json").write_text(json.dumps(payload, indent=2, default=float))
+
+
+def bench_data(s: BenchSettings) -> dict:
+    import tasks
+    from mpc_jepa.data import collect
+
+    rows = {}
+    for name in ("point_mass", "two_room", "reacher"):
+        ds = collect(tasks.load(name, seed=0), f"data/bench_{name}", episodes=200, seed=0, overwrite=True, progress=False)
+        rows[name] = {"coverage_10x10": ds.meta["coverage_10x10"], "frames": len(ds), "frames_per_second": ds.meta["frames_per_second"]}
+    ds = collect(tasks.load("point_mass", seed=0, pixels=True), "data/bench_pixels", episodes=20, seed=0, overwrite=True, progress=False)
+    rows["point_mass (64x64 pixels)"] = {"coverage_10x10": ds.meta["coverage_10x10"], "frames": len(ds), "frames_per_second": ds.meta["frames_per_second"]}
+    return {"command": "mpc-jepa collect --task T --episodes 200 (pixels: --pixels --episodes 20)", "rows": rows}
+
+
+def _train(task: str, steps: int, tag: str = "", **overrides):
+    from mpc_jepa.cli import CollectSettings, run_collect
+    from mpc_jepa.models import WorldModelConfig
+    from mpc_jepa.training import TrainConfig, train
+
+    ds = run_collect(CollectSettings(task=task), progress=False)
+    model_over = {k: overrides.pop(k) for k in list(overrides) if k in WorldModelConfig.__dataclass_fields__}
+    t0 = time.perf_counter()
+    res = train(ds, f"runs/bench/{task}{tag}.pt", TrainConfig(steps=steps, **overrides), WorldModelConfig(**model_over), progress=False)
+    res.metrics["train_seconds"] = time.perf_counter() - t0
+    return res
+
+
+def bench_world_model(s: BenchSettings) -> dict:
+    rows = {}
+    for task in ("point_mass", "two_room", "reacher"):
+        rows[task] = _train(task, s.train_steps).metrics
+    return {"command": f"mpc-jepa train --task T --steps {s.train_steps}", "rows": rows}
+
+
+ANTI_COLLAPSE = {
+    "VICReg var+cov, no EMA, no geometry": dict(ema_target=False, var_weight=1.0, cov_weight=1.0, reach_weight=0.0),
+    "EMA target only, no geometry": dict(ema_target=True, var_weight=0.0, reach_weight=0.0),
+    "VICReg var+cov + EMA, no geometry": dict(ema_target=True, var_weight=1.0, cov_weight=1.0, reach_weight=0.0),
+    "VICReg var + reach geometry, no EMA": dict(ema_target=False, var_weight=1.0, reach_weight=1.0),
+    "default: EMA + VICReg var + reach geometry": dict(),
+}
+
+
+def bench_anti_collapse(s: BenchSettings) -> dict:
+    import tasks
+    from mpc_jepa.evaluation import PlanSettings, evaluate
+
+    rows = {}
+    episodes = max(10, s.episodes // 2)
+    for i, (name, over) in enumerate(ANTI_COLLAPSE.items()):
+        res = _train("point_mass", s.train_steps, tag=f"_ablation{i}", **dict(over))
+        task = tasks.load("point_mass", seed=s.seed)
+        ev = evaluate(task, res.model, PlanSettings(planner="cem"), episodes, seed=s.seed, progress=False)
+        rows[name] = {
+            **res.metrics,
+            "cem_success": ev["summary"]["success_rate"],
+            "cem_final_distance": ev["summary"]["mean_final_distance"],
+            "episodes": episodes,
+        }
+    return {
+        "command": f"mpc-jepa train --task point_mass --steps {s.train_steps} [variant flags]; mpc-jepa eval --planner cem --episodes {episodes}",
+        "rows": rows,
+    }
+
+
+PLANNING_RUNS = [("cem", "learned"), ("mppi", "learned"), ("grad", "learned"), ("gradcem", "learned"), ("cem", "oracle"), ("mppi", "oracle")]
+
+
+def bench_planning(s: BenchSettings) -> dict:
+    import tasks
+    from mpc_jepa.checkpoint import load_world_model
+    from mpc_jepa.evaluation import PlanSettings, evaluate
+    from mpc_jepa.models.oracle import OracleModel
+
+    rows = {}
+    for task_name in ("point_mass", "reacher"):
+        ckpt = Path(f"runs/bench/{task_name}.pt")
+        model = load_world_model(ckpt, task=task_name) if ckpt.exists() else _train(task_name, s.train_steps).model
+        task = tasks.load(task_name, seed=s.seed)
+        for planner, kind in PLANNING_RUNS:
+            m = model if kind == "learned" else OracleModel(task)
+            ps = PlanSettings(planner=planner)
+            ev = evaluate(task, m, ps, s.episodes, seed=s.seed, progress=False)
+            rows[f"{task_name} / {planner} / {kind}"] = ev["summary"]
+            print(f"{task_name:10s} {planner:8s} {kind:8s} {ev['summary']}", flush=True)
+    return {
+        "command": f"mpc-jepa eval --task T --planner P --model learned|oracle --episodes {s.episodes} --seed {s.seed}",
+        "settings": PlanSettings().__dict__,
+        "rows": rows,
+    }
+
+
+def write_results(out: Path) -> Path:
+    """Regenerate RESULTS.md from every stored section."""
+    parts = [
+        "# Benchmark results",
+        "",
+        "Regenerated by `make bench` (`mpc-jepa bench`) from `benchmarks/results/*.json`; every table names its command and machine.",
+        "",
+    ]
+    res = {p.stem: json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))}
+    if "data" in res:
+        r = res["data"]
+        parts += [
+            "## Datasets: exploration coverage and collection speed",
+            "",
+            f"Command: `{r['command']}`  ",
+            f"Machine: {r['machine']}, {r['date']}",
+            "",
+            "| dataset | frames | coverage of a 10x10 grid | frames/s |",
+            "|---|---|---|---|",
+        ]
+        for k, v in r["rows"].items():
+            cov = "n/a" if v["coverage_10x10"] is None else f"{v['coverage_10x10']:.0%}"
+            parts.append(f"| {k} | {v['frames']} | {cov} | {v['frames_per_second']:.0f} |")
+        parts.append("")
+    if "world_model" in res:
+        r = res["world_model"]
+        parts += [
+            "## World model (state observations, default config)",
+            "",
+            f"Command: `{r['command']}`  ",
+            f"Machine: {r['machine']}, {r['date']}",
+            "",
+            "Prediction error = open-loop latent MSE at horizon k on held-out episodes / MSE of the copy baseline (z_{t+k} = z_t).",
+            "",
+            "| task | train s | steps/s | h1 | h5 | h10 | h20 | std min/mean | eff. rank | probe R^2 | Spearman(latent, physical dist.) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for k, v in r["rows"].items():
+            hs = " | ".join(f"{v.get(f'pred_ratio_h{h}', float('nan')):.3f}" for h in (1, 5, 10, 20))
+            parts.append(
+                f"| {k} | {v['train_seconds']:.0f} | {v['steps_per_second']:.0f} | {hs} | {v['std_min_over_mean']:.2f} | {v['effective_rank']:.1f}/{v['latent_dim']} | {v['probe_r2']:.3f} | {v['distance_spearman']:.2f} |"
+            )
+        parts.append("")
+    if "anti_collapse" in res:
+        r = res["anti_collapse"]
+        parts += [
+            "## Anti-collapse modes and latent geometry (point_mass)",
+            "",
+            f"Command: `{r['command']}`  ",
+            f"Machine: {r['machine']}, {r['date']}",
+            "",
+            "| variant | h1 | h20 | std min/mean | eff. rank | probe R^2 | Spearman | CEM success | CEM final dist. (m) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for k, v in r["rows"].items():
+            parts.append(
+                f"| {k} | {v['pred_ratio_h1']:.3f} | {v['pred_ratio_h20']:.3f} | {v['std_min_over_mean']:.2f} | {v['effective_rank']:.1f}/{v['latent_dim']} | {v['probe_r2']:.3f} | {v['distance_spearman']:.2f} | {v['cem_success']:.0%} ({v['episodes']} ep.) | {v['cem_final_distance']:.3f} |"
+            )
+        parts.append("")
+    if "planning" in res:
+        r = res["planning"]
+        parts += [
+            "## Closed-loop planning (state observations)",
+            "",
+            f"Command: `{r['command']}`  ",
+            f"Machine: {r['machine']}, {r['date']}  ",
+            f"Planner settings: `{r['settings']}`",
+            "",
+            "| task / planner / model | success | mean final dist. | mean start dist. | median ms/step | model evals/step |",
+            "|---|---|---|---|---|---|",
+        ]
+        for k, v in r["rows"].items():
+            parts.append(
+                f"| {k} | {v['success_rate']:.0%} | {v['mean_final_distance']:.4f} | {v['mean_start_distance']:.4f} | {v['median_ms_per_step']:.1f} | {v['model_evals_per_step']:.0f} |"
+            )
+        parts.append("")
+    path = out / "RESULTS.md"
+    path.write_text("\n".join(parts) + "\n")
+    return path
+
+
+def run_benchmarks(s: BenchSettings) -> Path:
+    out = Path(s.out)
+    funcs = {"data": bench_data, "world_model": bench_world_model, "anti_collapse": bench_anti_collapse, "planning": bench_planning}
+    for section in s.sections:
+        if section not in funcs:
+            raise SystemExit(f"error: unknown section {section!r}; known: {', '.join(SECTIONS)}")
+        print(f"== bench {section}", flush=True)
+        _save(out, section, funcs[section](s))
+    path = write_results(out)
+    print(f"wrote {path}")
+    return path
+
+
+__all__ = ["BenchSettings", "run_benchmarks", "write_results", "replace"]

@@ -1,0 +1,118 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import tasks
+from mpc_jepa import data
+from mpc_jepa.cli import build_parser, main
+from mpc_jepa.evaluation import PlanSettings, evaluate, make_planner
+from mpc_jepa.models import WorldModelConfig
+from mpc_jepa.models.oracle import OracleModel
+from mpc_jepa.training import TrainConfig, train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """A directory with a small point_mass dataset and checkpoint at the CLI's default paths."""
+    d = tmp_path_factory.mktemp("cli")
+    ds = data.collect(tasks.load("point_mass", seed=0), d / "data/point_mass", episodes=30, episode_length=40, seed=0, progress=False)
+    train(ds, d / "runs/demo/point_mass.pt", TrainConfig(steps=60, batch_size=64, log_csv=False), WorldModelConfig(latent_dim=8, hidden=32), progress=False)
+    return d
+
+
+def test_every_command_documents_its_options():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert set(sub.choices) == {"tasks", "collect", "train", "eval", "plan", "demo", "bench"}
+    help_text = " ".join(sub.choices["eval"].format_help().split())
+    for flag in ("--planner", "--episodes", "--json", "--model", "--horizon", "--num-samples"):
+        assert flag in help_text
+    assert "(default: 'cem')" in help_text
+
+
+def test_tasks_and_collect_commands(tmp_path, capsys):
+    assert main(["tasks"]) == 0
+    assert "two_room" in capsys.readouterr().out
+    assert main(["collect", "--task", "two_room", "--episodes", "3", "--episode-length", "10", "--out", str(tmp_path / "tr")]) == 0
+    assert "coverage" in capsys.readouterr().out
+    assert data.Dataset(tmp_path / "tr").num_episodes == 3
+
+
+def test_eval_json_has_stable_keys(workdir, monkeypatch):
+    monkeypatch.chdir(workdir)
+    out = workdir / "eval.json"
+    assert (
+        main(
+            [
+                "eval",
+                "--task",
+                "point_mass",
+                "--checkpoint",
+                "runs/demo/point_mass.pt",
+                "--episodes",
+                "2",
+                "--num-samples",
+                "32",
+                "--num-iters",
+                "2",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    res = json.loads(out.read_text())
+    assert set(res["summary"]) == {
+        "episodes",
+        "success_rate",
+        "mean_final_distance",
+        "median_final_distance",
+        "mean_start_distance",
+        "median_ms_per_step",
+        "model_evals_per_step",
+    }
+    assert len(res["episodes"]) == 2 and res["summary"]["model_evals_per_step"] > 0
+    assert {"success", "final_distance", "min_distance", "start_distance", "steps", "ms_per_step", "model_evals_per_step", "seed"} == set(res["episodes"][0])
+
+
+def test_plan_command_writes_a_video(workdir, monkeypatch):
+    monkeypatch.chdir(workdir)
+    assert (
+        main(
+            ["plan", "--task", "point_mass", "--checkpoint", "runs/demo/point_mass.pt", "--planner", "grad", "--grad-steps", "2", "--video", "runs/plan/ep.mp4"]
+        )
+        == 0
+    )
+    written = list((workdir / "runs/plan").glob("ep.*"))
+    assert written and written[0].stat().st_size > 1000
+
+
+def test_readme_example_runs_verbatim(workdir, monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(workdir)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["plan"].actions.shape == (1, 15, 2)
+    assert namespace["obs"]["state"].shape == (4,)
+
+
+def test_closed_loop_oracle_reaches_the_point_mass_goal():
+    task = tasks.load("point_mass", seed=0)
+    res = evaluate(task, OracleModel(task), PlanSettings(planner="cem", num_samples=64, num_iters=2), episodes=1, seed=5, progress=False)
+    assert res["summary"]["success_rate"] == 1.0, res
+    assert res["episodes"][0]["final_distance"] < res["episodes"][0]["start_distance"] / 5
+
+
+def test_unknown_planner_and_model_are_named():
+    task = tasks.load("point_mass")
+    with pytest.raises(ValueError, match="'nope'"):
+        make_planner("nope", OracleModel(task), PlanSettings())
+    with pytest.raises(ValueError, match="differentiable"):
+        make_planner("grad", OracleModel(task), PlanSettings())
+    with pytest.raises(SystemExit, match="'magic'"):
+        main(["eval", "--model", "magic", "--episodes", "1"])
