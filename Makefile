@@ -28,11 +28,23 @@ test: install
 test-slow: install
 	$(PY) -m pytest -q -m slow
 
-bench: install
-	$(PY) benchmarks/run.py
+# The peers (mbrl-lib, pytorch_mppi) live in a separate environment: never runtime dependencies.
+# mbrl 0.2.0 pins hydra 1.0 / omegaconf 2.0, which do not install on Python 3.11: --no-deps + newer ones.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q "$(TORCH)"
+	$(BENCH_VENV)/bin/python -m pip install -q -e .
+	$(BENCH_VENV)/bin/python -m pip install -q --no-deps mbrl==0.2.0
+	$(BENCH_VENV)/bin/python -m pip install -q "hydra-core==1.3.*" "omegaconf==2.3.*" gymnasium termcolor pytorch-mppi
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/run.py
 
 lint: install
 	$(VENV)/bin/ruff check mpc_jepa tasks tests benchmarks
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) runs .pytest_cache

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import torch
 
-SECTIONS = ("data", "world_model", "anti_collapse", "planning")
+SECTIONS = ("data", "world_model", "anti_collapse", "planning", "peers")
 
 
 @dataclass(frozen=True)
 class BenchSettings:
     sections: tuple[str, ...] = SECTIONS
-    """Sections to run: data, world_model, anti_collapse, planning."""
+    """Sections to run: data, world_model, anti_collapse, planning, peers."""
     episodes: int = 50
     """Closed-loop episodes per planner."""
     train_steps: int = 3000
@@ -133,6 +133,18 @@ def bench_planning(s: BenchSettings) -> dict:
     }
 
 
+def bench_peers(s: BenchSettings) -> dict:
+    import tasks
+    from mpc_jepa.checkpoint import load_world_model
+    from mpc_jepa.peers import run_peers
+
+    ckpt = Path("runs/bench/point_mass.pt")
+    model = load_world_model(ckpt, task="point_mass") if ckpt.exists() else _train("point_mass", s.train_steps).model
+    res = run_peers(tasks.load("point_mass", seed=0), model, problems=20, seed=s.seed)
+    res["command"] = "mpc-jepa bench --sections peers (point_mass JEPA, 20 start/goal pairs, one plan each, horizon 15)"
+    return res
+
+
 def write_results(out: Path) -> Path:
     """Regenerate RESULTS.md from every stored section."""
     parts = [
@@ -209,6 +221,22 @@ def write_results(out: Path) -> Path:
                 f"| {k} | {v['success_rate']:.0%} | {v['mean_final_distance']:.4f} | {v['mean_start_distance']:.4f} | {v['median_ms_per_step']:.1f} | {v['model_evals_per_step']:.0f} |"
             )
         parts.append("")
+    if "peers" in res:
+        r = res["peers"]
+        parts += [
+            "## Planners side by side with mbrl-lib and pytorch_mppi",
+            "",
+            f"Command: `{r['command']}`  ",
+            f"Machine: {r['machine']}, {r['date']}",
+            "",
+            f"Same model, cost (uniform + terminal latent L2), start states and goals; budgets matched to our iCEM's counted {r['budget_evals']} model evaluations per plan (peers: same population per iteration and iterations; pytorch_mppi: one iteration with the whole budget). Cost = our cost of the returned plan under the model (lower is better), mean over {r['problems']} problems.",
+            "",
+            "| planner | median ms per plan | mean cost | model evals per plan |",
+            "|---|---|---|---|",
+        ]
+        for k, v in r["rows"].items():
+            parts.append(f"| {k} | {v['ms_per_plan']:.1f} | {v['mean_cost']:.3f} | {v['model_evals_per_plan']:.0f} |")
+        parts.append("")
     path = out / "RESULTS.md"
     path.write_text("\n".join(parts) + "\n")
     return path
@@ -216,7 +244,7 @@ def write_results(out: Path) -> Path:
 
 def run_benchmarks(s: BenchSettings) -> Path:
     out = Path(s.out)
-    funcs = {"data": bench_data, "world_model": bench_world_model, "anti_collapse": bench_anti_collapse, "planning": bench_planning}
+    funcs = {"data": bench_data, "world_model": bench_world_model, "anti_collapse": bench_anti_collapse, "planning": bench_planning, "peers": bench_peers}
     for section in s.sections:
         if section not in funcs:
             raise SystemExit(f"error: unknown section {section!r}; known: {', '.join(SECTIONS)}")

@@ -78,7 +78,7 @@ class TrainConfig:
     device: str = "cpu"
     """Torch device (cpu, cuda, cuda:1, ...)."""
     log_csv: bool = True
-    """Write train_log.csv beside the checkpoint."""
+    """Write <checkpoint>.csv beside the checkpoint (and TensorBoard logs when tensorboard is installed)."""
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "rollout_steps", "eval_every", "checkpoint_every"):
@@ -158,6 +158,7 @@ def train(
         The trained model (eval mode) and the final diagnostics (also in the checkpoint's meta).
     """
     out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     device = torch.device(config.device)
     if model_config.obs_type == "pixels" and not dataset.meta["pixels"]:
         raise ValueError(f"dataset {str(dataset.path)!r} has no pixels; collect it with --pixels")
@@ -208,6 +209,7 @@ def train(
         save_checkpoint(out, model, model_config, task=dataset.task, meta=meta, train_state=train_state)
 
     log_path = out.with_suffix(".csv")
+    writer = _tensorboard(out.parent / "tb" / out.stem) if config.log_csv else None
     bar = tqdm(total=config.steps, initial=step, desc=f"train {dataset.task}", disable=not progress)
     t_start = time.perf_counter()
     steps_this_run = 0
@@ -235,14 +237,21 @@ def train(
         history.append(row) if step % 50 == 0 or "pred_ratio_h1" in row else None
         if config.log_csv and (step % 50 == 0 or step == config.steps):
             _append_csv(log_path, row)
+            if writer is not None:
+                for k, v in row.items():
+                    writer.add_scalar(k, v, step) if k != "step" else None
         bar.update(1)
         if step % config.checkpoint_every == 0 and step < config.steps:
             checkpoint()
         if stop_after is not None and step >= stop_after:
             checkpoint()
             bar.close()
+            if writer is not None:
+                writer.close()
             return TrainResult(model.eval(), {}, history)
     bar.close()
+    if writer is not None:
+        writer.close()
     model.eval()
     metrics = {"steps_per_second": steps_this_run / max(time.perf_counter() - t_start, 1e-9)}
     metrics.update(report(model, dataset, train_eps, val_eps, device))
@@ -258,6 +267,15 @@ def report(model, dataset, train_eps, val_eps, device="cpu") -> dict:
     out.update(diagnostics.geometry_report(model, dataset, train_eps, val_eps, device=device))
     out["collapsed"] = diagnostics.collapsed(out)
     return out
+
+
+def _tensorboard(logdir: Path):
+    """A TensorBoard writer when tensorboard is installed (optional), else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(logdir))
 
 
 def _append_csv(path: Path, row: dict) -> None:

@@ -118,9 +118,11 @@ def test_training_is_deterministic_on_cpu(pm_dataset, tmp_path):
 
 def test_training_options_run(pm_dataset, tmp_path):
     cfg = TrainConfig(steps=10, batch_size=32, cov_weight=1.0, smooth_weight=0.1, inverse_weight=1.0, eval_every=10, checkpoint_every=10, log_csv=True)
-    res = train(pm_dataset, tmp_path / "o.pt", cfg, WorldModelConfig(latent_dim=8, hidden=32, conditioning="concat", ema_target=False), progress=False)
+    res = train(
+        pm_dataset, tmp_path / "new_dir" / "o.pt", cfg, WorldModelConfig(latent_dim=8, hidden=32, conditioning="concat", ema_target=False), progress=False
+    )
     assert np.isfinite(res.metrics["pred_ratio_h1"])
-    assert (tmp_path / "o.csv").read_text().startswith("step,")
+    assert (tmp_path / "new_dir" / "o.csv").read_text().startswith("step,")
 
 
 def test_mlp_encoder_normalises_with_dataset_statistics():

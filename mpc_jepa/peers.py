@@ -1,0 +1,116 @@
+"""Side-by-side planner benchmark against mbrl-lib's CEM / iCEM / MPPI and pytorch_mppi.
+
+Same learned model, same cost, same start states and goals, budgets matched by *counted* model
+evaluations (a ``CountingModel`` wraps the model for every optimiser). The peers are installed in
+the benchmark environment only (``make bench``), never as runtime dependencies.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from mpc_jepa.costs import GoalDistance
+from mpc_jepa.mpc import CountingModel
+from mpc_jepa.planners import CEMConfig, CEMPlanner, MPPIConfig, MPPIPlanner
+
+
+def _problems(task, model, n: int, seed: int):
+    out = []
+    for i in range(n):
+        obs = task.reset(seed=seed + i)
+        with torch.no_grad():
+            out.append((model.encode(torch.as_tensor(obs["state"])[None]), model.encode(torch.as_tensor(task.goal.state)[None])))
+    return out
+
+
+def _peer_optimisers(counting, horizon: int, action_dim: int, budget_samples: int, iters: int):
+    """name -> plan(z0, cost) -> actions [T, A], for each peer that is installed."""
+    peers = {}
+    lb, ub = [[-1.0] * action_dim] * horizon, [[1.0] * action_dim] * horizon
+    try:
+        import mbrl.planning as mp
+
+        def mbrl_plan(make):
+            def plan(z0, cost):
+                opt = make()
+
+                def obj(pop):  # [N, T, A] -> [N] to maximise
+                    with torch.no_grad():
+                        lat = counting.rollout(z0.expand(pop.shape[0], -1), pop.float())
+                        return -cost(lat, pop)
+
+                return opt.optimize(obj, torch.zeros(horizon, action_dim))
+
+            return plan
+
+        dev = torch.device("cpu")
+        peers["mbrl-lib CEM"] = mbrl_plan(lambda: mp.CEMOptimizer(iters, 0.1, budget_samples, lb, ub, 0.1, dev))
+        peers["mbrl-lib iCEM"] = mbrl_plan(lambda: mp.ICEMOptimizer(iters, 0.1, budget_samples, 1.25, 2.0, lb, ub, 0.3, 0.1, dev))
+        peers["mbrl-lib MPPI"] = mbrl_plan(lambda: mp.MPPIOptimizer(iters, budget_samples, 1.0, 0.5, 0.6, lb, ub, dev))
+    except ImportError:
+        pass
+    try:
+        from pytorch_mppi import MPPI
+
+        def ptm_plan(z0, cost):
+            goal = cost.goal
+            dist = lambda z: torch.linalg.vector_norm(z - goal, dim=-1)  # noqa: E731
+            T = horizon
+            ctrl = MPPI(
+                lambda s, a: counting.predict(s, a),
+                lambda s, a: dist(s) / T,
+                z0.shape[1],
+                noise_sigma=0.25 * torch.eye(action_dim),
+                num_samples=budget_samples * iters,
+                horizon=T,
+                lambda_=0.05,
+                u_min=-torch.ones(action_dim),
+                u_max=torch.ones(action_dim),
+                terminal_state_cost=lambda states, actions: dist(states[..., -1, :]),
+            )
+            with torch.no_grad():
+                ctrl.command(z0[0], shift_nominal_trajectory=False)
+            return ctrl.U.clamp(-1, 1)
+
+        peers["pytorch_mppi"] = ptm_plan
+    except ImportError:
+        pass
+    return peers
+
+
+def run_peers(task, model, *, problems: int = 20, seed: int = 100000, horizon: int = 15, num_samples: int = 128, num_iters: int = 3) -> dict:
+    """Rows {planner: {ms_per_plan (median), mean_cost, model_evals_per_plan}} plus the peers found."""
+    counting = CountingModel(model)
+    probs = _problems(task, model, problems, seed)
+    A = model.action_dim
+    ours = {
+        "mpc_jepa iCEM": lambda: CEMPlanner(counting, CEMConfig(horizon=horizon, num_samples=num_samples, num_elites=12, num_iters=num_iters)),
+        "mpc_jepa MPPI": lambda: MPPIPlanner(counting, MPPIConfig(horizon=horizon, num_samples=num_samples, num_elites=num_samples, num_iters=num_iters)),
+    }
+    # the peers get our iCEM's counted budget per plan (its population decays, so measure it)
+    z0, zg = probs[0]
+    counting.evals = 0
+    ours["mpc_jepa iCEM"]().plan(z0, GoalDistance(zg, weighting="uniform", terminal_weight=1.0))
+    budget = counting.evals
+    per_iter = max(1, budget // (horizon * num_iters))
+    planners = {name: (lambda f=f: lambda z, c: f().plan(z, c).actions[0]) for name, f in ours.items()}
+    planners = {name: mk() for name, mk in planners.items()}
+    planners.update(_peer_optimisers(counting, horizon, A, per_iter, num_iters))
+    rows = {}
+    for name, plan in planners.items():
+        costs, times, evals = [], [], []
+        for z0, zg in probs:
+            cost = GoalDistance(zg, weighting="uniform", terminal_weight=1.0)
+            counting.evals = 0
+            t = time.perf_counter()
+            actions = plan(z0, cost)  # [T, A]
+            times.append(1000 * (time.perf_counter() - t))
+            evals.append(counting.evals)
+            with torch.no_grad():
+                a = torch.as_tensor(actions, dtype=torch.float32).clamp(-1, 1)[None]
+                costs.append(float(cost(model.rollout(z0, a), a)))
+        rows[name] = {"ms_per_plan": float(np.median(times)), "mean_cost": float(np.mean(costs)), "model_evals_per_plan": float(np.mean(evals))}
+    return {"rows": rows, "problems": problems, "budget_evals": budget}
