@@ -90,9 +90,14 @@ class TrainSettings:
     """Episodes to collect when the dataset is missing."""
     resume: bool = False
     """Continue an interrupted run from --out (optimizer, schedule, step, RNG restored)."""
+    level: str = "fast"
+    """'fast': the JEPA world model; 'slow': the hierarchical slow level over a trained fast model."""
+    fast_checkpoint: str = ""
+    """With --level slow: the trained fast model (default: runs/<task>/world_model.pt)."""
 
     def checkpoint(self) -> Path:
-        return Path(self.out or f"runs/{self.task.replace(':', '_')}/world_model.pt")
+        name = "world_model.pt" if self.level == "fast" else "slow_model.pt"
+        return Path(self.out or f"runs/{self.task.replace(':', '_')}/{name}")
 
 
 def run_train(s: TrainSettings, cfg, mcfg, progress: bool = True):
@@ -107,10 +112,32 @@ def run_train(s: TrainSettings, cfg, mcfg, progress: bool = True):
 
 def cmd_train(args) -> int:
     from mpc_jepa.models import WorldModelConfig
+    from mpc_jepa.models.slow import SlowModelConfig
     from mpc_jepa.training import TrainConfig
 
-    run_train(dataclass_from_args(TrainSettings, args), dataclass_from_args(TrainConfig, args), dataclass_from_args(WorldModelConfig, args))
+    s = dataclass_from_args(TrainSettings, args)
+    cfg = dataclass_from_args(TrainConfig, args)
+    if s.level == "fast":
+        run_train(s, cfg, dataclass_from_args(WorldModelConfig, args))
+    elif s.level == "slow":
+        run_train_slow(s, cfg, dataclass_from_args(SlowModelConfig, args, prefix="slow_"))
+    else:
+        raise SystemExit(f"error: --level must be 'fast' or 'slow', got {s.level!r}")
     return 0
+
+
+def run_train_slow(s: TrainSettings, cfg, slow_cfg, progress: bool = True):
+    """Train the slow level over the trained fast model of ``s.task``."""
+    from mpc_jepa.checkpoint import load_world_model
+    from mpc_jepa.training_slow import SlowTrainConfig, train_slow
+
+    fast_path = s.fast_checkpoint or f"runs/{s.task.replace(':', '_')}/world_model.pt"
+    fast = load_world_model(fast_path, task=s.task, obs_type="state", device=cfg.device)
+    ds = run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes), progress)
+    tcfg = SlowTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, reach_step=cfg.reach_step, seed=cfg.seed, device=cfg.device)
+    slow, metrics = train_slow(ds, fast, s.checkpoint(), tcfg, slow_cfg, progress=progress)
+    print(f"wrote {s.checkpoint()}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+    return slow, metrics
 
 
 @dataclass(frozen=True)
@@ -129,6 +156,8 @@ class EvalSettings:
     """Write per-episode and summary results here as JSON."""
     device: str = "cpu"
     """Torch device for the learned model."""
+    slow_checkpoint: str = ""
+    """With --planner hierarchical: the slow level (default: runs/<task>/slow_model.pt)."""
 
 
 def load_model(task, model: str, checkpoint: str, device: str = "cpu"):
@@ -145,6 +174,13 @@ def load_model(task, model: str, checkpoint: str, device: str = "cpu"):
     return load_world_model(path, task=task.name, obs_type="state", device=device)
 
 
+def load_slow_model(task, fast, path: str = ""):
+    """The slow level for ``fast`` (hierarchical planning)."""
+    from mpc_jepa.training_slow import load_slow
+
+    return load_slow(path or f"runs/{task.name.replace(':', '_')}/slow_model.pt", fast, task=task.name)
+
+
 def cmd_eval(args) -> int:
     import tasks
     from mpc_jepa.evaluation import PlanSettings, evaluate
@@ -153,7 +189,8 @@ def cmd_eval(args) -> int:
     ps = dataclass_from_args(PlanSettings, args)
     task = tasks.load(s.task, seed=s.seed)
     model = load_model(task, s.model, s.checkpoint, s.device)
-    out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device)
+    slow = load_slow_model(task, model, s.slow_checkpoint) if ps.planner == "hierarchical" else None
+    out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device, slow_model=slow)
     out["settings"] = {**asdict(s), **asdict(ps)}
     summ = out["summary"]
     print(
@@ -217,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     from mpc_jepa.demo import DemoSettings
     from mpc_jepa.evaluation import PlanSettings
     from mpc_jepa.models import WorldModelConfig
+    from mpc_jepa.models.slow import SlowModelConfig
     from mpc_jepa.training import TrainConfig
 
     parser = argparse.ArgumentParser(prog="mpc-jepa", description="Model-predictive planning with JEPA world models in MuJoCo.")
@@ -230,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataclass_args(p, TrainSettings)
     add_dataclass_args(p, TrainConfig)
     add_dataclass_args(p, WorldModelConfig)
+    add_dataclass_args(p, SlowModelConfig, prefix="slow_")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("eval", help="closed-loop evaluation of a planner over seeded episodes")
     add_dataclass_args(p, EvalSettings)

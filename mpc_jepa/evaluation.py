@@ -10,17 +10,19 @@ from tqdm.auto import tqdm
 
 from mpc_jepa.costs import GoalDistance
 from mpc_jepa.mpc import CountingModel, MPCController, observe_physics, run_episode
+from mpc_jepa.planners.hierarchical import HierarchicalPlanner
 from mpc_jepa.planners import CEMConfig, CEMPlanner, GradCEMConfig, GradCEMPlanner, GradientConfig, GradientPlanner, MPPIConfig, MPPIPlanner
 
-PLANNERS = ("cem", "mppi", "grad", "gradcem")
+PLANNERS = ("cem", "mppi", "grad", "gradcem", "hierarchical")
 
 
 @dataclass(frozen=True)
 class PlanSettings:
     """Planner and cost settings shared by `eval`, `plan`, `bench` and `demo`."""
 
-    planner: Literal["cem", "mppi", "grad", "gradcem"] = "cem"
-    """Planner: cem (iCEM), mppi, grad (Adam through the predictor) or gradcem (CEM then Adam)."""
+    planner: Literal["cem", "mppi", "grad", "gradcem", "hierarchical"] = "cem"
+    """Planner: cem (iCEM), mppi, grad (Adam through the predictor), gradcem (CEM then Adam) or
+    hierarchical (slow CEM over macro-actions proposes subgoals, fast CEM reaches them)."""
     horizon: int = 15
     """Planning horizon T (agent steps)."""
     num_samples: int = 128
@@ -41,14 +43,28 @@ class PlanSettings:
     """Extra weight on the last step (added to the running weights)."""
     replan_every: int = 1
     """Control steps between replans (the plan's next actions are executed in between)."""
+    slow_horizon: int = 6
+    """Hierarchical: slow planning horizon (slow steps of k fast steps each)."""
+    slow_samples: int = 64
+    """Hierarchical: slow CEM candidates."""
+    slow_iters: int = 2
+    """Hierarchical: slow CEM iterations."""
+    slow_replan_every: int = 1
+    """Hierarchical: fast steps between slow replans."""
     planner_seed: int = 0
     """Planner noise seed (each episode adds its own seed to it)."""
 
 
-def make_planner(name: str, model, s: PlanSettings, callback=None):
-    """A planner by name over ``model`` with the settings ``s``."""
+def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=None):
+    """A planner by name over ``model`` with the settings ``s`` (``slow_model`` for 'hierarchical')."""
     if name not in PLANNERS:
         raise ValueError(f"unknown planner {name!r}; known: {', '.join(PLANNERS)}")
+    if name == "hierarchical":
+        if slow_model is None:
+            raise ValueError("the hierarchical planner needs a slow model (train one with `mpc-jepa train --level slow`)")
+        slow_cfg = CEMConfig(horizon=s.slow_horizon, num_samples=s.slow_samples, num_elites=min(s.num_elites, s.slow_samples), num_iters=s.slow_iters, seed=s.planner_seed + 7)
+        fast = make_planner("cem", model, s, callback)
+        return HierarchicalPlanner(CEMPlanner(slow_model, slow_cfg), fast, k=slow_model.k, slow_replan_every=s.slow_replan_every)
     cem = CEMConfig(horizon=s.horizon, num_samples=s.num_samples, num_elites=min(s.num_elites, s.num_samples), num_iters=s.num_iters, seed=s.planner_seed)
     grad = GradientConfig(horizon=s.horizon, num_restarts=s.grad_restarts, num_steps=s.grad_steps, lr=s.grad_lr, seed=s.planner_seed)
     if name == "cem":
@@ -70,7 +86,7 @@ def make_cost(model, s: PlanSettings) -> GoalDistance:
     return GoalDistance(weighting=s.weighting, terminal_weight=s.terminal_weight, project=project)
 
 
-def evaluate(task, model, s: PlanSettings, episodes: int, seed: int = 0, progress: bool = True, device="cpu") -> dict:
+def evaluate(task, model, s: PlanSettings, episodes: int, seed: int = 0, progress: bool = True, device="cpu", slow_model=None) -> dict:
     """Run ``episodes`` seeded episodes (seeds seed, seed+1, ...) and summarise.
 
     Returns {"summary": {...}, "episodes": [...]} with stable keys (see README).
@@ -78,13 +94,15 @@ def evaluate(task, model, s: PlanSettings, episodes: int, seed: int = 0, progres
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     counting = CountingModel(model)
+    slow_counting = CountingModel(slow_model) if slow_model is not None else None
     is_oracle = hasattr(model, "goal_features")
     results = []
     for i in tqdm(range(episodes), desc=f"eval {task.name} {s.planner}", disable=not progress, unit="ep"):
         # a fresh planner per episode, seeded by the episode: results do not depend on episode order
-        planner = make_planner(s.planner, counting, replace(s, planner_seed=s.planner_seed + seed + i))
+        planner = make_planner(s.planner, counting, replace(s, planner_seed=s.planner_seed + seed + i), slow_model=slow_counting)
         controller = MPCController(counting, planner, make_cost(model, s), s.replan_every, device=device)
-        results.append(run_episode(task, controller, seed=seed + i, observe=observe_physics if is_oracle else None))
+        counters = [c for c in (counting, slow_counting) if c is not None]
+        results.append(run_episode(task, controller, seed=seed + i, observe=observe_physics if is_oracle else None, counters=counters))
     return {"summary": summarize(results), "episodes": [r.as_dict() for r in results]}
 
 

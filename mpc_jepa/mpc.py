@@ -107,7 +107,15 @@ class EpisodeResult:
 
 
 def run_episode(
-    task, controller: MPCController, seed: int, *, observe=None, max_steps: int | None = None, record: bool = False, frames: list | None = None
+    task,
+    controller: MPCController,
+    seed: int,
+    *,
+    observe=None,
+    max_steps: int | None = None,
+    record: bool = False,
+    frames: list | None = None,
+    counters: list | None = None,
 ) -> EpisodeResult:
     """Run one goal-reaching episode: reset ``task`` with ``seed``, control until its length.
 
@@ -116,14 +124,16 @@ def run_episode(
             (default: ``obs['state']``; the oracle uses the physics state).
         record: keep the physical trajectory in the result.
         frames: if a list, rendered frames (goal shown) are appended to it.
+        counters: ``CountingModel``s whose evaluations are summed (default: the controller's model).
     Success is the task's physical test at the final step.
     """
     observe = observe or (lambda t, o: o["state"])
     obs = task.reset(seed=seed)
     goal_obs = observe(task, {"state": task.goal.state, "pixels": task.goal.pixels, "physics": task.goal.physics_state})
     controller.reset(goal_obs)
-    counter = controller.model if isinstance(controller.model, CountingModel) else None
-    evals0 = counter.evals if counter else 0
+    if counters is None:
+        counters = [controller.model] if isinstance(controller.model, CountingModel) else []
+    evals0 = sum(c.evals for c in counters)
     start_distance = task.distance()
     times, dists, traj = [], [], []
     steps = max_steps or task.episode_length
@@ -146,7 +156,7 @@ def run_episode(
         start_distance=float(start_distance),
         steps=steps,
         ms_per_step=float(np.median(times)),
-        model_evals_per_step=((counter.evals - evals0) / steps) if counter else float("nan"),
+        model_evals_per_step=((sum(c.evals for c in counters) - evals0) / steps) if counters else float("nan"),
         seed=seed,
         trajectory=traj,
     )

@@ -46,11 +46,13 @@ class Plan:
     def shifted(self, k: int = 1) -> Plan:
         """Warm start for k control steps later: drop the first k actions, repeat the last one.
 
-        Kept elites in ``info['elites']`` are shifted the same way; latents are dropped.
+        Kept elites in ``info['elites']`` are shifted the same way, and so is every info value
+        that has a ``shifted`` method (e.g. the hierarchical planner's slow-level state); latents
+        and the other diagnostics are dropped.
         """
         if k < 0:
             raise ValueError(f"shift must be >= 0, got {k}")
-        info = {}
+        info = {key: v.shifted(k) for key, v in self.info.items() if hasattr(v, "shifted")}
         if "elites" in self.info:
             info["elites"] = _shift(self.info["elites"], k)
         return replace(self, actions=_shift(self.actions, k), latents=None, info=info)

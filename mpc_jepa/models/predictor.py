@@ -19,10 +19,16 @@ class _FiLMBlock(nn.Module):
         nn.init.zeros_(self.film.bias)
         self.lin = nn.Linear(hidden, hidden)
 
-    def forward(self, h: Tensor, a: Tensor, film: Tensor | None = None) -> Tensor:
-        """``film``: precomputed ``self.film(a)`` (rollouts compute it for all steps at once)."""
-        scale, shift = (self.film(a) if film is None else film).chunk(2, dim=-1)
-        return h + self.lin(nn.functional.gelu(self.norm(h) * (1 + scale) + shift))
+    def modulation(self, a: Tensor) -> tuple[Tensor, Tensor]:
+        """(1 + scale, shift) from the action: [..., A] -> 2 x [..., H]."""
+        scale, shift = self.film(a).chunk(2, dim=-1)
+        return 1 + scale, shift
+
+    def forward(self, h: Tensor, a: Tensor, mod: tuple[Tensor, Tensor] | None = None) -> Tensor:
+        """``mod``: precomputed ``modulation(a)`` (rollouts compute it for all steps at once)."""
+        scale1, shift = self.modulation(a) if mod is None else mod
+        x = torch.addcmul(shift, nn.functional.layer_norm(h, h.shape[-1:]), scale1)  # fused LN * (1 + scale) + shift
+        return h + self.lin(nn.functional.gelu(x))
 
 
 class Predictor(nn.Module):
@@ -53,6 +59,15 @@ class Predictor(nn.Module):
     def forward(self, z: Tensor, a: Tensor) -> Tensor:
         return self.step(z, a, self.action_terms(a))
 
+    def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
+        """Open loop: [B, D], [B, T, A] -> [B, T+1, D]; action-only terms computed once for all T."""
+        terms = self.action_terms(actions)  # each [B, T, *]
+        zs = [z0]
+        for t in range(actions.shape[1]):
+            step_terms = [x[:, t] if isinstance(x, Tensor) else tuple(y[:, t] for y in x) for x in terms]
+            zs.append(self.step(zs[-1], actions[:, t], step_terms))
+        return torch.stack(zs, dim=1)  # [B, T+1, D]
+
     def action_terms(self, a: Tensor) -> list[Tensor]:
         """Everything that depends on the action only, computed once for [..., A] actions.
 
@@ -61,13 +76,13 @@ class Predictor(nn.Module):
         d = self.inp.in_features - a.shape[-1]
         terms = [nn.functional.linear(a, self.inp.weight[:, d:], self.inp.bias)]
         if self.conditioning == "film":
-            terms += [block.film(a) for block in self.blocks]
+            terms += [block.modulation(a) for block in self.blocks]
         return terms
 
     def step(self, z: Tensor, a: Tensor, terms: list[Tensor]) -> Tensor:
         """One prediction with precomputed ``action_terms``: [B, D], [B, A] -> [B, D]."""
         d = z.shape[-1]
-        h = nn.functional.linear(z, self.inp.weight[:, :d]) + terms[0]
+        h = torch.addmm(terms[0], z, self.inp.weight[:, :d].T) if z.dim() == 2 else nn.functional.linear(z, self.inp.weight[:, :d]) + terms[0]
         for i, block in enumerate(self.blocks):
             if self.conditioning == "film":
                 h = block(h, a, terms[1 + i])

@@ -94,11 +94,7 @@ class JEPAWorldModel(nn.Module):
         """Open-loop rollout: [B, D], [B, T, A] -> [B, T+1, D] (index 0 is ``z0``)."""
         if actions.shape[-1] != self.action_dim or actions.dim() != 3 or actions.shape[0] != z0.shape[0]:
             raise ValueError(f"actions must have shape [B={z0.shape[0]}, T, A={self.action_dim}], got {list(actions.shape)}")
-        terms = self.predictor.action_terms(actions)  # each [B, T, *]: all steps in one call
-        zs = [z0]
-        for t in range(actions.shape[1]):
-            zs.append(self.predictor.step(zs[-1], actions[:, t], [x[:, t] for x in terms]))
-        return torch.stack(zs, dim=1)  # [B, T+1, D]
+        return self.predictor.rollout(z0, actions)
 
     @torch.no_grad()
     def update_target(self, tau: float) -> None:

@@ -1,0 +1,76 @@
+"""Hierarchical two-timescale planning: a slow planner proposes latent subgoals, a fast one reaches them.
+
+``HierarchicalPlanner`` is itself a ``Planner``: the controller does not know it runs a hierarchy.
+Each call: (re)plan macro-actions with the slow planner over the slow model toward the goal; the
+slow plan's predicted latent ``subgoal_index`` slow steps ahead becomes the fast planner's goal;
+the fast planner plans primitive actions toward it. Both levels warm-start explicitly from the
+previous plan (``prev.shifted(k)``), the slow level in slow steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+from torch import Tensor
+
+from mpc_jepa.types import CostFn, Plan
+
+
+@dataclass(frozen=True)
+class HierarchyState:
+    """The slow level's memory, carried in ``Plan.info['hierarchy']`` and shifted with the plan."""
+
+    slow_plan: Plan
+    steps: int = 0
+    """Fast steps executed since ``slow_plan`` was made."""
+
+    def shifted(self, k: int) -> "HierarchyState":
+        return replace(self, steps=self.steps + k)
+
+
+class HierarchicalPlanner:
+    """Composes a slow planner (over a ``SlowWorldModel``) and a fast planner (over the fast model).
+
+    Args:
+        slow_planner: plans [B, H, M] macro-actions; its model steps ``k`` fast steps at once.
+        fast_planner: plans [B, T, A] primitive actions.
+        k: fast steps per slow step.
+        slow_replan_every: fast steps between slow replans (1: every call).
+        subgoal_index: which predicted slow latent becomes the subgoal (1 = k fast steps ahead).
+        slow_weighting, slow_terminal_weight: the slow level's goal-distance weighting over its
+            horizon (None: the cost's own). Default: mostly terminal, so a detour (through a door)
+            costs little on the way, plus a small running term, so that near the goal the slow plan
+            stays there and its first latent (the subgoal) is the goal itself.
+    The cost passed to ``plan`` must bind a goal (``GoalDistance`` or anything with ``with_goal``
+    and ``goal``): the slow level uses it as is, the fast level with the subgoal instead.
+    """
+
+    def __init__(self, slow_planner, fast_planner, k: int, slow_replan_every: int = 1, subgoal_index: int = 1, slow_weighting: str | None = "uniform", slow_terminal_weight: float = 10.0):
+        if k < 1 or slow_replan_every < 1 or subgoal_index < 1:
+            raise ValueError(f"need k, slow_replan_every, subgoal_index >= 1, got {k}, {slow_replan_every}, {subgoal_index}")
+        self.slow_planner, self.fast_planner = slow_planner, fast_planner
+        self.k, self.slow_replan_every, self.subgoal_index = k, slow_replan_every, subgoal_index
+        self.slow_weighting, self.slow_terminal_weight = slow_weighting, slow_terminal_weight
+
+    def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
+        if not hasattr(cost, "with_goal") or getattr(cost, "goal", None) is None:
+            raise ValueError("HierarchicalPlanner needs a goal-bound cost (e.g. GoalDistance(z_goal))")
+        state = init.info.get("hierarchy") if isinstance(init, Plan) else None
+        if state is None or state.steps >= self.slow_replan_every:
+            slow_init = state.slow_plan.shifted(state.steps // self.k) if state is not None and state.steps >= self.k else None
+            if state is not None and slow_init is None:
+                slow_init = state.slow_plan
+            slow_cost = cost
+            if self.slow_weighting is not None and hasattr(cost, "weighting"):
+                slow_cost = replace(cost, weighting=self.slow_weighting, terminal_weight=self.slow_terminal_weight)
+            slow_plan = self.slow_planner.plan(z0, slow_cost, slow_init)
+            state = HierarchyState(slow_plan, 0)
+        latents = state.slow_plan.latents  # [B, H+1, D]
+        subgoal = latents[:, min(self.subgoal_index, latents.shape[1] - 1)]  # [B, D]
+        fast_init = init
+        if isinstance(init, Plan):
+            fast_init = replace(init, info={k: v for k, v in init.info.items() if k != "hierarchy"})
+        fast = self.fast_planner.plan(z0, cost.with_goal(subgoal), fast_init)
+        info = {**fast.info, "hierarchy": state, "subgoal": subgoal.detach(), "slow_cost": state.slow_plan.cost}
+        return Plan(fast.actions, fast.cost, fast.latents, info)

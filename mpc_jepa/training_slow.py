@@ -1,0 +1,153 @@
+"""Training of the slow level on top of a trained, frozen fast JEPA.
+
+Loss on windows of S slow steps (S*k fast steps): the slow rollout from z_t under the chunk
+encoder's macro-actions must match the frozen fast encoder's embeddings at t+k, t+2k, ...,
+measured in units of the fast model's step (``reach_step``). Macro-actions are kept from collapsing
+by a variance hinge and a covariance term (VICReg) over the batch, so the slow planner's box
+[-1, 1]^M is covered by plausible macro-actions.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import mpc_jepa
+from mpc_jepa.checkpoint import CheckpointError, atomic_torch_save, read_checkpoint
+from mpc_jepa.data import Dataset, WindowSampler
+from mpc_jepa.models.losses import vicreg_covariance, vicreg_variance
+from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
+
+
+@dataclass(frozen=True)
+class SlowTrainConfig:
+    """Slow-level training settings."""
+
+    steps: int = 2000
+    """Optimiser steps."""
+    batch_size: int = 256
+    """Windows per batch."""
+    slow_steps: int = 3
+    """S: open-loop slow steps in the loss."""
+    lr: float = 1e-3
+    """AdamW learning rate (cosine decay)."""
+    macro_var_weight: float = 1.0
+    """Variance hinge on macro-actions (std >= 0.5 per dimension)."""
+    macro_cov_weight: float = 0.1
+    """Covariance penalty on macro-actions."""
+    reach_step: float = 0.1
+    """The fast model's latent step (errors are measured in these units)."""
+    seed: int = 0
+    """Seed."""
+    device: str = "cpu"
+    """Torch device."""
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "slow_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
+def train_slow(dataset: Dataset, fast, out, config: SlowTrainConfig = SlowTrainConfig(), model_config: SlowModelConfig = SlowModelConfig(), progress: bool = True):
+    """Train a ``SlowWorldModel`` over the frozen ``fast`` model and save it to ``out``. Returns (model, metrics)."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    device = torch.device(config.device)
+    k = model_config.k
+    train_eps, val_eps = dataset.split(0.1, seed=config.seed)
+    sampler = WindowSampler(dataset, k * config.slow_steps, train_eps)
+    slow = SlowWorldModel(fast.to(device).eval(), model_config).to(device)
+    params = list(slow.chunk_encoder.parameters()) + list(slow.predictor.parameters())
+    opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s / config.steps, 1.0))))
+    t0 = time.perf_counter()
+    for _ in tqdm(range(config.steps), desc="train slow", disable=not progress):
+        batch = sampler.sample(config.batch_size, rng)
+        obs = torch.as_tensor(batch["states"][:, ::k], device=device).float()  # [B, S+1, S_obs]
+        actions = torch.as_tensor(batch["actions"], device=device).float()  # [B, S*k, A]
+        with torch.no_grad():
+            target = fast.encoder(obs)  # [B, S+1, D]
+        macros = slow.encode_actions(actions)  # [B, S, M]
+        pred = slow.rollout(target[:, 0], macros)  # [B, S+1, D]
+        flat = macros.reshape(-1, macros.shape[-1])
+        loss = (pred[:, 1:] - target[:, 1:]).pow(2).sum(-1).mean() / config.reach_step**2
+        loss = loss + config.macro_var_weight * vicreg_variance(flat, gamma=0.5) + config.macro_cov_weight * vicreg_covariance(flat)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+    metrics = {"steps_per_second": config.steps / (time.perf_counter() - t0), **slow_report(slow, dataset, val_eps, config, device)}
+    save_slow(out, slow, dataset.task, config, metrics)
+    return slow.eval(), metrics
+
+
+@torch.no_grad()
+def slow_report(slow, dataset, episodes, config: SlowTrainConfig, device="cpu", num: int = 512) -> dict:
+    """Held-out slow prediction error per slow step vs the copy baseline, and macro-action spread."""
+    k = slow.k
+    sampler = WindowSampler(dataset, k * config.slow_steps, episodes)
+    batch = sampler.windows(np.random.default_rng(0).choice(sampler.starts, size=min(num, len(sampler)), replace=False))
+    z = slow.fast.encoder(torch.as_tensor(batch["states"][:, ::k], device=device).float())
+    macros = slow.encode_actions(torch.as_tensor(batch["actions"], device=device).float())
+    pred = slow.rollout(z[:, 0], macros)
+    out = {}
+    for s in range(1, config.slow_steps + 1):
+        out[f"slow_pred_ratio_s{s}"] = float((pred[:, s] - z[:, s]).pow(2).sum(-1).mean() / (z[:, 0] - z[:, s]).pow(2).sum(-1).mean().clamp_min(1e-12))
+    out["macro_std_min"] = float(macros.reshape(-1, macros.shape[-1]).std(0).min())
+    return out
+
+
+def save_slow(path, slow: SlowWorldModel, task: str, config: SlowTrainConfig, metrics: dict) -> None:
+    """The slow level and its (frozen) fast model in one self-contained file, written atomically."""
+    fast = slow.fast
+    atomic_torch_save(
+        {
+            "format": "mpc_jepa.slow_model/1",
+            "version": mpc_jepa.__version__,
+            "task": task,
+            "slow_config": asdict(slow.config),
+            "train_config": asdict(config),
+            "fast_fingerprint": fingerprint(fast),
+            "slow": {k: v for k, v in slow.state_dict().items() if not k.startswith("fast.")},
+            "metrics": metrics,
+        },
+        Path(path),
+    )
+
+
+def fingerprint(fast) -> float:
+    """A number that changes with the fast encoder's and predictor's weights."""
+    return float(sum(p.detach().double().abs().sum() for p in fast.parameters()))
+
+
+def load_slow(path, fast, *, task: str | None = None) -> SlowWorldModel:
+    """Load a slow level onto ``fast`` (the model it was trained over). Clear errors on mismatch."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no slow-model checkpoint at {str(path)!r}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"cannot read {str(path)!r} (truncated or not a mpc_jepa slow model): {e}") from e
+    if not isinstance(ckpt, dict) or ckpt.get("format") != "mpc_jepa.slow_model/1":
+        raise CheckpointError(f"{str(path)!r} is not a mpc_jepa slow-model checkpoint")
+    if task is not None and ckpt["task"] != task:
+        raise CheckpointError(f"slow model {str(path)!r} was trained on task {ckpt['task']!r}, not {task!r}")
+    if abs(ckpt["fast_fingerprint"] - fingerprint(fast)) > 1e-6 * max(1.0, abs(ckpt["fast_fingerprint"])):
+        raise CheckpointError(f"slow model {str(path)!r} was trained over another fast model than the one given")
+    slow = SlowWorldModel(fast, SlowModelConfig(**ckpt["slow_config"]))
+    missing, unexpected = slow.load_state_dict(ckpt["slow"], strict=False)
+    if unexpected or any(not m.startswith("fast.") for m in missing):
+        raise CheckpointError(f"{str(path)!r} does not match the slow-model architecture")
+    slow.meta = ckpt["metrics"]
+    return slow.eval()
+
+
+__all__ = ["SlowTrainConfig", "train_slow", "load_slow", "save_slow", "read_checkpoint", "fingerprint"]

@@ -1,0 +1,137 @@
+import numpy as np
+import pytest
+import torch
+
+import tasks
+from mpc_jepa import data
+from mpc_jepa.costs import GoalDistance
+from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
+from mpc_jepa.models.slow import ActionChunkEncoder, SlowModelConfig, SlowWorldModel
+from mpc_jepa.planners import CEMConfig, CEMPlanner
+from mpc_jepa.planners.hierarchical import HierarchicalPlanner
+from mpc_jepa.training import TrainConfig, train
+from mpc_jepa.training_slow import SlowTrainConfig, load_slow, train_slow
+from mpc_jepa.checkpoint import CheckpointError
+from mpc_jepa.types import Plan
+from tests.toy import LinearModel
+
+K = 4
+
+
+class ToySlow(LinearModel):
+    """Slow toy: one slow step = K fast steps of the held macro-action."""
+
+    k = K
+
+    def __init__(self):
+        super().__init__(dt=0.1 * K)
+
+
+def make_hier(seed=0):
+    slow = CEMPlanner(ToySlow(), CEMConfig(horizon=4, num_samples=64, num_elites=8, num_iters=3, seed=seed))
+    fast = CEMPlanner(LinearModel(), CEMConfig(horizon=6, num_samples=64, num_elites=8, num_iters=3, seed=seed + 1))
+    return HierarchicalPlanner(slow, fast, k=K)
+
+
+def test_slow_model_shapes_and_chunk_encoder():
+    fast = JEPAWorldModel.build(WorldModelConfig(latent_dim=8, hidden=16), 4, 2)
+    slow = SlowWorldModel(fast, SlowModelConfig(k=K, macro_dim=3, hidden=16))
+    z = slow.encode(torch.randn(5, 4))
+    m = slow.encode_actions(torch.rand(5, 3 * K, 2) * 2 - 1)
+    assert m.shape == (5, 3, 3) and torch.all(m.abs() <= 1)
+    assert slow.predict(z, m[:, 0]).shape == (5, 8)
+    assert slow.rollout(z, m).shape == (5, 4, 8)
+    assert slow.action_dim == 3 and not any(p.requires_grad for p in slow.fast.parameters())
+    with pytest.raises(ValueError, match="chunks of k=4"):
+        slow.encode_actions(torch.zeros(5, 7, 2))
+    with pytest.raises(ValueError, match=r"\[\.\.\., 4, 2\]"):
+        ActionChunkEncoder(K, 2, 3)(torch.zeros(5, 3, 2))
+
+
+def test_hierarchical_planner_contract(tmp_path):
+    z0 = torch.tensor([[0.0, 0.0], [0.3, -0.2]])
+    goal = torch.tensor([[0.8, -0.6], [-0.5, 0.4]])
+    cost = GoalDistance(goal)
+    a = make_hier(3).plan(z0, cost)
+    b = make_hier(3).plan(z0, cost)
+    assert a.actions.shape == (2, 6, 2) and torch.all(a.actions.abs() <= 1)
+    torch.testing.assert_close(a.actions, b.actions)  # same seed, same plan
+    single = make_hier(3).plan(z0[1:], GoalDistance(goal[1:]))
+    torch.testing.assert_close(a.actions[1:], single.actions, atol=1e-5, rtol=1e-5)  # batch = single calls
+    # the subgoal lies between start and goal, one slow step (K fast steps) ahead
+    sub = a.info["subgoal"]
+    assert torch.all((sub - z0).norm(dim=-1) < (goal - z0).norm(dim=-1))
+    assert torch.all((sub - goal).norm(dim=-1) < (z0 - goal).norm(dim=-1))
+    # warm start carries the slow plan; shifting counts fast steps
+    shifted = a.shifted(1)
+    assert shifted.info["hierarchy"].steps == 1
+    c = make_hier(3).plan(z0, cost, shifted)
+    assert torch.all(torch.isfinite(c.actions))
+    with pytest.raises(ValueError, match="goal-bound"):
+        make_hier().plan(z0, lambda lat, act: lat.sum((1, 2)))
+
+
+@pytest.fixture(scope="module")
+def two_room_models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hier")
+    ds = data.collect(tasks.load("two_room", seed=0), d / "tr", episodes=40, episode_length=100, seed=0, progress=False)
+    fast = train(ds, d / "fast.pt", TrainConfig(steps=500, batch_size=128, log_csv=False), WorldModelConfig(latent_dim=16, hidden=64), progress=False).model
+    slow, metrics = train_slow(ds, fast, d / "slow.pt", SlowTrainConfig(steps=300, batch_size=128), SlowModelConfig(k=K, macro_dim=4, hidden=64), progress=False)
+    return ds, fast, slow, metrics, d
+
+
+def test_slow_level_learns_and_round_trips(two_room_models):
+    ds, fast, slow, metrics, d = two_room_models
+    assert metrics["slow_pred_ratio_s1"] < 0.5, metrics  # beats copying the embedding k steps ahead
+    assert metrics["macro_std_min"] > 0.1, metrics  # macro-actions did not collapse
+    # round trip: the slow step with the chunk's macro-action lands near the fast model's k-step rollout
+    batch = data.WindowSampler(ds, K).sample(64, np.random.default_rng(1))
+    with torch.no_grad():
+        z0 = fast.encode(torch.as_tensor(batch["states"][:, 0]))
+        acts = torch.as_tensor(batch["actions"])
+        fast_end = fast.rollout(z0, acts)[:, -1]
+        slow_end = slow.predict(z0, slow.encode_actions(acts)[:, 0])
+        moved = (fast_end - z0).norm(dim=-1).mean()
+        assert (slow_end - fast_end).norm(dim=-1).mean() < 0.5 * moved
+    loaded = load_slow(d / "slow.pt", fast, task="two_room")
+    torch.testing.assert_close(loaded.encode_actions(acts), slow.encode_actions(acts))
+    with pytest.raises(CheckpointError, match="point_mass"):
+        load_slow(d / "slow.pt", fast, task="point_mass")
+    other = JEPAWorldModel.build(WorldModelConfig(latent_dim=16, hidden=64), 4, 2)
+    with pytest.raises(CheckpointError, match="another fast model"):
+        load_slow(d / "slow.pt", other)
+
+
+def test_two_room_subgoal_moves_toward_the_door(two_room_models):
+    """Start low in the left room, goal low in the right room: the wall is in the way, so the
+    first subgoal must lie closer to the door than the start does."""
+    ds, fast, slow, _, _ = two_room_models
+    from tasks.two_room import DOOR_HIGH, DOOR_LOW
+
+    task = tasks.load("two_room", seed=0)
+    task.reset(seed=0)
+    start = np.array([-0.12, -0.2])
+    goal_xy = np.array([0.12, -0.2])
+    s = task.get_state()
+    s[1:3], s[3:5] = goal_xy, 0
+    task.set_state(s)
+    z_goal = fast.encode(torch.as_tensor(task.state_observation())[None])
+    s[1:3] = start
+    task.set_state(s)
+    z0 = fast.encode(torch.as_tensor(task.state_observation())[None])
+    # where does the subgoal sit? a linear probe from embeddings to positions, fitted on the data
+    rows = np.arange(0, len(ds), 3)
+    with torch.no_grad():
+        Z = fast.encode(torch.as_tensor(np.asarray(ds["states"])[rows])).numpy()
+    W = np.linalg.lstsq(np.c_[Z, np.ones(len(Z))], np.asarray(ds["physical"])[rows], rcond=None)[0]
+    planner = HierarchicalPlanner(
+        CEMPlanner(slow, CEMConfig(horizon=10, num_samples=256, num_elites=16, num_iters=4, seed=0)),
+        CEMPlanner(fast, CEMConfig(horizon=10, num_samples=64, num_elites=8, num_iters=2, seed=0)),
+        k=K,
+        subgoal_index=3,
+    )
+    plan = planner.plan(z0, GoalDistance(z_goal))
+    sub_xy = np.r_[plan.info["subgoal"][0].numpy(), 1.0] @ W
+    door = np.array([0.0, (DOOR_LOW + DOOR_HIGH) / 2])
+    assert np.linalg.norm(sub_xy - door) < np.linalg.norm(start - door) - 0.02, (sub_xy, start)
+    assert isinstance(plan, Plan) and torch.all(plan.actions.abs() <= 1)
