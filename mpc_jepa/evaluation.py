@@ -10,8 +10,8 @@ from tqdm.auto import tqdm
 
 from mpc_jepa.costs import GoalDistance
 from mpc_jepa.mpc import CountingModel, MPCController, observe_physics, run_episode
-from mpc_jepa.planners.hierarchical import HierarchicalPlanner
 from mpc_jepa.planners import CEMConfig, CEMPlanner, GradCEMConfig, GradCEMPlanner, GradientConfig, GradientPlanner, MPPIConfig, MPPIPlanner
+from mpc_jepa.planners.hierarchical import HierarchicalPlanner
 
 PLANNERS = ("cem", "mppi", "grad", "gradcem", "hierarchical")
 
@@ -62,7 +62,9 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
     if name == "hierarchical":
         if slow_model is None:
             raise ValueError("the hierarchical planner needs a slow model (train one with `mpc-jepa train --level slow`)")
-        slow_cfg = CEMConfig(horizon=s.slow_horizon, num_samples=s.slow_samples, num_elites=min(s.num_elites, s.slow_samples), num_iters=s.slow_iters, seed=s.planner_seed + 7)
+        slow_cfg = CEMConfig(
+            horizon=s.slow_horizon, num_samples=s.slow_samples, num_elites=min(s.num_elites, s.slow_samples), num_iters=s.slow_iters, seed=s.planner_seed + 7
+        )
         fast = make_planner("cem", model, s, callback)
         return HierarchicalPlanner(CEMPlanner(slow_model, slow_cfg), fast, k=slow_model.k, slow_replan_every=s.slow_replan_every)
     cem = CEMConfig(horizon=s.horizon, num_samples=s.num_samples, num_elites=min(s.num_elites, s.num_samples), num_iters=s.num_iters, seed=s.planner_seed)

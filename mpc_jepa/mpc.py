@@ -65,7 +65,10 @@ class MPCController:
 
     def _obs_batch(self, obs) -> Tensor:
         # states arrive as float32, physics states (oracle) as float64: the model keeps what it needs
-        return torch.as_tensor(np.asarray(obs), device=self.device).unsqueeze(0)
+        x = torch.as_tensor(np.asarray(obs), device=self.device)
+        if x.is_floating_point() and not torch.isfinite(x).all():
+            raise ValueError(f"observation has non-finite values: {np.asarray(obs)}")
+        return x.unsqueeze(0)
 
     def act(self, obs) -> np.ndarray:
         """Next action [A] for observation ``obs`` (no batch axis)."""

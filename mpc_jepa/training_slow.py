@@ -54,7 +54,9 @@ class SlowTrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
-def train_slow(dataset: Dataset, fast, out, config: SlowTrainConfig = SlowTrainConfig(), model_config: SlowModelConfig = SlowModelConfig(), progress: bool = True):
+def train_slow(
+    dataset: Dataset, fast, out, config: SlowTrainConfig = SlowTrainConfig(), model_config: SlowModelConfig = SlowModelConfig(), progress: bool = True
+):
     """Train a ``SlowWorldModel`` over the frozen ``fast`` model and save it to ``out``. Returns (model, metrics)."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)

@@ -4,6 +4,7 @@ import torch
 
 import tasks
 from mpc_jepa import data
+from mpc_jepa.checkpoint import CheckpointError
 from mpc_jepa.costs import GoalDistance
 from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
 from mpc_jepa.models.slow import ActionChunkEncoder, SlowModelConfig, SlowWorldModel
@@ -11,7 +12,6 @@ from mpc_jepa.planners import CEMConfig, CEMPlanner
 from mpc_jepa.planners.hierarchical import HierarchicalPlanner
 from mpc_jepa.training import TrainConfig, train
 from mpc_jepa.training_slow import SlowTrainConfig, load_slow, train_slow
-from mpc_jepa.checkpoint import CheckpointError
 from mpc_jepa.types import Plan
 from tests.toy import LinearModel
 
@@ -76,7 +76,9 @@ def two_room_models(tmp_path_factory):
     d = tmp_path_factory.mktemp("hier")
     ds = data.collect(tasks.load("two_room", seed=0), d / "tr", episodes=40, episode_length=100, seed=0, progress=False)
     fast = train(ds, d / "fast.pt", TrainConfig(steps=500, batch_size=128, log_csv=False), WorldModelConfig(latent_dim=16, hidden=64), progress=False).model
-    slow, metrics = train_slow(ds, fast, d / "slow.pt", SlowTrainConfig(steps=300, batch_size=128), SlowModelConfig(k=K, macro_dim=4, hidden=64), progress=False)
+    slow, metrics = train_slow(
+        ds, fast, d / "slow.pt", SlowTrainConfig(steps=300, batch_size=128), SlowModelConfig(k=K, macro_dim=4, hidden=64), progress=False
+    )
     return ds, fast, slow, metrics, d
 
 

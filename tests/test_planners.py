@@ -153,3 +153,15 @@ def test_gradient_early_stop_ends_a_converged_search(problem):
     plan = GradientPlanner(LinearModel(), GradientConfig(horizon=T, num_restarts=2, num_steps=200, lr=0.01, early_stop_patience=5)).plan(z0, cost, init)
     assert plan.info["num_steps"] < 200
     assert torch.all(plan.cost <= c_opt * 1.001)
+
+
+def test_controller_rejects_non_finite_observations():
+    from mpc_jepa.mpc import MPCController
+
+    ctrl = MPCController(LinearModel(), CEMPlanner(LinearModel(), CEMConfig(horizon=T)), GoalDistance())
+    with pytest.raises(ValueError, match="non-finite"):
+        ctrl.reset(np.array([np.nan, 0.0], dtype=np.float32))
+    ctrl.reset(np.zeros(2, dtype=np.float32))
+    with pytest.raises(ValueError, match="non-finite"):
+        ctrl.act(np.array([0.0, np.inf], dtype=np.float32))
+    assert ctrl.act(np.zeros(2, dtype=np.float32)).shape == (2,)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import torch
 from torch import Tensor
 
 from mpc_jepa.types import CostFn, Plan
@@ -25,7 +24,7 @@ class HierarchyState:
     steps: int = 0
     """Fast steps executed since ``slow_plan`` was made."""
 
-    def shifted(self, k: int) -> "HierarchyState":
+    def shifted(self, k: int) -> HierarchyState:
         return replace(self, steps=self.steps + k)
 
 
@@ -46,7 +45,16 @@ class HierarchicalPlanner:
     and ``goal``): the slow level uses it as is, the fast level with the subgoal instead.
     """
 
-    def __init__(self, slow_planner, fast_planner, k: int, slow_replan_every: int = 1, subgoal_index: int = 1, slow_weighting: str | None = "uniform", slow_terminal_weight: float = 10.0):
+    def __init__(
+        self,
+        slow_planner,
+        fast_planner,
+        k: int,
+        slow_replan_every: int = 1,
+        subgoal_index: int = 1,
+        slow_weighting: str | None = "uniform",
+        slow_terminal_weight: float = 10.0,
+    ):
         if k < 1 or slow_replan_every < 1 or subgoal_index < 1:
             raise ValueError(f"need k, slow_replan_every, subgoal_index >= 1, got {k}, {slow_replan_every}, {subgoal_index}")
         self.slow_planner, self.fast_planner = slow_planner, fast_planner
