@@ -48,11 +48,12 @@ SMALL = WorldModelConfig(latent_dim=8, hidden=64)
 
 
 def test_tiny_model_learns_to_beat_copy_baseline(pm_dataset, tmp_path):
-    cfg = TrainConfig(steps=300, batch_size=128, eval_every=300, checkpoint_every=300, log_csv=False)
+    cfg = TrainConfig(steps=400, batch_size=128, lr=3e-3, warmup_steps=30, eval_every=400, checkpoint_every=400, log_csv=False)
     res = train(pm_dataset, tmp_path / "m.pt", cfg, SMALL, progress=False)
     m = res.metrics
     # the predictor starts as the copy model (ratio 1): learning must take it well below
-    assert m["pred_ratio_h1"] < 0.8 and m["pred_ratio_h5"] < 0.65, m
+    # (measured 0.63 / 0.42 / 0.18 at h1 / h5 / h20)
+    assert m["pred_ratio_h1"] < 0.85 and m["pred_ratio_h5"] < 0.6 and m["pred_ratio_h20"] < 0.35, m
     assert not m["collapsed"] and m["probe_r2"] > 0.9, m
     assert (tmp_path / "m.pt").exists()
     assert read_checkpoint(tmp_path / "m.pt")["meta"]["diagnostics"]["pred_ratio_h5"] == m["pred_ratio_h5"]
