@@ -18,8 +18,8 @@ import torch
 class DemoSettings:
     task: str = "point_mass"
     """Task of the demo."""
-    episodes: int = 10
-    """Evaluation episodes per planner."""
+    episodes: int = 5
+    """Evaluation episodes per planner (benchmarks/RESULTS.md has 50-episode figures)."""
     train_steps: int = 3000
     """World-model training steps (skipped when runs/demo/<task>.pt exists)."""
     out: str = "runs/demo"
