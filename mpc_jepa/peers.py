@@ -27,8 +27,9 @@ def _problems(task, model, n: int, seed: int):
 
 
 def _peer_optimisers(counting, horizon: int, action_dim: int, budget_samples: int, iters: int):
-    """name -> plan(z0, cost) -> actions [T, A], for each peer that is installed."""
-    peers = {}
+    """({name: plan(z0, cost) -> actions [T, A]} for each installed peer, [names of missing peers])."""
+    peers: dict = {}
+    missing: list[str] = []
     lb, ub = [[-1.0] * action_dim] * horizon, [[1.0] * action_dim] * horizon
     try:
         import mbrl.planning as mp
@@ -51,7 +52,7 @@ def _peer_optimisers(counting, horizon: int, action_dim: int, budget_samples: in
         peers["mbrl-lib iCEM"] = mbrl_plan(lambda: mp.ICEMOptimizer(iters, 0.1, budget_samples, 1.25, 2.0, lb, ub, 0.3, 0.1, dev))
         peers["mbrl-lib MPPI"] = mbrl_plan(lambda: mp.MPPIOptimizer(iters, budget_samples, 1.0, 0.5, 0.6, lb, ub, dev))
     except ImportError:
-        pass
+        missing.append("mbrl-lib")
     try:
         from pytorch_mppi import MPPI
 
@@ -77,8 +78,8 @@ def _peer_optimisers(counting, horizon: int, action_dim: int, budget_samples: in
 
         peers["pytorch_mppi"] = ptm_plan
     except ImportError:
-        pass
-    return peers
+        missing.append("pytorch_mppi")
+    return peers, missing
 
 
 def run_peers(task, model, *, problems: int = 20, seed: int = 100000, horizon: int = 15, num_samples: int = 128, num_iters: int = 3) -> dict:
@@ -98,7 +99,8 @@ def run_peers(task, model, *, problems: int = 20, seed: int = 100000, horizon: i
     per_iter = max(1, budget // (horizon * num_iters))
     planners = {name: (lambda f=f: lambda z, c: f().plan(z, c).actions[0]) for name, f in ours.items()}
     planners = {name: mk() for name, mk in planners.items()}
-    planners.update(_peer_optimisers(counting, horizon, A, per_iter, num_iters))
+    peers, missing = _peer_optimisers(counting, horizon, A, per_iter, num_iters)
+    planners.update(peers)
     rows = {}
     for name, plan in planners.items():
         costs, times, evals = [], [], []
@@ -113,4 +115,4 @@ def run_peers(task, model, *, problems: int = 20, seed: int = 100000, horizon: i
                 a = torch.as_tensor(actions, dtype=torch.float32).clamp(-1, 1)[None]
                 costs.append(float(cost(model.rollout(z0, a), a)))
         rows[name] = {"ms_per_plan": float(np.median(times)), "mean_cost": float(np.mean(costs)), "model_evals_per_plan": float(np.mean(evals))}
-    return {"rows": rows, "problems": problems, "budget_evals": budget}
+    return {"rows": rows, "problems": problems, "budget_evals": budget, "missing_peers": missing}

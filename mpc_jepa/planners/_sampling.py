@@ -33,6 +33,17 @@ def make_generator(seed: int, device) -> torch.Generator:
     return g
 
 
+class SeededPlanner:
+    """Mixin: a noise generator seeded from ``config.seed`` at first use, re-made if the device changes."""
+
+    _generator: torch.Generator | None = None
+
+    def _gen(self, device) -> torch.Generator:
+        if self._generator is None or self._generator.device != torch.device(device):
+            self._generator = make_generator(self.config.seed, device)
+        return self._generator
+
+
 def evaluate(model, z0: Tensor, actions: Tensor, cost: CostFn) -> tuple[Tensor, Tensor]:
     """Roll out candidates and score them.
 

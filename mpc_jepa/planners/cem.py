@@ -60,7 +60,7 @@ class CEMConfig:
             raise ValueError(f"return_mode must be 'best' or 'mean', got {self.return_mode!r}")
 
 
-class CEMPlanner:
+class CEMPlanner(S.SeededPlanner):
     """CEM / iCEM over a world model. ``plan(z0 [B, *Z], cost) -> Plan`` with actions [B, T, A].
 
     All B problems are solved at once; candidates live on axis 1 ([B, N, T, A]) and are flattened
@@ -71,12 +71,6 @@ class CEMPlanner:
     def __init__(self, model, config: CEMConfig = CEMConfig(), callback: Callable[[int, dict], None] | None = None):
         self.model, self.config, self.callback = model, config, callback
         self.action_dim = int(model.action_dim)
-        self._generator: torch.Generator | None = None
-
-    def _gen(self, device) -> torch.Generator:
-        if self._generator is None or self._generator.device != torch.device(device):
-            self._generator = S.make_generator(self.config.seed, device)
-        return self._generator
 
     def refit(self, elites: Tensor, elite_costs: Tensor, mean: Tensor, std: Tensor) -> tuple[Tensor, Tensor]:
         """CEM's update: elite mean and std, with momentum. elites [B, E, T, A] -> ([B, T, A], [B, T, A])."""

@@ -53,18 +53,12 @@ class GradientConfig:
 _ATANH_LIMIT = 0.995  # warm-start actions at the bound would need infinite parameters
 
 
-class GradientPlanner:
+class GradientPlanner(S.SeededPlanner):
     """Adam over [B, R, T, A] action sequences at once; returns each problem's best restart."""
 
     def __init__(self, model, config: GradientConfig = GradientConfig(), callback: Callable[[int, dict], None] | None = None):
         self.model, self.config, self.callback = model, config, callback
         self.action_dim = int(model.action_dim)
-        self._generator: torch.Generator | None = None
-
-    def _gen(self, device) -> torch.Generator:
-        if self._generator is None or self._generator.device != torch.device(device):
-            self._generator = S.make_generator(self.config.seed, device)
-        return self._generator
 
     def _to_params(self, actions: Tensor) -> Tensor:
         if self.config.bound == "tanh":
