@@ -10,7 +10,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -255,4 +255,4 @@ def run_benchmarks(s: BenchSettings) -> Path:
     return path
 
 
-__all__ = ["BenchSettings", "run_benchmarks", "write_results", "replace"]
+__all__ = ["BenchSettings", "run_benchmarks", "write_results"]

@@ -19,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 import mpc_jepa
-from mpc_jepa.checkpoint import CheckpointError, atomic_torch_save, read_checkpoint
+from mpc_jepa.checkpoint import CheckpointError, atomic_torch_save
 from mpc_jepa.data import Dataset, WindowSampler
 from mpc_jepa.models.losses import vicreg_covariance, vicreg_variance
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
@@ -152,4 +152,4 @@ def load_slow(path, fast, *, task: str | None = None) -> SlowWorldModel:
     return slow.eval()
 
 
-__all__ = ["SlowTrainConfig", "train_slow", "load_slow", "save_slow", "read_checkpoint", "fingerprint"]
+__all__ = ["SlowTrainConfig", "train_slow", "load_slow", "save_slow", "fingerprint"]
