@@ -145,6 +145,14 @@ def bench_peers(s: BenchSettings) -> dict:
     return res
 
 
+def _section(title: str, r: dict, columns: list[str], intro: tuple[str, ...] = ()) -> list[str]:
+    """Markdown heading, the section's command and machine, optional intro lines, and a table header."""
+    lines = [f"## {title}", "", f"Command: `{r['command']}`  ", f"Machine: {r['machine']}, {r['date']}", ""]
+    for line in intro:
+        lines += [line, ""]
+    return lines + ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def write_results(out: Path) -> Path:
     """Regenerate RESULTS.md from every stored section."""
     parts = [
@@ -156,32 +164,16 @@ def write_results(out: Path) -> Path:
     res = {p.stem: json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))}
     if "data" in res:
         r = res["data"]
-        parts += [
-            "## Datasets: exploration coverage and collection speed",
-            "",
-            f"Command: `{r['command']}`  ",
-            f"Machine: {r['machine']}, {r['date']}",
-            "",
-            "| dataset | frames | coverage of a 10x10 grid | frames/s |",
-            "|---|---|---|---|",
-        ]
+        parts += _section("Datasets: exploration coverage and collection speed", r, ["dataset", "frames", "coverage of a 10x10 grid", "frames/s"])
         for k, v in r["rows"].items():
             cov = "n/a" if v["coverage_10x10"] is None else f"{v['coverage_10x10']:.0%}"
             parts.append(f"| {k} | {v['frames']} | {cov} | {v['frames_per_second']:.0f} |")
         parts.append("")
     if "world_model" in res:
         r = res["world_model"]
-        parts += [
-            "## World model (state observations, default config)",
-            "",
-            f"Command: `{r['command']}`  ",
-            f"Machine: {r['machine']}, {r['date']}",
-            "",
-            "Prediction error = open-loop latent MSE at horizon k on held-out episodes / MSE of the copy baseline (z_{t+k} = z_t).",
-            "",
-            "| task | train s | steps/s | h1 | h5 | h10 | h20 | std min/mean | eff. rank | probe R^2 | Spearman(latent, physical dist.) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
+        intro = ("Prediction error = open-loop latent MSE at horizon k on held-out episodes / MSE of the copy baseline (z_{t+k} = z_t).",)
+        cols = ["task", "train s", "steps/s", "h1", "h5", "h10", "h20", "std min/mean", "eff. rank", "probe R^2", "Spearman(latent, physical dist.)"]
+        parts += _section("World model (state observations, default config)", r, cols, intro)
         for k, v in r["rows"].items():
             hs = " | ".join(f"{v.get(f'pred_ratio_h{h}', float('nan')):.3f}" for h in (1, 5, 10, 20))
             parts.append(
@@ -190,15 +182,8 @@ def write_results(out: Path) -> Path:
         parts.append("")
     if "anti_collapse" in res:
         r = res["anti_collapse"]
-        parts += [
-            "## Anti-collapse modes and latent geometry (point_mass)",
-            "",
-            f"Command: `{r['command']}`  ",
-            f"Machine: {r['machine']}, {r['date']}",
-            "",
-            "| variant | h1 | h20 | std min/mean | eff. rank | probe R^2 | Spearman | CEM success | CEM final dist. (m) |",
-            "|---|---|---|---|---|---|---|---|---|",
-        ]
+        cols = ["variant", "h1", "h20", "std min/mean", "eff. rank", "probe R^2", "Spearman", "CEM success", "CEM final dist. (m)"]
+        parts += _section("Anti-collapse modes and latent geometry (point_mass)", r, cols)
         for k, v in r["rows"].items():
             parts.append(
                 f"| {k} | {v['pred_ratio_h1']:.3f} | {v['pred_ratio_h20']:.3f} | {v['std_min_over_mean']:.2f} | {v['effective_rank']:.1f}/{v['latent_dim']} | {v['probe_r2']:.3f} | {v['distance_spearman']:.2f} | {v['cem_success']:.0%} ({v['episodes']} ep.) | {v['cem_final_distance']:.3f} |"
@@ -206,16 +191,8 @@ def write_results(out: Path) -> Path:
         parts.append("")
     if "planning" in res:
         r = res["planning"]
-        parts += [
-            "## Closed-loop planning (state observations)",
-            "",
-            f"Command: `{r['command']}`  ",
-            f"Machine: {r['machine']}, {r['date']}  ",
-            f"Planner settings: `{r['settings']}`",
-            "",
-            "| task / planner / model | success | mean final dist. | mean start dist. | median ms/step | model evals/step |",
-            "|---|---|---|---|---|---|",
-        ]
+        cols = ["task / planner / model", "success", "mean final dist.", "mean start dist.", "median ms/step", "model evals/step"]
+        parts += _section("Closed-loop planning (state observations)", r, cols, (f"Planner settings: `{r['settings']}`",))
         for k, v in r["rows"].items():
             parts.append(
                 f"| {k} | {v['success_rate']:.0%} | {v['mean_final_distance']:.4f} | {v['mean_start_distance']:.4f} | {v['median_ms_per_step']:.1f} | {v['model_evals_per_step']:.0f} |"
@@ -223,17 +200,12 @@ def write_results(out: Path) -> Path:
         parts.append("")
     if "peers" in res:
         r = res["peers"]
-        parts += [
-            "## Planners side by side with mbrl-lib and pytorch_mppi",
-            "",
-            f"Command: `{r['command']}`  ",
-            f"Machine: {r['machine']}, {r['date']}",
-            "",
+        intro = (
             f"Same model, cost (uniform + terminal latent L2), start states and goals; budgets matched to our iCEM's counted {r['budget_evals']} model evaluations per plan (peers: same population per iteration and iterations; pytorch_mppi: one iteration with the whole budget). Cost = our cost of the returned plan under the model (lower is better), mean over {r['problems']} problems.",
-            "",
-            "| planner | median ms per plan | mean cost | model evals per plan |",
-            "|---|---|---|---|",
-        ]
+        )
+        parts += _section(
+            "Planners side by side with mbrl-lib and pytorch_mppi", r, ["planner", "median ms per plan", "mean cost", "model evals per plan"], intro
+        )
         for k, v in r["rows"].items():
             parts.append(f"| {k} | {v['ms_per_plan']:.1f} | {v['mean_cost']:.3f} | {v['model_evals_per_plan']:.0f} |")
         parts.append("")
