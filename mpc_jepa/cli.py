@@ -134,7 +134,7 @@ def run_train_slow(s: TrainSettings, cfg, slow_cfg, progress: bool = True):
     fast_path = s.fast_checkpoint or f"runs/{s.task.replace(':', '_')}/world_model.pt"
     fast = load_world_model(fast_path, task=s.task, obs_type="state", device=cfg.device)
     ds = run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes), progress)
-    tcfg = SlowTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, reach_step=cfg.reach_step, seed=cfg.seed, device=cfg.device)
+    tcfg = SlowTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, slow_steps=cfg.rollout_steps, lr=cfg.lr, reach_step=cfg.reach_step, seed=cfg.seed, device=cfg.device)
     slow, metrics = train_slow(ds, fast, s.checkpoint(), tcfg, slow_cfg, progress=progress)
     print(f"wrote {s.checkpoint()}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
     return slow, metrics
@@ -174,11 +174,11 @@ def load_model(task, model: str, checkpoint: str, device: str = "cpu"):
     return load_world_model(path, task=task.name, obs_type="state", device=device)
 
 
-def load_slow_model(task, fast, path: str = ""):
-    """The slow level for ``fast`` (hierarchical planning)."""
+def load_slow_model(task, fast, path: str = "", search: str = "held"):
+    """The slow level for ``fast`` (hierarchical planning); ``search``: see ``SlowWorldModel``."""
     from mpc_jepa.training_slow import load_slow
 
-    return load_slow(path or f"runs/{task.name.replace(':', '_')}/slow_model.pt", fast, task=task.name)
+    return load_slow(path or f"runs/{task.name.replace(':', '_')}/slow_model.pt", fast, task=task.name, search=search)
 
 
 def cmd_eval(args) -> int:
@@ -189,7 +189,7 @@ def cmd_eval(args) -> int:
     ps = dataclass_from_args(PlanSettings, args)
     task = tasks.load(s.task, seed=s.seed)
     model = load_model(task, s.model, s.checkpoint, s.device)
-    slow = load_slow_model(task, model, s.slow_checkpoint) if ps.planner == "hierarchical" else None
+    slow = load_slow_model(task, model, s.slow_checkpoint, ps.slow_search) if ps.planner == "hierarchical" else None
     out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device, slow_model=slow)
     out["settings"] = {**asdict(s), **asdict(ps)}
     summ = out["summary"]

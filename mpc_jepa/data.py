@@ -141,7 +141,7 @@ def collect(
         start_time = time.perf_counter()
         row = 0
         for _ in tqdm(range(episodes), desc=f"collect {task.name}", disable=not progress, unit="ep"):
-            obs = task.reset(seed=int(rng.integers(2**31)))
+            obs = task.reset(seed=int(rng.integers(2**31)), exploration=True)
             actions = exploration_actions(rng, T, task.action_dim, exploration)
             for t in range(T + 1):
                 arrays["states"][row] = obs["state"]

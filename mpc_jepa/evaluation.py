@@ -43,14 +43,19 @@ class PlanSettings:
     """Extra weight on the last step (added to the running weights)."""
     replan_every: int = 1
     """Control steps between replans (the plan's next actions are executed in between)."""
-    slow_horizon: int = 6
+    slow_horizon: int = 16
     """Hierarchical: slow planning horizon (slow steps of k fast steps each)."""
-    slow_samples: int = 64
+    slow_samples: int = 256
     """Hierarchical: slow CEM candidates."""
     slow_iters: int = 2
     """Hierarchical: slow CEM iterations."""
     slow_replan_every: int = 1
     """Hierarchical: fast steps between slow replans."""
+    slow_subgoal: int = 2
+    """Hierarchical: which predicted slow latent becomes the fast level's subgoal."""
+    slow_search: Literal["held", "ramp", "code"] = "held"
+    """Hierarchical: what the slow planner searches: a primitive action held for k steps, a ramp
+    between two, or raw macro-action codes (which the planner exploits: see SlowWorldModel)."""
     planner_seed: int = 0
     """Planner noise seed (each episode adds its own seed to it)."""
 
@@ -66,7 +71,11 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
             horizon=s.slow_horizon, num_samples=s.slow_samples, num_elites=min(s.num_elites, s.slow_samples), num_iters=s.slow_iters, seed=s.planner_seed + 7
         )
         fast = make_planner("cem", model, s, callback)
-        return HierarchicalPlanner(CEMPlanner(slow_model, slow_cfg), fast, k=slow_model.k, slow_replan_every=s.slow_replan_every)
+        if getattr(slow_model, "search", s.slow_search) != s.slow_search:
+            raise ValueError(f"the slow model searches {slow_model.search!r}, the settings ask {s.slow_search!r}: load it with search={s.slow_search!r}")
+        return HierarchicalPlanner(
+            CEMPlanner(slow_model, slow_cfg), fast, k=slow_model.k, slow_replan_every=s.slow_replan_every, subgoal_index=s.slow_subgoal
+        )
     cem = CEMConfig(horizon=s.horizon, num_samples=s.num_samples, num_elites=min(s.num_elites, s.num_samples), num_iters=s.num_iters, seed=s.planner_seed)
     grad = GradientConfig(horizon=s.horizon, num_restarts=s.grad_restarts, num_steps=s.grad_steps, lr=s.grad_lr, seed=s.planner_seed)
     if name == "cem":

@@ -76,7 +76,7 @@ def train_slow(
         with torch.no_grad():
             target = fast.encoder(obs)  # [B, S+1, D]
         macros = slow.encode_actions(actions)  # [B, S, M]
-        pred = slow.rollout(target[:, 0], macros)  # [B, S+1, D]
+        pred = slow.rollout_macros(target[:, 0], macros)  # [B, S+1, D]
         flat = macros.reshape(-1, macros.shape[-1])
         loss = (pred[:, 1:] - target[:, 1:]).pow(2).sum(-1).mean() / config.reach_step**2
         loss = loss + config.macro_var_weight * vicreg_variance(flat, gamma=0.5) + config.macro_cov_weight * vicreg_covariance(flat)
@@ -98,7 +98,7 @@ def slow_report(slow, dataset, episodes, config: SlowTrainConfig, device="cpu", 
     batch = sampler.windows(np.random.default_rng(0).choice(sampler.starts, size=min(num, len(sampler)), replace=False))
     z = slow.fast.encoder(torch.as_tensor(batch["states"][:, ::k], device=device).float())
     macros = slow.encode_actions(torch.as_tensor(batch["actions"], device=device).float())
-    pred = slow.rollout(z[:, 0], macros)
+    pred = slow.rollout_macros(z[:, 0], macros)
     out = {}
     for s in range(1, config.slow_steps + 1):
         out[f"slow_pred_ratio_s{s}"] = float((pred[:, s] - z[:, s]).pow(2).sum(-1).mean() / (z[:, 0] - z[:, s]).pow(2).sum(-1).mean().clamp_min(1e-12))
@@ -129,8 +129,10 @@ def fingerprint(fast) -> float:
     return float(sum(p.detach().double().abs().sum() for p in fast.parameters()))
 
 
-def load_slow(path, fast, *, task: str | None = None) -> SlowWorldModel:
-    """Load a slow level onto ``fast`` (the model it was trained over). Clear errors on mismatch."""
+def load_slow(path, fast, *, task: str | None = None, search: str = "held") -> SlowWorldModel:
+    """Load a slow level onto ``fast`` (the model it was trained over). Clear errors on mismatch.
+
+    ``search``: what slow planners search (see ``SlowWorldModel``)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no slow-model checkpoint at {str(path)!r}")
@@ -144,7 +146,7 @@ def load_slow(path, fast, *, task: str | None = None) -> SlowWorldModel:
         raise CheckpointError(f"slow model {str(path)!r} was trained on task {ckpt['task']!r}, not {task!r}")
     if abs(ckpt["fast_fingerprint"] - fingerprint(fast)) > 1e-6 * max(1.0, abs(ckpt["fast_fingerprint"])):
         raise CheckpointError(f"slow model {str(path)!r} was trained over another fast model than the one given")
-    slow = SlowWorldModel(fast, SlowModelConfig(**ckpt["slow_config"]))
+    slow = SlowWorldModel(fast, SlowModelConfig(**ckpt["slow_config"]), search=search)
     missing, unexpected = slow.load_state_dict(ckpt["slow"], strict=False)
     if unexpected or any(not m.startswith("fast.") for m in missing):
         raise CheckpointError(f"{str(path)!r} does not match the slow-model architecture")

@@ -105,6 +105,10 @@ class Task:
         """Put the physics in a random start configuration."""
         raise NotImplementedError  # abstract hook
 
+    def _sample_exploration_start(self, physics, rng: np.random.Generator) -> None:
+        """Set the physics to a start for data collection (default: the episode start distribution)."""
+        self._sample_start(physics, rng)
+
     def _sample_goal(self, physics, rng: np.random.Generator) -> None:
         """Put the physics in a random goal configuration (at rest)."""
         raise NotImplementedError  # abstract hook
@@ -117,14 +121,18 @@ class Task:
         return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
 
     # ----- shared API -----------------------------------------------------------------
-    def reset(self, seed: int | None = None) -> dict[str, np.ndarray]:
-        """Start an episode: sample a start and a goal. Returns the observation dict."""
+    def reset(self, seed: int | None = None, *, exploration: bool = False) -> dict[str, np.ndarray]:
+        """Start an episode: sample a start and a goal. Returns the observation dict.
+
+        ``exploration=True`` (data collection) samples the start from the task's exploration
+        distribution instead, which may favour states that random actions rarely reach.
+        """
         if seed is not None:
             self.rng = np.random.default_rng(seed)
         self.env.reset()
         self.goal = self.sample_goal(self.rng)
         with self.physics.reset_context():
-            self._sample_start(self.physics, self.rng)
+            (self._sample_exploration_start if exploration else self._sample_start)(self.physics, self.rng)
         self._show_goal(self.physics, self.goal.physical)
         self._after_reset()
         return self.observe()

@@ -66,7 +66,8 @@ class DMCTask(Task):
                 action = self.rng.uniform(-1, 1, self.action_dim)
             self.env.step(self.denormalise(action))
 
-    def reset(self, seed: int | None = None):
+    def reset(self, seed: int | None = None, *, exploration: bool = False):
+        # exploration starts are the suite's own (already diverse) initial states
         if seed is not None:
             self.rng = np.random.default_rng(seed)
             self.env.task._random = np.random.RandomState(seed)  # the suite's own initial-state sampler

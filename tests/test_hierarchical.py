@@ -34,13 +34,27 @@ def make_hier(seed=0):
 
 def test_slow_model_shapes_and_chunk_encoder():
     fast = JEPAWorldModel.build(WorldModelConfig(latent_dim=8, hidden=16), 4, 2)
-    slow = SlowWorldModel(fast, SlowModelConfig(k=K, macro_dim=3, hidden=16))
+    slow = SlowWorldModel(fast, SlowModelConfig(k=K, macro_dim=3, hidden=16), search="code")
     z = slow.encode(torch.randn(5, 4))
     m = slow.encode_actions(torch.rand(5, 3 * K, 2) * 2 - 1)
     assert m.shape == (5, 3, 3) and torch.all(m.abs() <= 1)
     assert slow.predict(z, m[:, 0]).shape == (5, 8)
     assert slow.rollout(z, m).shape == (5, 4, 8)
     assert slow.action_dim == 3 and not any(p.requires_grad for p in slow.fast.parameters())
+    # "held" and "ramp" searches: slow actions are primitive actions, encoded as chunks
+    held = SlowWorldModel(fast, SlowModelConfig(k=K, macro_dim=3, hidden=16), search="held")
+    held.load_state_dict(slow.state_dict())
+    a = torch.rand(5, 3, 2) * 2 - 1
+    assert held.action_dim == 2 and held.rollout(z, a).shape == (5, 4, 8)
+    torch.testing.assert_close(held.macro(a), slow.encode_actions(a.repeat_interleave(K, dim=1)))
+    ramp = SlowWorldModel(fast, SlowModelConfig(k=K, macro_dim=3, hidden=16), search="ramp")
+    chunk = ramp.chunks(torch.tensor([[-1.0, 0.0, 1.0, 0.5]]))  # [1, K, 2] from (-1, 0) to (1, 0.5)
+    torch.testing.assert_close(chunk[0, [0, -1]], torch.tensor([[-1.0, 0.0], [1.0, 0.5]]))
+    assert ramp.action_dim == 4
+    with pytest.raises(ValueError, match=r"shape \[B, T, 2\], got \[5, 3, 3\]"):
+        held.rollout(z, torch.zeros(5, 3, 3))
+    with pytest.raises(ValueError, match="search must be"):
+        SlowWorldModel(fast, SlowModelConfig(k=K), search="free")
     with pytest.raises(ValueError, match="chunks of k=4"):
         slow.encode_actions(torch.zeros(5, 7, 2))
     with pytest.raises(ValueError, match=r"\[\.\.\., 4, 2\]"):
@@ -91,7 +105,7 @@ def test_slow_level_learns_and_round_trips(two_room_models):
         z0 = fast.encode(torch.as_tensor(batch["states"][:, 0]))
         acts = torch.as_tensor(batch["actions"])
         fast_end = fast.rollout(z0, acts)[:, -1]
-        slow_end = slow.predict(z0, slow.encode_actions(acts)[:, 0])
+        slow_end = slow.rollout_macros(z0, slow.encode_actions(acts))[:, -1]
         moved = (fast_end - z0).norm(dim=-1).mean()
         assert (slow_end - fast_end).norm(dim=-1).mean() < 0.8 * moved  # copying z0 would give 1.0 * moved (measured 0.61)
     loaded = load_slow(d / "slow.pt", fast, task="two_room")
@@ -101,3 +115,4 @@ def test_slow_level_learns_and_round_trips(two_room_models):
     other = JEPAWorldModel.build(WorldModelConfig(latent_dim=16, hidden=64), 4, 2)
     with pytest.raises(CheckpointError, match="another fast model"):
         load_slow(d / "slow.pt", other)
+

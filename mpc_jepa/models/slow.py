@@ -50,19 +50,34 @@ class ActionChunkEncoder(nn.Module):
         return torch.tanh(self.net(actions.flatten(-2)))
 
 
+SEARCH_SPACES = ("held", "ramp", "code")
+
+
 class SlowWorldModel(nn.Module):
     """Slow world model over macro-actions; satisfies the ``WorldModel`` protocol.
 
-    Shapes: encode [B, *O] -> [B, D] (the frozen fast encoder); predict [B, D], [B, M] -> [B, D];
-    rollout [B, D], [B, T, M] -> [B, T+1, D], each step spanning k fast steps.
+    What a slow planner searches (its "action", dimension ``action_dim``) is set by ``search``:
+      - "held": one primitive action [A] held for k steps, encoded into a macro-action;
+      - "ramp": a start and an end primitive action [2A], linearly interpolated over k steps;
+      - "code": the macro-action [M] itself.
+    A planner searching raw codes finds codes no action chunk produces, where the slow predictor
+    was never trained, and exploits them (it predicts passing through walls); "held" and "ramp"
+    keep the search on macro-actions of plausible chunks (the collected data holds actions too).
+
+    Shapes (S = action_dim): encode [B, *O] -> [B, D] (the frozen fast encoder);
+    predict [B, D], [B, S] -> [B, D]; rollout [B, D], [B, T, S] -> [B, T+1, D], each step k fast steps.
     """
 
-    def __init__(self, fast, config: SlowModelConfig):
+    def __init__(self, fast, config: SlowModelConfig, search: str = "held"):
         super().__init__()
+        if search not in SEARCH_SPACES:
+            raise ValueError(f"search must be one of {SEARCH_SPACES}, got {search!r}")
         self.fast = fast.requires_grad_(False)
         self.config = config
         self.k = config.k
-        self.action_dim = config.macro_dim
+        self.search = search
+        self.primitive_dim = fast.action_dim
+        self.action_dim = {"held": fast.action_dim, "ramp": 2 * fast.action_dim, "code": config.macro_dim}[search]
         self.latent_dim = fast.latent_dim
         self.chunk_encoder = ActionChunkEncoder(config.k, fast.action_dim, config.macro_dim, config.hidden, config.depth)
         self.predictor = Predictor(fast.latent_dim, config.macro_dim, config.hidden, config.depth, "film")
@@ -77,10 +92,28 @@ class SlowWorldModel(nn.Module):
             raise ValueError(f"{n} actions do not split into chunks of k={self.k}")
         return self.chunk_encoder(actions.reshape(B, n // self.k, self.k, A))  # [B, T, M]
 
-    def predict(self, z: Tensor, macro: Tensor) -> Tensor:
-        return self.predictor(z, macro)
+    def chunks(self, slow_actions: Tensor) -> Tensor:
+        """[..., S] slow actions ("held" or "ramp") -> [..., k, A] primitive action chunks."""
+        A = self.primitive_dim
+        if self.search == "held":
+            return slow_actions.unsqueeze(-2).expand(*slow_actions.shape[:-1], self.k, A)
+        w = torch.linspace(0.0, 1.0, self.k, device=slow_actions.device, dtype=slow_actions.dtype)[:, None]  # [k, 1]
+        return (1 - w) * slow_actions[..., None, :A] + w * slow_actions[..., None, A:]
 
-    def rollout(self, z0: Tensor, macros: Tensor) -> Tensor:
-        if macros.dim() != 3 or macros.shape[-1] != self.action_dim:
-            raise ValueError(f"macro-actions must have shape [B, T, {self.action_dim}], got {list(macros.shape)}")
+    def macro(self, slow_actions: Tensor) -> Tensor:
+        """[..., S] slow actions -> [..., M] macro-actions."""
+        if slow_actions.shape[-1] != self.action_dim:
+            raise ValueError(f"slow actions ({self.search!r} search) must have last dimension {self.action_dim}, got {list(slow_actions.shape)}")
+        return slow_actions if self.search == "code" else self.chunk_encoder(self.chunks(slow_actions))
+
+    def predict(self, z: Tensor, slow_action: Tensor) -> Tensor:
+        return self.predictor(z, self.macro(slow_action))
+
+    def rollout(self, z0: Tensor, slow_actions: Tensor) -> Tensor:
+        if slow_actions.dim() != 3 or slow_actions.shape[-1] != self.action_dim:
+            raise ValueError(f"slow actions ({self.search!r} search) must have shape [B, T, {self.action_dim}], got {list(slow_actions.shape)}")
+        return self.rollout_macros(z0, self.macro(slow_actions))
+
+    def rollout_macros(self, z0: Tensor, macros: Tensor) -> Tensor:
+        """[B, D], [B, T, M] macro-actions -> [B, T+1, D] (training and analysis)."""
         return self.predictor.rollout(z0, macros)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import torch
 from torch import Tensor
 
+from mpc_jepa.costs import _broadcast_goal
 from mpc_jepa.types import CostFn, Plan
 
 
@@ -37,10 +39,12 @@ class HierarchicalPlanner:
         k: fast steps per slow step.
         slow_replan_every: fast steps between slow replans (1: every call).
         subgoal_index: which predicted slow latent becomes the subgoal (1 = k fast steps ahead).
+        handover: give the fast level the goal itself once the slow plan predicts no further
+            progress toward it after the subgoal (else the fast level chases a drifting subgoal).
         slow_weighting, slow_terminal_weight: the slow level's goal-distance weighting over its
-            horizon (None: the cost's own). Default: mostly terminal, so a detour (through a door)
-            costs little on the way, plus a small running term, so that near the goal the slow plan
-            stays there and its first latent (the subgoal) is the goal itself.
+            horizon (None: the cost's own). Uniform: the slow plan minimises the time spent far
+            from the goal, so with a horizon long enough to pass a door it prefers the detour to
+            waiting at the wall (a terminal-only cost leaves the early subgoals unconstrained).
     The cost passed to ``plan`` must bind a goal (``GoalDistance`` or anything with ``with_goal``
     and ``goal``): the slow level uses it as is, the fast level with the subgoal instead.
     """
@@ -51,15 +55,17 @@ class HierarchicalPlanner:
         fast_planner,
         k: int,
         slow_replan_every: int = 1,
-        subgoal_index: int = 1,
+        subgoal_index: int = 2,
         slow_weighting: str | None = "uniform",
-        slow_terminal_weight: float = 10.0,
+        slow_terminal_weight: float = 1.0,
+        handover: bool = True,
     ):
         if k < 1 or slow_replan_every < 1 or subgoal_index < 1:
             raise ValueError(f"need k, slow_replan_every, subgoal_index >= 1, got {k}, {slow_replan_every}, {subgoal_index}")
         self.slow_planner, self.fast_planner = slow_planner, fast_planner
         self.k, self.slow_replan_every, self.subgoal_index = k, slow_replan_every, subgoal_index
         self.slow_weighting, self.slow_terminal_weight = slow_weighting, slow_terminal_weight
+        self.handover = handover
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         if not hasattr(cost, "with_goal") or getattr(cost, "goal", None) is None:
@@ -75,7 +81,15 @@ class HierarchicalPlanner:
             slow_plan = self.slow_planner.plan(z0, slow_cost, slow_init)
             state = HierarchyState(slow_plan, 0)
         latents = state.slow_plan.latents  # [B, H+1, D]
-        subgoal = latents[:, min(self.subgoal_index, latents.shape[1] - 1)]  # [B, D]
+        index = min(self.subgoal_index, latents.shape[1] - 1)
+        subgoal = latents[:, index]  # [B, D]
+        if self.handover and hasattr(cost, "per_step"):
+            # hand the goal itself to the fast level once the slow plan gets no closer to it after the subgoal
+            goal = _broadcast_goal(cost.goal.to(latents.dtype), latents)  # [B, D]
+            dist = cost.per_step(latents)  # [B, H+1]
+            after = dist[:, index + 1 :].min(1).values if index + 1 < dist.shape[1] else torch.full_like(dist[:, 0], float("inf"))
+            near = dist[:, : index + 1].min(1).values <= after  # [B]
+            subgoal = torch.where(near[:, None], goal, subgoal)
         fast_init = init
         if isinstance(init, Plan):
             fast_init = replace(init, info={k: v for k, v in init.info.items() if k != "hierarchy"})
