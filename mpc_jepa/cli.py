@@ -134,7 +134,9 @@ def run_train_slow(s: TrainSettings, cfg, slow_cfg, progress: bool = True):
     fast_path = s.fast_checkpoint or f"runs/{s.task.replace(':', '_')}/world_model.pt"
     fast = load_world_model(fast_path, task=s.task, obs_type="state", device=cfg.device)
     ds = run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes), progress)
-    tcfg = SlowTrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, slow_steps=cfg.rollout_steps, lr=cfg.lr, reach_step=cfg.reach_step, seed=cfg.seed, device=cfg.device)
+    tcfg = SlowTrainConfig(
+        steps=cfg.steps, batch_size=cfg.batch_size, slow_steps=cfg.rollout_steps, lr=cfg.lr, reach_step=cfg.reach_step, seed=cfg.seed, device=cfg.device
+    )
     slow, metrics = train_slow(ds, fast, s.checkpoint(), tcfg, slow_cfg, progress=progress)
     print(f"wrote {s.checkpoint()}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
     return slow, metrics

@@ -73,9 +73,7 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
         fast = make_planner("cem", model, s, callback)
         if getattr(slow_model, "search", s.slow_search) != s.slow_search:
             raise ValueError(f"the slow model searches {slow_model.search!r}, the settings ask {s.slow_search!r}: load it with search={s.slow_search!r}")
-        return HierarchicalPlanner(
-            CEMPlanner(slow_model, slow_cfg), fast, k=slow_model.k, slow_replan_every=s.slow_replan_every, subgoal_index=s.slow_subgoal
-        )
+        return HierarchicalPlanner(CEMPlanner(slow_model, slow_cfg), fast, k=slow_model.k, slow_replan_every=s.slow_replan_every, subgoal_index=s.slow_subgoal)
     cem = CEMConfig(horizon=s.horizon, num_samples=s.num_samples, num_elites=min(s.num_elites, s.num_samples), num_iters=s.num_iters, seed=s.planner_seed)
     grad = GradientConfig(horizon=s.horizon, num_restarts=s.grad_restarts, num_steps=s.grad_steps, lr=s.grad_lr, seed=s.planner_seed)
     if name == "cem":

@@ -115,4 +115,3 @@ def test_slow_level_learns_and_round_trips(two_room_models):
     other = JEPAWorldModel.build(WorldModelConfig(latent_dim=16, hidden=64), 4, 2)
     with pytest.raises(CheckpointError, match="another fast model"):
         load_slow(d / "slow.pt", other)
-
