@@ -15,13 +15,13 @@ from pathlib import Path
 
 import torch
 
-SECTIONS = ("data", "world_model", "anti_collapse", "planning", "peers")
+SECTIONS = ("data", "world_model", "anti_collapse", "planning", "peers", "scale")
 
 
 @dataclass(frozen=True)
 class BenchSettings:
     sections: tuple[str, ...] = SECTIONS
-    """Sections to run: data, world_model, anti_collapse, planning, peers."""
+    """Sections to run: data, world_model, anti_collapse, planning, peers, scale."""
     episodes: int = 50
     """Closed-loop episodes per planner."""
     train_steps: int = 3000
@@ -145,6 +145,50 @@ def bench_peers(s: BenchSettings) -> dict:
     return res
 
 
+def _run(cmd: list[str], env: dict | None = None) -> float:
+    """Run a command to completion; its wall time in seconds."""
+    import subprocess
+    import sys
+
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", *cmd], check=True, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def bench_scale(s: BenchSettings) -> dict:
+    """DDP training throughput for 1 and 2 processes; sharded evaluation vs sequential."""
+    from mpc_jepa.checkpoint import read_checkpoint
+
+    steps, episodes = 500, 20
+    train_rows = {}
+    for n in (1, 2):
+        out = f"runs/bench/scale_{n}proc.pt"
+        launch = ["mpc_jepa"] if n == 1 else ["torch.distributed.run", "--nproc_per_node", str(n), "-m", "mpc_jepa"]
+        wall = _run([*launch, "train", "--task", "point_mass", "--steps", str(steps), "--out", out])
+        diag = read_checkpoint(out)["meta"]["diagnostics"]
+        train_rows[f"{n} process(es)"] = {"wall_s": wall, "steps_per_second": diag["steps_per_second"], "pred_ratio_h5": diag["pred_ratio_h5"]}
+    ckpt = "runs/bench/point_mass.pt" if Path("runs/bench/point_mass.pt").exists() else "runs/bench/scale_1proc.pt"
+    ev = ["mpc_jepa", "eval", "--task", "point_mass", "--checkpoint", ckpt, "--episodes", str(episodes), "--seed", str(s.seed)]
+    eval_rows, outs = {}, {}
+    for name, extra, env in (
+        ("sequential (torch default threads)", [], {}),
+        ("sequential, 1 thread", [], {"OMP_NUM_THREADS": "1"}),
+        ("--workers 2 (1 thread each)", ["--workers", "2"], {}),
+    ):
+        path = f"runs/bench/scale_eval_{len(outs)}.json"
+        eval_rows[name] = {"wall_s": _run([*ev, *extra, "--json", path], env)}
+        outs[name] = json.loads(Path(path).read_text())
+        eval_rows[name]["success_rate"] = outs[name]["summary"]["success_rate"]
+    strip = lambda o: [{k: v for k, v in e.items() if k != "ms_per_step"} for e in o["episodes"]]  # noqa: E731
+    same = strip(outs["sequential, 1 thread"]) == strip(outs["--workers 2 (1 thread each)"])
+    return {
+        "command": f"python -m mpc_jepa train --steps {steps} vs torchrun --nproc_per_node 2 -m mpc_jepa train --steps {steps}; mpc-jepa eval --episodes {episodes} [--workers 2]",
+        "train": train_rows,
+        "eval": eval_rows,
+        "sharded_equals_sequential": same,
+    }
+
+
 def _section(title: str, r: dict, columns: list[str], intro: tuple[str, ...] = ()) -> list[str]:
     """Markdown heading, the section's command and machine, optional intro lines, and a table header."""
     lines = [f"## {title}", "", f"Command: `{r['command']}`  ", f"Machine: {r['machine']}, {r['date']}", ""]
@@ -209,6 +253,16 @@ def write_results(out: Path) -> Path:
         for k, v in r["rows"].items():
             parts.append(f"| {k} | {v['ms_per_plan']:.1f} | {v['mean_cost']:.3f} | {v['model_evals_per_plan']:.0f} |")
         parts.append("")
+    if "scale" in res:
+        r = res["scale"]
+        intro = ("Global batch 256 in both runs (each of 2 ranks loads 128 windows); 2 cores, so 2 processes share the same compute.",)
+        parts += _section("Scaling out: DDP training and sharded evaluation", r, ["training", "wall s", "steps/s", "held-out pred/copy h5"], intro)
+        for k, v in r["train"].items():
+            parts.append(f"| {k} | {v['wall_s']:.1f} | {v['steps_per_second']:.1f} | {v['pred_ratio_h5']:.3f} |")
+        parts += ["", "| evaluation | wall s (incl. start-up) | success |", "|---|---|---|"]
+        for k, v in r["eval"].items():
+            parts.append(f"| {k} | {v['wall_s']:.1f} | {v['success_rate']:.0%} |")
+        parts += ["", f"Per-episode results of `--workers 2` identical to the 1-thread sequential run (timings excepted): {r['sharded_equals_sequential']}", ""]
     path = out / "RESULTS.md"
     path.write_text("\n".join(parts) + "\n")
     return path
@@ -216,7 +270,14 @@ def write_results(out: Path) -> Path:
 
 def run_benchmarks(s: BenchSettings) -> Path:
     out = Path(s.out)
-    funcs = {"data": bench_data, "world_model": bench_world_model, "anti_collapse": bench_anti_collapse, "planning": bench_planning, "peers": bench_peers}
+    funcs = {
+        "data": bench_data,
+        "world_model": bench_world_model,
+        "anti_collapse": bench_anti_collapse,
+        "planning": bench_planning,
+        "peers": bench_peers,
+        "scale": bench_scale,
+    }
     for section in s.sections:
         if section not in funcs:
             raise SystemExit(f"error: unknown section {section!r}; known: {', '.join(SECTIONS)}")

@@ -101,12 +101,22 @@ class TrainSettings:
 
 
 def run_train(s: TrainSettings, cfg, mcfg, progress: bool = True):
+    """Collect if needed, then train. Under torchrun: rank 0 collects, all ranks train (DDP)."""
+    from mpc_jepa import distributed
+    from mpc_jepa.data import Dataset
     from mpc_jepa.training import format_report, train
 
-    ds = run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=mcfg.obs_type == "pixels"), progress)
+    info = distributed.init_from_env(cfg.device)
+    settings = CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=mcfg.obs_type == "pixels")
+    if info.is_main:
+        ds = run_collect(settings, progress)
+    distributed.barrier(info)
+    if not info.is_main:
+        ds = Dataset(settings.path())
     result = train(ds, s.checkpoint(), cfg, mcfg, resume=s.resume, progress=progress)
-    print(f"wrote {s.checkpoint()}  ({result.metrics['steps_per_second']:.0f} steps/s)")
-    print(format_report(result.metrics))
+    if info.is_main:
+        print(f"wrote {s.checkpoint()}  ({result.metrics['steps_per_second']:.0f} steps/s, {info.world_size} process(es))")
+        print(format_report(result.metrics))
     return result
 
 
@@ -160,39 +170,38 @@ class EvalSettings:
     """Torch device for the learned model."""
     slow_checkpoint: str = ""
     """With --planner hierarchical: the slow level (default: runs/<task>/slow_model.pt)."""
+    workers: int = 1
+    """Processes sharing the episodes (results equal a sequential run; under torchrun the ranks share them)."""
 
 
 def load_model(task, model: str, checkpoint: str, device: str = "cpu"):
-    """The learned world model from ``checkpoint`` (checked against the task) or the oracle."""
-    if model == "oracle":
-        from mpc_jepa.models.oracle import OracleModel
+    """``evaluation.load_model`` with command-line errors."""
+    from mpc_jepa.evaluation import load_model as load
 
-        return OracleModel(task)
-    if model != "learned":
-        raise SystemExit(f"error: --model must be 'learned' or 'oracle', got {model!r}")
-    from mpc_jepa.checkpoint import load_world_model
-
-    path = checkpoint or f"runs/{task.name.replace(':', '_')}/world_model.pt"
-    return load_world_model(path, task=task.name, obs_type="state", device=device)
-
-
-def load_slow_model(task, fast, path: str = "", search: str = "held"):
-    """The slow level for ``fast`` (hierarchical planning); ``search``: see ``SlowWorldModel``."""
-    from mpc_jepa.training_slow import load_slow
-
-    return load_slow(path or f"runs/{task.name.replace(':', '_')}/slow_model.pt", fast, task=task.name, search=search)
+    try:
+        return load(task, model, checkpoint, device)
+    except ValueError as e:
+        raise SystemExit(f"error: --{e}") from e
 
 
 def cmd_eval(args) -> int:
     import tasks
-    from mpc_jepa.evaluation import PlanSettings, evaluate
+    from mpc_jepa import distributed
+    from mpc_jepa.evaluation import PlanSettings, evaluate, load_slow_model
+    from mpc_jepa.sharding import EvalJob, evaluate_ranks, evaluate_sharded
 
     s = dataclass_from_args(EvalSettings, args)
     ps = dataclass_from_args(PlanSettings, args)
     task = tasks.load(s.task, seed=s.seed)
     model = load_model(task, s.model, s.checkpoint, s.device)
-    slow = load_slow_model(task, model, s.slow_checkpoint, ps.slow_search) if ps.planner == "hierarchical" else None
-    out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device, slow_model=slow)
+    if s.workers > 1 or distributed.env_world_size() > 1:
+        job = EvalJob(s.task, s.model, s.checkpoint, s.slow_checkpoint, s.device, ps, s.episodes, s.seed)
+        out = evaluate_ranks(job) if distributed.env_world_size() > 1 else evaluate_sharded(job, s.workers)
+        if out is None:  # not rank 0: rank 0 reports
+            return 0
+    else:
+        slow = load_slow_model(task, model, s.slow_checkpoint, ps.slow_search) if ps.planner == "hierarchical" else None
+        out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device, slow_model=slow)
     out["settings"] = {**asdict(s), **asdict(ps)}
     summ = out["summary"]
     print(

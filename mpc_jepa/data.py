@@ -267,9 +267,16 @@ class WindowSampler:
     def __len__(self) -> int:
         return len(self.starts)
 
-    def sample(self, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Returns {key: [B, T+1, ...]} for the observation keys and {'actions': [B, T, A]}."""
+    def sample(self, batch_size: int, rng: np.random.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, np.ndarray]:
+        """Returns {key: [B, T+1, ...]} for the observation keys and {'actions': [B, T, A]}.
+
+        ``shard=(rank, world)``: draw the global batch of ``batch_size`` windows (the same on every
+        rank, from the same generator state) and load only this rank's contiguous slice of it.
+        """
         t0 = rng.choice(self.starts, size=batch_size)
+        rank, world = shard
+        if world > 1:
+            t0 = np.array_split(t0, world)[rank]
         return self.windows(t0)
 
     def windows(self, t0: np.ndarray) -> dict[str, np.ndarray]:

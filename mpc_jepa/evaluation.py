@@ -95,33 +95,63 @@ def make_cost(model, s: PlanSettings) -> GoalDistance:
     return GoalDistance(weighting=s.weighting, terminal_weight=s.terminal_weight, project=project)
 
 
-def evaluate(task, model, s: PlanSettings, episodes: int, seed: int = 0, progress: bool = True, device="cpu", slow_model=None) -> dict:
+def evaluate(task, model, s: PlanSettings, episodes: int, seed: int = 0, progress: bool = True, device="cpu", slow_model=None, indices=None) -> dict:
     """Run ``episodes`` seeded episodes (seeds seed, seed+1, ...) and summarise.
 
+    ``indices``: run only these episode numbers (in [0, episodes)): a shard of a sweep. Episode i
+    always uses task seed ``seed + i`` and planner seed ``planner_seed + seed + i``, so shards
+    merged in order equal the sequential run.
     Returns {"summary": {...}, "episodes": [...]} with stable keys (see README).
     """
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
+    indices = range(episodes) if indices is None else list(indices)
+    if any(not 0 <= i < episodes for i in indices):
+        raise ValueError(f"episode indices must lie in [0, {episodes}), got {list(indices)}")
     counting = CountingModel(model)
     slow_counting = CountingModel(slow_model) if slow_model is not None else None
     is_oracle = hasattr(model, "goal_features")
     results = []
-    for i in tqdm(range(episodes), desc=f"eval {task.name} {s.planner}", disable=not progress, unit="ep"):
+    for i in tqdm(indices, desc=f"eval {task.name} {s.planner}", disable=not progress, unit="ep"):
         # a fresh planner per episode, seeded by the episode: results do not depend on episode order
         planner = make_planner(s.planner, counting, replace(s, planner_seed=s.planner_seed + seed + i), slow_model=slow_counting)
         controller = MPCController(counting, planner, make_cost(model, s), s.replan_every, device=device)
         counters = [c for c in (counting, slow_counting) if c is not None]
         results.append(run_episode(task, controller, seed=seed + i, observe=observe_physics if is_oracle else None, counters=counters))
-    return {"summary": summarize(results), "episodes": [r.as_dict() for r in results]}
+    episodes_out = [r.as_dict() for r in results]
+    return {"summary": summarize(episodes_out), "episodes": episodes_out}
 
 
-def summarize(results) -> dict:
+def summarize(episodes: list[dict]) -> dict:
+    """Summary of per-episode result dicts (``EpisodeResult.as_dict()``)."""
+    col = lambda k: [e[k] for e in episodes]  # noqa: E731
     return {
-        "episodes": len(results),
-        "success_rate": float(np.mean([r.success for r in results])),
-        "mean_final_distance": float(np.mean([r.final_distance for r in results])),
-        "median_final_distance": float(np.median([r.final_distance for r in results])),
-        "mean_start_distance": float(np.mean([r.start_distance for r in results])),
-        "median_ms_per_step": float(np.median([r.ms_per_step for r in results])),
-        "model_evals_per_step": float(np.mean([r.model_evals_per_step for r in results])),
+        "episodes": len(episodes),
+        "success_rate": float(np.mean(col("success"))),
+        "mean_final_distance": float(np.mean(col("final_distance"))),
+        "median_final_distance": float(np.median(col("final_distance"))),
+        "mean_start_distance": float(np.mean(col("start_distance"))),
+        "median_ms_per_step": float(np.median(col("ms_per_step"))),
+        "model_evals_per_step": float(np.mean(col("model_evals_per_step"))),
     }
+
+
+def load_model(task, model: str = "learned", checkpoint: str = "", device: str = "cpu"):
+    """The learned world model from ``checkpoint`` (default runs/<task>/world_model.pt, checked against the task) or the oracle."""
+    if model == "oracle":
+        from mpc_jepa.models.oracle import OracleModel
+
+        return OracleModel(task)
+    if model != "learned":
+        raise ValueError(f"model must be 'learned' or 'oracle', got {model!r}")
+    from mpc_jepa.checkpoint import load_world_model
+
+    path = checkpoint or f"runs/{task.name.replace(':', '_')}/world_model.pt"
+    return load_world_model(path, task=task.name, obs_type="state", device=device)
+
+
+def load_slow_model(task, fast, path: str = "", search: str = "held"):
+    """The slow level for ``fast`` (default runs/<task>/slow_model.pt); ``search``: see ``SlowWorldModel``."""
+    from mpc_jepa.training_slow import load_slow
+
+    return load_slow(path or f"runs/{task.name.replace(':', '_')}/slow_model.pt", fast, task=task.name, search=search)

@@ -65,7 +65,10 @@ class MPCController:
 
     def _obs_batch(self, obs) -> Tensor:
         # states arrive as float32, physics states (oracle) as float64: the model keeps what it needs
-        x = torch.as_tensor(np.asarray(obs), device=self.device)
+        arr = np.asarray(obs) if not isinstance(obs, (str, bytes, dict)) else None
+        if arr is None or arr.dtype.kind not in "fiub":
+            raise TypeError(f"observations and goals must be numeric arrays, got {type(obs).__name__}: {str(obs)[:80]!r}")
+        x = torch.as_tensor(arr, device=self.device)
         if x.is_floating_point() and not torch.isfinite(x).all():
             raise ValueError(f"observation has non-finite values: {np.asarray(obs)}")
         return x.unsqueeze(0)

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from mpc_jepa import diagnostics
+from mpc_jepa import diagnostics, distributed
 from mpc_jepa.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 from mpc_jepa.data import Dataset, WindowSampler
 from mpc_jepa.models.encoders import mlp
@@ -139,6 +139,17 @@ def compute_losses(model: JEPAWorldModel, obs: torch.Tensor, actions: torch.Tens
     return losses
 
 
+class _Losses(nn.Module):
+    """The model and its auxiliary head behind one ``forward`` (what DistributedDataParallel wraps)."""
+
+    def __init__(self, model: JEPAWorldModel, inverse_head: nn.Module | None, cfg: TrainConfig):
+        super().__init__()
+        self.model, self.inverse_head, self.cfg = model, inverse_head, cfg
+
+    def forward(self, obs: torch.Tensor, actions: torch.Tensor) -> dict:
+        return compute_losses(self.model, obs, actions, self.cfg, self.inverse_head)
+
+
 def train(
     dataset: Dataset,
     out: str | Path,
@@ -154,12 +165,20 @@ def train(
     Args:
         resume: continue from ``out`` (optimizer, schedule, step and RNG state restored).
         stop_after: stop (after checkpointing) at this step, as if killed; for tests.
+
+    Under torchrun (WORLD_SIZE > 1) this runs DistributedDataParallel: every rank draws the same
+    global batch of ``batch_size`` windows and loads only its slice, gradients are all-reduced, logged
+    losses averaged, and rank 0 alone writes checkpoints and logs. The batches do not depend on the
+    number of processes, so a run can resume on a different number of them.
     Returns:
         The trained model (eval mode) and the final diagnostics (also in the checkpoint's meta).
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    device = torch.device(config.device)
+    info = distributed.init_from_env(config.device)
+    device = distributed.rank_device(config.device, info)
+    if config.batch_size < info.world_size:
+        raise ValueError(f"batch_size {config.batch_size} is smaller than the number of processes {info.world_size}")
     if model_config.obs_type == "pixels" and not dataset.meta["pixels"]:
         raise ValueError(f"dataset {str(dataset.path)!r} has no pixels; collect it with --pixels")
     torch.manual_seed(config.seed)
@@ -193,7 +212,14 @@ def train(
         rng.bit_generator.state = ts["numpy_rng"]
         history = list(ts.get("history", []))
 
+    losses_fn = _Losses(model, inverse_head, config)
+    if info.enabled:
+        losses_fn = nn.parallel.DistributedDataParallel(losses_fn, device_ids=[device.index] if device.type == "cuda" else None)
+
     def checkpoint(final_metrics: dict | None = None) -> None:
+        if not info.is_main:  # one writer; the others wait for it
+            distributed.barrier(info)
+            return
         train_state = None
         if final_metrics is None:
             train_state = {
@@ -207,18 +233,20 @@ def train(
             }
         meta = {"train_config": asdict(config), "dataset": str(dataset.path), "diagnostics": final_metrics or {}, "step": step}
         save_checkpoint(out, model, model_config, task=dataset.task, meta=meta, train_state=train_state)
+        distributed.barrier(info)
 
     log_path = out.with_suffix(".csv")
-    writer = _tensorboard(out.parent / "tb" / out.stem) if config.log_csv else None
-    bar = tqdm(total=config.steps, initial=step, desc=f"train {dataset.task}", disable=not progress)
+    log = config.log_csv and info.is_main
+    writer = _tensorboard(out.parent / "tb" / out.stem) if log else None
+    bar = tqdm(total=config.steps, initial=step, desc=f"train {dataset.task}", disable=not progress or not info.is_main)
     t_start = time.perf_counter()
     steps_this_run = 0
     model.train()
     while step < config.steps:
-        batch = sampler.sample(config.batch_size, rng)
-        obs = diagnostics.obs_tensor(model, batch[key], device)  # [B, T+1, *O]
+        batch = sampler.sample(config.batch_size, rng, shard=(info.rank, info.world_size))
+        obs = diagnostics.obs_tensor(model, batch[key], device)  # [B, T+1, *O] (this rank's slice)
         actions = torch.as_tensor(batch["actions"], device=device).float()  # [B, T, A]
-        losses = compute_losses(model, obs, actions, config, inverse_head)
+        losses = losses_fn(obs, actions)
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         nn.utils.clip_grad_norm_(params, config.grad_clip)
@@ -227,15 +255,15 @@ def train(
         model.update_target(config.ema_tau)
         step += 1
         steps_this_run += 1
-        row = {"step": step, "lr": sched.get_last_lr()[0], **{k: float(v.detach()) for k, v in losses.items()}}
+        row = {"step": step, "lr": sched.get_last_lr()[0], **distributed.mean_across({k: float(v.detach()) for k, v in losses.items()}, info)}
         if step % 50 == 0 or step == config.steps:
             bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k not in ("step", "lr")})
-        if step % config.eval_every == 0 or step == config.steps:
+        if info.is_main and (step % config.eval_every == 0 or step == config.steps):
             model.eval()
             row.update(diagnostics.prediction_errors(model, dataset, val_eps, horizons=(1, 5), num_windows=256, device=device))
             model.train()
         history.append(row) if step % 50 == 0 or "pred_ratio_h1" in row else None
-        if config.log_csv and (step % 50 == 0 or step == config.steps):
+        if log and (step % 50 == 0 or step == config.steps):
             _append_csv(log_path, row)
             if writer is not None:
                 for k, v in row.items():
@@ -253,8 +281,9 @@ def train(
     if writer is not None:
         writer.close()
     model.eval()
-    metrics = {"steps_per_second": steps_this_run / max(time.perf_counter() - t_start, 1e-9)}
-    metrics.update(report(model, dataset, train_eps, val_eps, device))
+    metrics = {"steps_per_second": steps_this_run / max(time.perf_counter() - t_start, 1e-9), "processes": info.world_size}
+    if info.is_main:
+        metrics.update(report(model, dataset, train_eps, val_eps, device))
     checkpoint(metrics)
     return TrainResult(model, metrics, history)
 
