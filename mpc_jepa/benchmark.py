@@ -15,13 +15,13 @@ from pathlib import Path
 
 import torch
 
-SECTIONS = ("data", "world_model", "anti_collapse", "planning", "peers", "scale")
+SECTIONS = ("data", "world_model", "anti_collapse", "planning", "peers", "scale", "hierarchy")
 
 
 @dataclass(frozen=True)
 class BenchSettings:
     sections: tuple[str, ...] = SECTIONS
-    """Sections to run: data, world_model, anti_collapse, planning, peers, scale."""
+    """Sections to run: data, world_model, anti_collapse, planning, peers, scale, hierarchy."""
     episodes: int = 50
     """Closed-loop episodes per planner."""
     train_steps: int = 3000
@@ -189,6 +189,46 @@ def bench_scale(s: BenchSettings) -> dict:
     }
 
 
+HIERARCHY_CASES = {  # task: (episodes collected, episodes evaluated)
+    "two_room": (800, 50),
+    "point_mass": (200, 20),
+}
+
+
+def bench_hierarchy(s: BenchSettings) -> dict:
+    """Hierarchical vs flat planning at matched model evaluations per control step."""
+    import tasks
+    from mpc_jepa.cli import CollectSettings, run_collect
+    from mpc_jepa.evaluation import PlanSettings, evaluate
+    from mpc_jepa.models import WorldModelConfig
+    from mpc_jepa.models.slow import SlowModelConfig
+    from mpc_jepa.training import TrainConfig, train
+    from mpc_jepa.training_slow import SlowTrainConfig, train_slow
+
+    rows = {}
+    for name, (collect_eps, eval_eps) in HIERARCHY_CASES.items():
+        ds = run_collect(CollectSettings(task=name, out=f"data/bench_hier_{name}", episodes=collect_eps), progress=False)
+        fast = train(ds, f"runs/bench/hier_{name}.pt", TrainConfig(steps=s.train_steps), WorldModelConfig(), progress=False).model
+        slow, _ = train_slow(ds, fast, f"runs/bench/hier_{name}_slow.pt", SlowTrainConfig(steps=s.train_steps), SlowModelConfig(), progress=False)
+        task = tasks.load(name, seed=s.seed)
+        runs = {
+            "hierarchical": PlanSettings(planner="hierarchical"),
+            "flat CEM, 3x samples": PlanSettings(planner="cem", num_samples=384, num_elites=36),
+            "flat CEM, 3x horizon": PlanSettings(planner="cem", horizon=45),
+            "flat CEM, default": PlanSettings(planner="cem"),
+        }
+        for label, ps in runs.items():
+            ev = evaluate(task, fast, ps, eval_eps, seed=s.seed, progress=False, slow_model=slow if ps.planner == "hierarchical" else None)
+            rows[f"{name} / {label}"] = ev["summary"]
+            print(f"{name:10s} {label:24s} {ev['summary']}", flush=True)
+    return {
+        "command": "mpc-jepa train --level fast|slow --task T; mpc-jepa eval --task T --planner hierarchical | cem [--num-samples 384 | --horizon 45] --seed "
+        + str(s.seed),
+        "settings": {k: v for k, v in PlanSettings().__dict__.items() if k.startswith("slow_")},
+        "rows": rows,
+    }
+
+
 def _section(title: str, r: dict, columns: list[str], intro: tuple[str, ...] = ()) -> list[str]:
     """Markdown heading, the section's command and machine, optional intro lines, and a table header."""
     lines = [f"## {title}", "", f"Command: `{r['command']}`  ", f"Machine: {r['machine']}, {r['date']}", ""]
@@ -253,6 +293,18 @@ def write_results(out: Path) -> Path:
         for k, v in r["rows"].items():
             parts.append(f"| {k} | {v['ms_per_plan']:.1f} | {v['mean_cost']:.3f} | {v['model_evals_per_plan']:.0f} |")
         parts.append("")
+    if "hierarchy" in res:
+        r = res["hierarchy"]
+        intro = (
+            f"Slow level settings: `{r['settings']}`. two_room: every episode starts in one room with its goal in the other. Model evaluations count fast and slow predictor steps.",
+        )
+        cols = ["task / planner", "episodes", "success", "mean final dist.", "mean start dist.", "median ms/step", "model evals/step"]
+        parts += _section("Hierarchical vs flat planning", r, cols, intro)
+        for k, v in r["rows"].items():
+            parts.append(
+                f"| {k} | {v['episodes']} | {v['success_rate']:.0%} | {v['mean_final_distance']:.4f} | {v['mean_start_distance']:.4f} | {v['median_ms_per_step']:.1f} | {v['model_evals_per_step']:.0f} |"
+            )
+        parts.append("")
     if "scale" in res:
         r = res["scale"]
         intro = ("Global batch 256 in both runs (each of 2 ranks loads 128 windows); 2 cores, so 2 processes share the same compute.",)
@@ -277,6 +329,7 @@ def run_benchmarks(s: BenchSettings) -> Path:
         "planning": bench_planning,
         "peers": bench_peers,
         "scale": bench_scale,
+        "hierarchy": bench_hierarchy,
     }
     for section in s.sections:
         if section not in funcs:

@@ -45,12 +45,12 @@ class PlanSettings:
     """Control steps between replans (the plan's next actions are executed in between)."""
     slow_horizon: int = 16
     """Hierarchical: slow planning horizon (slow steps of k fast steps each)."""
-    slow_samples: int = 256
-    """Hierarchical: slow CEM candidates."""
-    slow_iters: int = 2
+    slow_samples: int = 1024
+    """Hierarchical: slow CEM candidates (the slow search has local minima: walls)."""
+    slow_iters: int = 5
     """Hierarchical: slow CEM iterations."""
-    slow_replan_every: int = 1
-    """Hierarchical: fast steps between slow replans."""
+    slow_replan_every: int = 8
+    """Hierarchical: fast steps between slow replans (k: once per slow step)."""
     slow_subgoal: int = 2
     """Hierarchical: which predicted slow latent becomes the fast level's subgoal."""
     slow_search: Literal["held", "ramp", "code"] = "held"

@@ -81,7 +81,7 @@ class HierarchicalPlanner:
             slow_plan = self.slow_planner.plan(z0, slow_cost, slow_init)
             state = HierarchyState(slow_plan, 0)
         latents = state.slow_plan.latents  # [B, H+1, D]
-        index = min(self.subgoal_index, latents.shape[1] - 1)
+        index = min(self.subgoal_index + state.steps // self.k, latents.shape[1] - 1)  # stays ahead between slow replans
         subgoal = latents[:, index]  # [B, D]
         if self.handover and hasattr(cost, "per_step"):
             # hand the goal itself to the fast level once the slow plan gets no closer to it after the subgoal
