@@ -198,18 +198,24 @@ HIERARCHY_CASES = {  # task: (episodes collected, episodes evaluated)
 def bench_hierarchy(s: BenchSettings) -> dict:
     """Hierarchical vs flat planning at matched model evaluations per control step."""
     import tasks
+    from mpc_jepa.checkpoint import CheckpointError, load_world_model
     from mpc_jepa.cli import CollectSettings, run_collect
     from mpc_jepa.evaluation import PlanSettings, evaluate
     from mpc_jepa.models import WorldModelConfig
     from mpc_jepa.models.slow import SlowModelConfig
     from mpc_jepa.training import TrainConfig, train
-    from mpc_jepa.training_slow import SlowTrainConfig, train_slow
+    from mpc_jepa.training_slow import SlowTrainConfig, load_slow, train_slow
 
     rows = {}
     for name, (collect_eps, eval_eps) in HIERARCHY_CASES.items():
         ds = run_collect(CollectSettings(task=name, out=f"data/bench_hier_{name}", episodes=collect_eps), progress=False)
-        fast = train(ds, f"runs/bench/hier_{name}.pt", TrainConfig(steps=s.train_steps), WorldModelConfig(), progress=False).model
-        slow, _ = train_slow(ds, fast, f"runs/bench/hier_{name}_slow.pt", SlowTrainConfig(steps=s.train_steps), SlowModelConfig(), progress=False)
+        fast_path, slow_path = Path(f"runs/bench/hier_{name}.pt"), Path(f"runs/bench/hier_{name}_slow.pt")
+        try:  # reuse the models of an earlier run (delete runs/bench/hier_* to retrain)
+            fast = load_world_model(fast_path, task=name)
+            slow = load_slow(slow_path, fast, task=name)
+        except CheckpointError:
+            fast = train(ds, fast_path, TrainConfig(steps=s.train_steps), WorldModelConfig(), progress=False).model
+            slow, _ = train_slow(ds, fast, slow_path, SlowTrainConfig(steps=s.train_steps), SlowModelConfig(), progress=False)
         task = tasks.load(name, seed=s.seed)
         runs = {
             "hierarchical": PlanSettings(planner="hierarchical"),

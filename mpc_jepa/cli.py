@@ -95,8 +95,8 @@ class TrainSettings:
     fast_checkpoint: str = ""
     """With --level slow: the trained fast model (default: runs/<task>/world_model.pt)."""
 
-    def checkpoint(self) -> Path:
-        name = "world_model.pt" if self.level == "fast" else "slow_model.pt"
+    def checkpoint(self, pixels: bool = False) -> Path:
+        name = ("world_model_pixels.pt" if pixels else "world_model.pt") if self.level == "fast" else "slow_model.pt"
         return Path(self.out or f"runs/{self.task.replace(':', '_')}/{name}")
 
 
@@ -113,9 +113,10 @@ def run_train(s: TrainSettings, cfg, mcfg, progress: bool = True):
     distributed.barrier(info)
     if not info.is_main:
         ds = Dataset(settings.path())
-    result = train(ds, s.checkpoint(), cfg, mcfg, resume=s.resume, progress=progress)
+    out = s.checkpoint(pixels=mcfg.obs_type == "pixels")
+    result = train(ds, out, cfg, mcfg, resume=s.resume, progress=progress)
     if info.is_main:
-        print(f"wrote {s.checkpoint()}  ({result.metrics['steps_per_second']:.0f} steps/s, {info.world_size} process(es))")
+        print(f"wrote {out}  ({result.metrics['steps_per_second']:.0f} steps/s, {info.world_size} process(es))")
         print(format_report(result.metrics))
     return result
 
@@ -170,6 +171,8 @@ class EvalSettings:
     """Torch device for the learned model."""
     slow_checkpoint: str = ""
     """With --planner hierarchical: the slow level (default: runs/<task>/slow_model.pt)."""
+    pixels: bool = False
+    """Plan from 64x64 camera images with a pixel checkpoint (default runs/<task>/world_model_pixels.pt); goals are images."""
     workers: int = 1
     """Processes sharing the episodes (results equal a sequential run; under torchrun the ranks share them)."""
 
@@ -192,10 +195,10 @@ def cmd_eval(args) -> int:
 
     s = dataclass_from_args(EvalSettings, args)
     ps = dataclass_from_args(PlanSettings, args)
-    task = tasks.load(s.task, seed=s.seed)
+    task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
     model = load_model(task, s.model, s.checkpoint, s.device)
     if s.workers > 1 or distributed.env_world_size() > 1:
-        job = EvalJob(s.task, s.model, s.checkpoint, s.slow_checkpoint, s.device, ps, s.episodes, s.seed)
+        job = EvalJob(s.task, s.model, s.checkpoint, s.slow_checkpoint, s.device, ps, s.episodes, s.seed, s.pixels)
         out = evaluate_ranks(job) if distributed.env_world_size() > 1 else evaluate_sharded(job, s.workers)
         if out is None:  # not rank 0: rank 0 reports
             return 0
@@ -226,21 +229,23 @@ class PlanEpisodeSettings:
     """Episode seed."""
     video: str = "runs/plan/episode.mp4"
     """Video to write (GIF where no MP4 encoder is available)."""
+    pixels: bool = False
+    """Plan from camera images with a pixel checkpoint (default runs/<task>/world_model_pixels.pt)."""
 
 
 def cmd_plan(args) -> int:
     import tasks
-    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
+    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner, observer
     from mpc_jepa.mpc import MPCController, observe_physics, run_episode
     from mpc_jepa.viz import label_frames, save_video
 
     s = dataclass_from_args(PlanEpisodeSettings, args)
     ps = dataclass_from_args(PlanSettings, args)
-    task = tasks.load(s.task, seed=s.seed)
+    task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
     model = load_model(task, s.model, s.checkpoint)
     ctrl = MPCController(model, make_planner(ps.planner, model, ps), make_cost(model, ps), ps.replan_every)
     frames: list = []
-    r = run_episode(task, ctrl, s.seed, observe=observe_physics if s.model == "oracle" else None, frames=frames)
+    r = run_episode(task, ctrl, s.seed, observe=observe_physics if s.model == "oracle" else observer(model), frames=frames)
     path = save_video(label_frames([f for f in frames], f"{s.task} {ps.planner} ({s.model})"), s.video)
     print(f"success={r.success} final distance {r.final_distance:.4f} (start {r.start_distance:.4f}), {r.ms_per_step:.1f} ms/step; wrote {path}")
     return 0

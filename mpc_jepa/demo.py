@@ -7,7 +7,7 @@ checkpoint and only plans again.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,24 +18,28 @@ import torch
 class DemoSettings:
     task: str = "point_mass"
     """Task of the demo."""
-    episodes: int = 5
-    """Evaluation episodes per planner (benchmarks/RESULTS.md has 50-episode figures)."""
+    episodes: int = 3
+    """Evaluation episodes per planner, the first one filmed (benchmarks/RESULTS.md has 50-episode figures)."""
     train_steps: int = 3000
     """World-model training steps (skipped when runs/demo/<task>.pt exists)."""
     out: str = "runs/demo"
     """Output directory (videos, plots, results.json)."""
     seed: int = 100000
     """First evaluation episode seed."""
+    hierarchy: bool = True
+    """Also show two_room: flat vs hierarchical planning, subgoals on the map (--no-hierarchy skips it)."""
+    hierarchy_episodes: int = 2
+    """two_room episodes per planner (benchmarks/RESULTS.md has the 50-episode table)."""
 
 
 def run_demo(s: DemoSettings) -> dict:
     import tasks
     from mpc_jepa.checkpoint import CheckpointError, load_world_model
     from mpc_jepa.cli import CollectSettings, run_collect
-    from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
+    from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner, summarize
     from mpc_jepa.models import WorldModelConfig
     from mpc_jepa.models.oracle import OracleModel
-    from mpc_jepa.mpc import MPCController, observe_physics, run_episode
+    from mpc_jepa.mpc import CountingModel, MPCController, observe_physics, run_episode
     from mpc_jepa.training import TrainConfig, format_report, train
     from mpc_jepa.viz import label_frames, plot_cost_curves, plot_latent_pca, plot_trajectories_on_map, save_video
 
@@ -56,35 +60,32 @@ def run_demo(s: DemoSettings) -> dict:
     task = tasks.load(s.task, seed=s.seed)
     oracle = OracleModel(task)
     runs = [("cem", model, "learned"), ("grad", model, "learned"), ("gradcem", model, "learned"), ("cem", oracle, "oracle")]
-    print(f"== 3/4 closed-loop planning, {s.episodes} episodes each")
-    rows, results = [], {}
+    print(f"== 3/4 closed-loop planning, {s.episodes} episodes each; episode 1 of each filmed")
+    results, trajs, curves = {}, {}, {}
     for planner, m, kind in runs:
-        r = evaluate(task, m, PlanSettings(planner=planner), s.episodes, seed=s.seed)
-        results[f"{planner}/{kind}"] = r
-        rows.append((f"{planner} ({kind})", r["summary"]))
-    print(f"\n{'planner':18s} {'success':>8s} {'final dist':>11s} {'ms/step':>8s} {'evals/step':>11s}")
-    for name, summ in rows:
-        print(
-            f"{name:18s} {summ['success_rate']:8.0%} {summ['mean_final_distance']:11.4f} {summ['median_ms_per_step']:8.1f} {summ['model_evals_per_step']:11.0f}"
-        )
-
-    print(f"\n== 4/4 videos and plots in {out}")
-    trajs, curves = {}, {}
-    for planner, m, kind in runs:
-        ps = PlanSettings(planner=planner)
-        seen = []
-        pl = make_planner(planner, m, ps, callback=lambda i, d, seen=seen: seen.append(float(d["best_cost"][0])) if len(seen) < 100 else None)
-        ctrl = MPCController(m, pl, make_cost(m, ps))
+        # episode 0 with video, trajectory and cost curve, seeded exactly as evaluate() seeds it
+        ps = replace(PlanSettings(planner=planner), planner_seed=s.seed)
+        counting, seen = CountingModel(m), []
+        pl = make_planner(planner, counting, ps, callback=lambda i, d, seen=seen: seen.append(float(d["best_cost"][0])) if len(seen) < 100 else None)
+        ctrl = MPCController(counting, pl, make_cost(m, ps))
         frames: list = []
         ep = run_episode(task, ctrl, s.seed, observe=observe_physics if kind == "oracle" else None, frames=frames, record=True)
-        curve = seen[: len(ctrl.plan_.info["cost_per_iter"])] if seen else []
+        episodes = [ep.as_dict()]
+        if s.episodes > 1:
+            episodes += evaluate(task, m, PlanSettings(planner=planner), s.episodes, seed=s.seed, progress=False, indices=range(1, s.episodes))["episodes"]
+        results[f"{planner}/{kind}"] = summarize(episodes)
         if kind == "learned":
-            curves[planner] = np.array(curve)
+            curves[planner] = np.array(seen[: len(ctrl.plan_.info["cost_per_iter"])])
         trajs[f"{planner} ({kind})"] = np.array(ep.trajectory)
-        path = save_video(
-            label_frames(frames, f"{planner} on {'JEPA' if kind == 'learned' else 'true physics'}: success={ep.success}"), out / f"episode_{planner}_{kind}"
+        label = f"{planner} on {'JEPA' if kind == 'learned' else 'true physics'}: success={ep.success}"
+        results[f"{planner}/{kind}"]["video"] = str(save_video(label_frames(frames, label), out / f"episode_{planner}_{kind}"))
+    print(f"\n{'planner':18s} {'success':>8s} {'final dist':>11s} {'ms/step':>8s} {'evals/step':>11s}  video")
+    for name, summ in results.items():
+        print(
+            f"{name:18s} {summ['success_rate']:8.0%} {summ['mean_final_distance']:11.4f} {summ['median_ms_per_step']:8.1f} "
+            f"{summ['model_evals_per_step']:11.0f}  {summ['video']}"
         )
-        print(f"  {path}")
+    print(f"\n== 4/4 plots in {out}")
     plot_cost_curves(curves, out / "cost_curves.png")
     goal = task.goal
     if task.coverage_bounds is not None:
@@ -103,7 +104,87 @@ def run_demo(s: DemoSettings) -> dict:
         pred = model.rollout(z[:1], torch.as_tensor(np.array(actions), dtype=torch.float32)[None])[0]  # [T+1, D]
         zg = model.encode(torch.as_tensor(task.goal.state)[None])[0]
     plot_latent_pca(z.numpy(), pred.numpy(), out / "latent_pca.png", goal=zg.numpy())
-    summary = {k: v["summary"] for k, v in results.items()}
+    summary = dict(results)
+    print(f"  {out / 'cost_curves.png'}\n  {out / 'latent_pca.png'}\n  {out / 'trajectories.png'}")
+    if s.hierarchy:
+        summary.update(run_two_room(s, out))
     (out / "results.json").write_text(json.dumps({"settings": asdict(s), "results": summary}, indent=2))
-    print(f"  {out / 'cost_curves.png'}\n  {out / 'latent_pca.png'}\n  {out / 'trajectories.png'}\n  {out / 'results.json'}")
+    print(f"  {out / 'results.json'}")
+    return summary
+
+
+class _SubgoalRecorder:
+    """Wraps a controller; keeps the hierarchical planner's subgoal after every replan."""
+
+    def __init__(self, controller):
+        self.inner, self.subgoals = controller, []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def reset(self, goal_obs):
+        self.subgoals = []
+        self.inner.reset(goal_obs)
+
+    def act(self, obs):
+        action = self.inner.act(obs)
+        self.subgoals.append(self.inner.plan_.info["subgoal"][0].cpu().numpy())
+        return action
+
+
+def run_two_room(s: DemoSettings, out: Path) -> dict:
+    """two_room: the greedy flat planner vs the hierarchical one; video and subgoals on the map."""
+    import tasks
+    from mpc_jepa.checkpoint import CheckpointError, load_world_model
+    from mpc_jepa.cli import CollectSettings, run_collect
+    from mpc_jepa.diagnostics import physical_probe
+    from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
+    from mpc_jepa.models import WorldModelConfig
+    from mpc_jepa.models.slow import SlowModelConfig
+    from mpc_jepa.mpc import MPCController, run_episode
+    from mpc_jepa.training import TrainConfig, train
+    from mpc_jepa.training_slow import SlowTrainConfig, load_slow, train_slow
+    from mpc_jepa.viz import label_frames, plot_trajectories_on_map, save_video
+
+    print("== two_room: flat vs hierarchical planning")
+    ds = run_collect(CollectSettings(task="two_room", out="data/demo_two_room", episodes=800))
+    fast_path, slow_path = out / "two_room.pt", out / "two_room_slow.pt"
+    try:
+        fast = load_world_model(fast_path, task="two_room")
+    except CheckpointError:
+        fast = train(ds, fast_path, TrainConfig(steps=s.train_steps), WorldModelConfig()).model
+    try:
+        slow = load_slow(slow_path, fast, task="two_room")
+    except CheckpointError:
+        slow = train_slow(ds, fast, slow_path, SlowTrainConfig(steps=s.train_steps), SlowModelConfig())[0]
+    task = tasks.load("two_room", seed=s.seed)
+    runs = {"cem": PlanSettings(planner="cem"), "hierarchical": PlanSettings(planner="hierarchical")}
+    summary, trajs, subgoals = {}, {}, None
+    for name, ps in runs.items():
+        ps = replace(ps, planner_seed=ps.planner_seed + s.seed)  # as evaluate() seeds episode 0
+        ctrl = _SubgoalRecorder(MPCController(fast, make_planner(name, fast, ps, slow_model=slow), make_cost(fast, ps))) if name == "hierarchical" else None
+        ctrl = ctrl or MPCController(fast, make_planner(name, fast, ps), make_cost(fast, ps))
+        frames: list = []
+        ep = run_episode(task, ctrl, s.seed, frames=frames, record=True)  # episode 0, with video
+        episodes = [ep.as_dict()]
+        if s.hierarchy_episodes > 1:
+            rest = range(1, s.hierarchy_episodes)
+            episodes += evaluate(task, fast, ps, s.hierarchy_episodes, seed=s.seed, progress=False, slow_model=slow, indices=rest)["episodes"]
+        summary[f"two_room {name}/learned"] = {"episodes": len(episodes), "success_rate": float(np.mean([e["success"] for e in episodes]))}
+        trajs[f"{name}: success={ep.success}"] = np.array(ep.trajectory)
+        if name == "hierarchical":
+            subgoals = physical_probe(fast, ds)(np.array(ctrl.subgoals))  # [T, 2], for the map only
+        path = save_video(label_frames(frames, f"two_room, {name}: success={ep.success}"), out / f"two_room_{name}")
+        print(f"  {path}   success {summary[f'two_room {name}/learned']['success_rate']:.0%} of {len(episodes)} episodes")
+    task.reset(seed=s.seed)
+    plot_trajectories_on_map(
+        trajs,
+        task.goal.physical,
+        task.coverage_bounds,
+        out / "two_room_subgoals.png",
+        walls=task.walls,
+        subgoals=subgoals,
+        title="two_room: subgoals (latent, shown by a linear probe)",
+    )
+    print(f"  {out / 'two_room_subgoals.png'}")
     return summary

@@ -16,28 +16,47 @@ def _obs_key(model) -> str:
     return "pixels" if len(model.obs_shape) == 3 else "states"
 
 
+def history_of(model) -> int:
+    """Frames stacked per observation (1 for states)."""
+    return model.obs_shape[0] // 3 if _obs_key(model) == "pixels" else 1
+
+
 def obs_tensor(model, array: np.ndarray, device="cpu") -> torch.Tensor:
-    """Dataset rows -> encoder input: states as float32; pixels [.., H, W, 3] -> [.., 3*history, H, W]."""
+    """Dataset rows -> encoder input.
+
+    States [..., S] -> float32. Pixels with history h: a run of L consecutive frames
+    [..., L, H, W, 3] uint8 -> [..., L-h+1, 3h, H, W] (each observation stacks its frame and the
+    h-1 before it, oldest first); with h = 1 a single frame [..., H, W, 3] -> [..., 3, H, W] also works.
+    """
     x = torch.as_tensor(np.asarray(array), device=device)
-    if _obs_key(model) == "pixels":
-        x = x.movedim(-1, -3)  # [..., 3, H, W]
-        history = model.obs_shape[0] // 3
-        if history > 1:
-            raise ValueError("frame-history diagnostics go through the pixel pipeline (issue 7)")
+    if _obs_key(model) != "pixels":
+        return x.float()
+    x = x.movedim(-1, -3)  # [..., L, 3, H, W]
+    h = history_of(model)
+    if h == 1:
         return x
-    return x.float()
+    L = x.shape[-4]
+    if L < h:
+        raise ValueError(f"stacking {h} frames needs runs of at least {h} frames, got {L}")
+    return torch.cat([x[..., i : L - h + 1 + i, :, :, :] for i in range(h)], dim=-3)  # [..., L-h+1, 3h, H, W]
+
+
+def history_rows(dataset: Dataset, rows: np.ndarray, h: int) -> np.ndarray:
+    """[n] rows -> [n, h] rows of each one's frame history (oldest first), clamped at its episode's start."""
+    starts = np.asarray(dataset.episode_starts)[np.searchsorted(dataset.episode_starts, rows, side="right") - 1]
+    return np.maximum(rows[:, None] + np.arange(1 - h, 1)[None], starts[:, None])
 
 
 @torch.no_grad()
 def prediction_errors(model, dataset: Dataset, episodes: np.ndarray, horizons=HORIZONS, num_windows: int = 512, seed: int = 0, device="cpu") -> dict:
     """Open-loop latent prediction MSE at each horizon k, and its ratio to the copy baseline z_{t+k} ~ z_t."""
-    kmax = max(horizons)
-    sampler = WindowSampler(dataset, kmax, episodes, keys=(_obs_key(model),))
+    kmax, h = max(horizons), history_of(model)
+    sampler = WindowSampler(dataset, kmax + h - 1, episodes, keys=(_obs_key(model),))  # h-1 frames of history first
     rng = np.random.default_rng(seed)
     batch = sampler.windows(rng.choice(sampler.starts, size=min(num_windows, len(sampler)), replace=False))
     obs = obs_tensor(model, batch[_obs_key(model)], device)  # [B, K+1, *O]
     z = model.encoder(obs)  # [B, K+1, D]
-    pred = model.rollout(z[:, 0], torch.as_tensor(batch["actions"], device=device).float())  # [B, K+1, D]
+    pred = model.rollout(z[:, 0], torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float())  # [B, K+1, D]
     out = {}
     for k in horizons:
         mse = (pred[:, k] - z[:, k]).pow(2).sum(-1).mean().item()
@@ -60,9 +79,28 @@ def _ridge_r2(x_tr, y_tr, x_te, y_te, lam=1e-3) -> float:
 @torch.no_grad()
 def embed_rows(model, dataset: Dataset, rows: np.ndarray, device="cpu", chunk: int = 4096) -> np.ndarray:
     """Embeddings [len(rows), D] of dataset rows."""
-    key = _obs_key(model)
-    out = [model.encoder(obs_tensor(model, dataset[key][rows[i : i + chunk]], device)).cpu().numpy() for i in range(0, len(rows), chunk)]
+    key, h = _obs_key(model), history_of(model)
+    out = []
+    for i in range(0, len(rows), chunk):
+        r = rows[i : i + chunk]
+        if h == 1:
+            obs = obs_tensor(model, dataset[key][r], device)
+        else:
+            idx = history_rows(dataset, r, h)  # [n, h]
+            frames = np.asarray(dataset[key][idx.ravel()]).reshape(*idx.shape, *dataset[key].shape[1:])  # [n, h, H, W, 3]
+            obs = obs_tensor(model, frames, device)[:, 0]  # [n, 3h, H, W]
+        out.append(model.encoder(obs).cpu().numpy())
     return np.concatenate(out)
+
+
+def physical_probe(model, dataset: Dataset, num_rows: int = 4000, seed: int = 0, lam: float = 1e-3):
+    """A ridge-regression probe latent -> physical quantity, fit on dataset rows, for plots only
+    (subgoals on a map). Returns f: [..., D] array -> [..., P] array."""
+    rows = np.sort(np.random.default_rng(seed).choice(len(dataset), size=min(num_rows, len(dataset)), replace=False))
+    z = embed_rows(model, dataset, rows)
+    z1 = np.c_[z, np.ones(len(z))]
+    w = np.linalg.solve(z1.T @ z1 + lam * np.eye(z1.shape[1]), z1.T @ np.asarray(dataset["physical"])[rows])
+    return lambda x: np.concatenate([np.asarray(x), np.ones((*np.shape(x)[:-1], 1))], -1) @ w
 
 
 def geometry_report(model, dataset: Dataset, train_eps, val_eps, num_rows: int = 4000, seed: int = 0, device="cpu") -> dict:

@@ -9,7 +9,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from mpc_jepa.costs import GoalDistance
-from mpc_jepa.mpc import CountingModel, MPCController, observe_physics, run_episode
+from mpc_jepa.mpc import CountingModel, FrameStack, MPCController, observe_physics, run_episode
 from mpc_jepa.planners import CEMConfig, CEMPlanner, GradCEMConfig, GradCEMPlanner, GradientConfig, GradientPlanner, MPPIConfig, MPPIPlanner
 from mpc_jepa.planners.hierarchical import HierarchicalPlanner
 
@@ -51,6 +51,9 @@ class PlanSettings:
     """Hierarchical: slow CEM iterations."""
     slow_replan_every: int = 8
     """Hierarchical: fast steps between slow replans (k: once per slow step)."""
+    slow_handover: float = 0.5
+    """Hierarchical: aim at the goal itself once the slow plan gains less than this latent distance
+    after the subgoal (0.5 = five steps of the default reachability geometry)."""
     slow_subgoal: int = 2
     """Hierarchical: which predicted slow latent becomes the fast level's subgoal."""
     slow_search: Literal["held", "ramp", "code"] = "held"
@@ -73,7 +76,14 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
         fast = make_planner("cem", model, s, callback)
         if getattr(slow_model, "search", s.slow_search) != s.slow_search:
             raise ValueError(f"the slow model searches {slow_model.search!r}, the settings ask {s.slow_search!r}: load it with search={s.slow_search!r}")
-        return HierarchicalPlanner(CEMPlanner(slow_model, slow_cfg), fast, k=slow_model.k, slow_replan_every=s.slow_replan_every, subgoal_index=s.slow_subgoal)
+        return HierarchicalPlanner(
+            CEMPlanner(slow_model, slow_cfg),
+            fast,
+            k=slow_model.k,
+            slow_replan_every=s.slow_replan_every,
+            subgoal_index=s.slow_subgoal,
+            handover_margin=s.slow_handover,
+        )
     cem = CEMConfig(horizon=s.horizon, num_samples=s.num_samples, num_elites=min(s.num_elites, s.num_samples), num_iters=s.num_iters, seed=s.planner_seed)
     grad = GradientConfig(horizon=s.horizon, num_restarts=s.grad_restarts, num_steps=s.grad_steps, lr=s.grad_lr, seed=s.planner_seed)
     if name == "cem":
@@ -117,9 +127,16 @@ def evaluate(task, model, s: PlanSettings, episodes: int, seed: int = 0, progres
         planner = make_planner(s.planner, counting, replace(s, planner_seed=s.planner_seed + seed + i), slow_model=slow_counting)
         controller = MPCController(counting, planner, make_cost(model, s), s.replan_every, device=device)
         counters = [c for c in (counting, slow_counting) if c is not None]
-        results.append(run_episode(task, controller, seed=seed + i, observe=observe_physics if is_oracle else None, counters=counters))
+        observe = observe_physics if is_oracle else observer(model)
+        results.append(run_episode(task, controller, seed=seed + i, observe=observe, counters=counters))
     episodes_out = [r.as_dict() for r in results]
     return {"summary": summarize(episodes_out), "episodes": episodes_out}
+
+
+def observer(model):
+    """The observation function ``run_episode`` needs for ``model``: None (states) or a ``FrameStack`` (pixels)."""
+    shape = getattr(model, "obs_shape", ())
+    return FrameStack(shape[0] // 3) if len(shape) == 3 else None
 
 
 def summarize(episodes: list[dict]) -> dict:
@@ -137,7 +154,8 @@ def summarize(episodes: list[dict]) -> dict:
 
 
 def load_model(task, model: str = "learned", checkpoint: str = "", device: str = "cpu"):
-    """The learned world model from ``checkpoint`` (default runs/<task>/world_model.pt, checked against the task) or the oracle."""
+    """The learned world model from ``checkpoint`` (default runs/<task>/world_model.pt, or
+    world_model_pixels.pt for a task loaded with pixels=True; checked against the task) or the oracle."""
     if model == "oracle":
         from mpc_jepa.models.oracle import OracleModel
 
@@ -146,8 +164,9 @@ def load_model(task, model: str = "learned", checkpoint: str = "", device: str =
         raise ValueError(f"model must be 'learned' or 'oracle', got {model!r}")
     from mpc_jepa.checkpoint import load_world_model
 
-    path = checkpoint or f"runs/{task.name.replace(':', '_')}/world_model.pt"
-    return load_world_model(path, task=task.name, obs_type="state", device=device)
+    obs_type = "pixels" if task.pixels else "state"
+    path = checkpoint or f"runs/{task.name.replace(':', '_')}/world_model{'_pixels' if task.pixels else ''}.pt"
+    return load_world_model(path, task=task.name, obs_type=obs_type, device=device)
 
 
 def load_slow_model(task, fast, path: str = "", search: str = "held"):

@@ -68,6 +68,10 @@ class MPCController:
         arr = np.asarray(obs) if not isinstance(obs, (str, bytes, dict)) else None
         if arr is None or arr.dtype.kind not in "fiub":
             raise TypeError(f"observations and goals must be numeric arrays, got {type(obs).__name__}: {str(obs)[:80]!r}")
+        shape = getattr(self.model, "obs_shape", None)
+        if shape is not None and len(shape) == 3 and (arr.dtype != np.uint8 or arr.shape != tuple(shape)):
+            # a float image in [0, 1] or an HWC image would be silently misread by the pixel encoder
+            raise ValueError(f"image observations and goals must be uint8 of shape {tuple(shape)} (use FrameStack), got {arr.dtype} {arr.shape}")
         x = torch.as_tensor(arr, device=self.device)
         if x.is_floating_point() and not torch.isfinite(x).all():
             raise ValueError(f"observation has non-finite values: {np.asarray(obs)}")
@@ -135,7 +139,10 @@ def run_episode(
     """
     observe = observe or (lambda t, o: o["state"])
     obs = task.reset(seed=seed)
-    goal_obs = observe(task, {"state": task.goal.state, "pixels": task.goal.pixels, "physics": task.goal.physics_state})
+    if hasattr(observe, "reset"):
+        observe.reset()
+    goal = {"state": task.goal.state, "pixels": task.goal.pixels, "physics": task.goal.physics_state}
+    goal_obs = observe.goal(goal) if hasattr(observe, "goal") else observe(task, goal)
     controller.reset(goal_obs)
     if counters is None:
         counters = [controller.model] if isinstance(controller.model, CountingModel) else []
@@ -166,6 +173,38 @@ def run_episode(
         seed=seed,
         trajectory=traj,
     )
+
+
+class FrameStack:
+    """Observation function for pixel models: the last ``history`` frames as [3h, H, W] uint8
+    (oldest first; the first frame repeated at an episode's start). The goal image is repeated
+    h times: a goal at rest. Pass as ``run_episode(observe=FrameStack(h))``; goal images must be
+    [H, W, 3] uint8 like the task's observations."""
+
+    def __init__(self, history: int = 1):
+        if history < 1:
+            raise ValueError(f"history must be >= 1, got {history}")
+        self.history, self.frames = history, []
+
+    def reset(self) -> None:
+        self.frames = []
+
+    @staticmethod
+    def _chw(image) -> np.ndarray:
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
+            raise ValueError(f"images must be [H, W, 3] uint8, got {image.dtype} {image.shape}")
+        return image.transpose(2, 0, 1)
+
+    def goal(self, goal: dict) -> np.ndarray:
+        if goal.get("pixels") is None:
+            raise ValueError("the task renders no pixels: load it with pixels=True")
+        return np.concatenate([self._chw(goal["pixels"])] * self.history, 0)
+
+    def __call__(self, task, obs) -> np.ndarray:
+        frame = self._chw(obs["pixels"])
+        self.frames = (self.frames or [frame] * self.history)[1:] + [frame]
+        return np.concatenate(self.frames, 0)
 
 
 def observe_physics(task, obs) -> np.ndarray:

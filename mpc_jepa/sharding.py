@@ -28,13 +28,14 @@ class EvalJob:
     plan: PlanSettings
     episodes: int
     seed: int
+    pixels: bool = False
 
 
 def run_shard(job: EvalJob, indices: list[int]) -> list[dict]:
     """Run episodes ``indices`` of ``job`` in this process; their per-episode result dicts."""
     import tasks
 
-    task = tasks.load(job.task, seed=job.seed)
+    task = tasks.load(job.task, seed=job.seed, pixels=job.pixels)
     model = load_model(task, job.model, job.checkpoint, job.device)
     slow = load_slow_model(task, model, job.slow_checkpoint, job.plan.slow_search) if job.plan.planner == "hierarchical" else None
     return evaluate(task, model, job.plan, job.episodes, seed=job.seed, progress=False, device=job.device, slow_model=slow, indices=indices)["episodes"]

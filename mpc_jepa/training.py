@@ -185,7 +185,8 @@ def train(
     rng = np.random.default_rng(config.seed)
     train_eps, val_eps = dataset.split(config.val_fraction, seed=config.seed)
     key = "pixels" if model_config.obs_type == "pixels" else "states"
-    sampler = WindowSampler(dataset, config.rollout_steps, train_eps, keys=(key,))
+    h = model_config.history if key == "pixels" else 1
+    sampler = WindowSampler(dataset, config.rollout_steps + h - 1, train_eps, keys=(key,))  # h-1 frames of history first
     mean, std = dataset_stats(dataset, train_eps)
     size = dataset.meta["image_size"] if key == "pixels" else dataset.meta["state_dim"]
     model = JEPAWorldModel.build(model_config, size, dataset.meta["action_dim"], mean, std).to(device)
@@ -245,7 +246,7 @@ def train(
     while step < config.steps:
         batch = sampler.sample(config.batch_size, rng, shard=(info.rank, info.world_size))
         obs = diagnostics.obs_tensor(model, batch[key], device)  # [B, T+1, *O] (this rank's slice)
-        actions = torch.as_tensor(batch["actions"], device=device).float()  # [B, T, A]
+        actions = torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float()  # [B, T, A]
         losses = losses_fn(obs, actions)
         opt.zero_grad(set_to_none=True)
         losses["total"].backward()

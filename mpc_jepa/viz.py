@@ -88,9 +88,16 @@ def plot_latent_pca(actual: np.ndarray, predicted: np.ndarray, path: str | Path,
 
 
 def plot_trajectories_on_map(
-    trajs: dict[str, np.ndarray], goal: np.ndarray, bounds, path: str | Path, walls: list | None = None, subgoals: np.ndarray | None = None
+    trajs: dict[str, np.ndarray],
+    goal: np.ndarray,
+    bounds,
+    path: str | Path,
+    walls: list | None = None,
+    subgoals: np.ndarray | None = None,
+    title: str | None = None,
 ) -> Path:
-    """Physical xy trajectories per planner on the task map. trajs: name -> [T, 2]."""
+    """Physical xy trajectories per planner on the task map. trajs: name -> [T, 2]; subgoals: [S, 2]
+    (drawn as points coloured by time)."""
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
     for name, tr in trajs.items():
         ax.plot(tr[:, 0], tr[:, 1], "-", label=name)
@@ -99,7 +106,9 @@ def plot_trajectories_on_map(
     for x0, y0, x1, y1 in walls or []:
         ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, color="sienna"))
     if subgoals is not None:
-        ax.scatter(subgoals[:, 0], subgoals[:, 1], marker="x", c="tab:purple", label="subgoals")
+        ax.scatter(subgoals[:, 0], subgoals[:, 1], marker="x", s=12, c=np.arange(len(subgoals)), cmap="viridis", label="subgoals (early: purple)")
+    if title:
+        ax.set_title(title, fontsize=9)
     ax.set_xlim(*bounds[0])
     ax.set_ylim(*bounds[1])
     ax.set_aspect("equal")

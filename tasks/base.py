@@ -156,7 +156,7 @@ class Task:
         self._show_goal(self.physics, physical)
         return Goal(
             state=self.state_observation(),
-            pixels=self.render() if self.pixels else None,
+            pixels=self.render(show_goal=False) if self.pixels else None,  # looks like an observation: no marker
             physical=physical,
             physics_state=self.get_state(),
         )

@@ -41,6 +41,7 @@ class HierarchicalPlanner:
         subgoal_index: which predicted slow latent becomes the subgoal (1 = k fast steps ahead).
         handover: give the fast level the goal itself once the slow plan predicts no further
             progress toward it after the subgoal (else the fast level chases a drifting subgoal).
+        handover_margin: progress (latent distance) after the subgoal that still counts as none.
         slow_weighting, slow_terminal_weight: the slow level's goal-distance weighting over its
             horizon (None: the cost's own). Uniform: the slow plan minimises the time spent far
             from the goal, so with a horizon long enough to pass a door it prefers the detour to
@@ -59,13 +60,14 @@ class HierarchicalPlanner:
         slow_weighting: str | None = "uniform",
         slow_terminal_weight: float = 1.0,
         handover: bool = True,
+        handover_margin: float = 0.0,
     ):
         if k < 1 or slow_replan_every < 1 or subgoal_index < 1:
             raise ValueError(f"need k, slow_replan_every, subgoal_index >= 1, got {k}, {slow_replan_every}, {subgoal_index}")
         self.slow_planner, self.fast_planner = slow_planner, fast_planner
         self.k, self.slow_replan_every, self.subgoal_index = k, slow_replan_every, subgoal_index
         self.slow_weighting, self.slow_terminal_weight = slow_weighting, slow_terminal_weight
-        self.handover = handover
+        self.handover, self.handover_margin = handover, handover_margin
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         if not hasattr(cost, "with_goal") or getattr(cost, "goal", None) is None:
@@ -84,11 +86,13 @@ class HierarchicalPlanner:
         index = min(self.subgoal_index + state.steps // self.k, latents.shape[1] - 1)  # stays ahead between slow replans
         subgoal = latents[:, index]  # [B, D]
         if self.handover and hasattr(cost, "per_step"):
-            # hand the goal itself to the fast level once the slow plan gets no closer to it after the subgoal
+            # hand the goal itself to the fast level once the slow plan gets no (or under handover_margin)
+            # closer to it after the subgoal: near the goal the slow model's own errors would otherwise
+            # keep the fast level chasing subgoals around it
             goal = _broadcast_goal(cost.goal.to(latents.dtype), latents)  # [B, D]
             dist = cost.per_step(latents)  # [B, H+1]
             after = dist[:, index + 1 :].min(1).values if index + 1 < dist.shape[1] else torch.full_like(dist[:, 0], float("inf"))
-            near = dist[:, : index + 1].min(1).values <= after  # [B]
+            near = dist[:, : index + 1].min(1).values <= after + self.handover_margin  # [B]
             subgoal = torch.where(near[:, None], goal, subgoal)
         fast_init = init
         if isinstance(init, Plan):

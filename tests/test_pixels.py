@@ -1,0 +1,71 @@
+"""Planning from pixels: frame stacks, a tiny pixel JEPA that learns, goal images checked."""
+
+import numpy as np
+import pytest
+import torch
+
+import tasks
+from mpc_jepa import data, diagnostics
+from mpc_jepa.costs import GoalDistance
+from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
+from mpc_jepa.mpc import FrameStack, MPCController, run_episode
+from mpc_jepa.planners import CEMConfig, CEMPlanner
+from mpc_jepa.training import TrainConfig, train
+
+
+def test_frame_stack_orders_frames_and_repeats_the_goal():
+    fs = FrameStack(3)
+    img = lambda v: np.full((8, 8, 3), v, np.uint8)  # noqa: E731
+    first = fs(None, {"pixels": img(1)})
+    assert first.shape == (9, 8, 8) and np.all(first == 1)  # the first frame fills the history
+    fs(None, {"pixels": img(2)})
+    third = fs(None, {"pixels": img(3)})
+    assert [int(third[3 * i, 0, 0]) for i in range(3)] == [1, 2, 3]  # oldest first
+    assert np.all(fs.goal({"pixels": img(7)}) == 7)
+    fs.reset()
+    assert np.all(fs(None, {"pixels": img(5)}) == 5)
+    with pytest.raises(ValueError, match=r"\[H, W, 3\] uint8, got float32 \(8, 8, 3\)"):
+        fs.goal({"pixels": img(1).astype(np.float32) / 255})
+
+
+def test_obs_tensor_stacks_windows_like_frame_stack():
+    model = JEPAWorldModel.build(WorldModelConfig(obs_type="pixels", latent_dim=8, history=2, cnn_width=4), 16, 2)
+    frames = np.random.default_rng(0).integers(0, 255, (2, 5, 16, 16, 3), dtype=np.uint8)  # [B, L, H, W, 3]
+    obs = diagnostics.obs_tensor(model, frames)
+    assert obs.shape == (2, 4, 6, 16, 16)  # L - h + 1 observations of 3h channels
+    fs = FrameStack(2)
+    for t in range(3):
+        stacked = fs(None, {"pixels": frames[0, t]})
+    np.testing.assert_array_equal(obs[0, 1].numpy(), stacked)  # observation t=1 stacks frames 1 and 2
+
+
+def test_goal_image_of_wrong_size_or_dtype_is_named():
+    model = JEPAWorldModel.build(WorldModelConfig(obs_type="pixels", latent_dim=8, cnn_width=4), 64, 2)
+    ctrl = MPCController(model, CEMPlanner(model, CEMConfig(horizon=3, num_samples=8, num_elites=2)), GoalDistance())
+    with pytest.raises(ValueError, match=r"uint8 of shape \(3, 64, 64\).*float32 \(3, 64, 64\)"):
+        ctrl.reset(np.zeros((3, 64, 64), np.float32))
+    with pytest.raises(ValueError, match=r"uint8 of shape \(3, 64, 64\).*uint8 \(3, 32, 32\)"):
+        ctrl.reset(np.zeros((3, 32, 32), np.uint8))
+    ctrl.reset(np.zeros((3, 64, 64), np.uint8))
+
+
+@pytest.fixture(scope="module")
+def pixel_data(tmp_path_factory):
+    task = tasks.load("point_mass", seed=0, pixels=True, image_size=32)
+    return data.collect(task, tmp_path_factory.mktemp("px") / "pm", episodes=24, episode_length=40, seed=0, progress=False)
+
+
+def test_tiny_pixel_model_beats_the_copy_baseline_and_plans(pixel_data, tmp_path):
+    cfg = TrainConfig(steps=300, batch_size=32, rollout_steps=3, eval_every=300, checkpoint_every=300, log_csv=False)
+    mcfg = WorldModelConfig(obs_type="pixels", latent_dim=16, hidden=64, history=2, cnn_width=8)
+    res = train(pixel_data, tmp_path / "px.pt", cfg, mcfg, progress=False)
+    m = res.metrics
+    # the predictor starts as the copy model (ratio 1.0); measured 0.81 at h5. (Position is not yet
+    # linearly decodable at this size: the mass covers about one pixel; see issue 7.)
+    assert m["pred_ratio_h5"] < 0.9 and m["pred_ratio_h10"] < 0.95 and not m["collapsed"], m
+    task = tasks.load("point_mass", seed=1, pixels=True, image_size=32)
+    ctrl = MPCController(res.model, CEMPlanner(res.model, CEMConfig(horizon=8, num_samples=32, num_elites=4, num_iters=2)), GoalDistance())
+    ep = run_episode(task, ctrl, seed=3, observe=FrameStack(2), max_steps=5)  # the closed loop runs from images
+    assert np.isfinite(ep.final_distance) and ep.steps == 5
+    with torch.no_grad():
+        assert res.model.encode(torch.zeros(1, 6, 32, 32, dtype=torch.uint8)).shape == (1, 16)
