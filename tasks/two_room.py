@@ -82,6 +82,17 @@ def room_of(xy: np.ndarray) -> np.ndarray:
     return (np.asarray(xy)[..., 0] > 0).astype(int)
 
 
+def line_blocked(start: np.ndarray, goal: np.ndarray, clearance: float = 0.0) -> bool:
+    """True when the straight segment start -> goal (xy) meets the dividing wall more than
+    ``clearance`` (m) outside the door's free opening. A greedy planner pushes into the wall there;
+    with a large clearance, sliding along the (frictionless) wall does not lead it to the door either."""
+    (x0, y0), (x1, y1) = np.asarray(start, float)[:2], np.asarray(goal, float)[:2]
+    if np.sign(x0) == np.sign(x1):
+        return False
+    y = y0 + (y1 - y0) * x0 / (x0 - x1)  # where the segment meets x = 0
+    return not DOOR_LOW + RADIUS - clearance <= y <= DOOR_HIGH - RADIUS + clearance
+
+
 def sample_in_room(rng: np.random.Generator, room: int) -> np.ndarray:
     """Uniform xy [2] inside ``room`` (0 left, 1 right), ``MARGIN`` away from every wall."""
     x = rng.uniform(WALL_HALF_THICKNESS + MARGIN, HALF - MARGIN)
