@@ -166,3 +166,10 @@ def test_controller_rejects_non_finite_observations():
     with pytest.raises(ValueError, match="non-finite"):
         ctrl.act(np.array([0.0, np.inf], dtype=np.float32))
     assert ctrl.act(np.zeros(2, dtype=np.float32)).shape == (2,)
+
+
+def test_single_restart_gradient_planner_plans(problem):
+    """One restart means no random restarts at all (an empty noise batch must not break the FFT)."""
+    z0, goal, cost, c_opt, a_opt = problem
+    plan = GradientPlanner(LinearModel(), GradientConfig(horizon=T, num_restarts=1, num_steps=3)).plan(z0, cost)
+    assert plan.actions.shape == (3, T, 2) and torch.isfinite(plan.actions).all() and torch.all(plan.actions.abs() <= 1)

@@ -15,7 +15,7 @@ def colored_noise(num: int, horizon: int, action_dim: int, beta: float, generato
 
     beta = 0 is white noise; iCEM uses beta ~ 2-3 (smooth, low-frequency action sequences).
     """
-    if beta == 0 or horizon == 1:
+    if beta == 0 or horizon == 1 or num == 0:  # (the FFT backend rejects an empty batch)
         return torch.randn(num, horizon, action_dim, generator=generator, device=device, dtype=dtype)
     freqs = torch.fft.rfftfreq(horizon, device=device)  # [F], F = T // 2 + 1
     freqs[0] = freqs[1]  # the constant component gets the lowest frequency's (largest) scale
