@@ -31,15 +31,16 @@ def save_video(frames: list[np.ndarray], path: str | Path, fps: int = 25) -> Pat
 
 def label_frames(frames: list[np.ndarray], text: str, scale: int = 4) -> list[np.ndarray]:
     """Upscale frames (nearest) and stamp ``text`` + the step number on them with matplotlib."""
-    out = []
     h, w = frames[0].shape[:2]
     fig = plt.figure(figsize=(w * scale / 100, h * scale / 100 + 0.3), dpi=100)
-    for i, f in enumerate(frames):
-        fig.clf()
-        ax = fig.add_axes([0, 0, 1, h * scale / (h * scale + 30)])
-        ax.imshow(f, interpolation="nearest")
-        ax.axis("off")
-        fig.text(0.02, 0.99, f"{text}  step {i}", va="top", fontsize=9)
+    ax = fig.add_axes([0, 0, 1, h * scale / (h * scale + 30)])
+    ax.axis("off")
+    image = ax.imshow(frames[0], interpolation="nearest")
+    label = fig.text(0.02, 0.99, "", va="top", fontsize=9)
+    out = []
+    for i, f in enumerate(frames):  # one figure, updated in place: much faster than redrawing it
+        image.set_data(f)
+        label.set_text(f"{text}  step {i}")
         fig.canvas.draw()
         out.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
     plt.close(fig)
@@ -112,7 +113,7 @@ def plot_trajectories_on_map(
     ax.set_xlim(*bounds[0])
     ax.set_ylim(*bounds[1])
     ax.set_aspect("equal")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)  # below the map: never hides the goal
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
