@@ -30,6 +30,8 @@ class BenchSettings:
     """Directory of RESULTS.md and results/."""
     seed: int = 100000
     """First evaluation episode seed."""
+    hierarchy_tasks: tuple[str, ...] = ()
+    """hierarchy section: run only these tasks, keeping the stored rows of the others (default: all)."""
 
 
 def _machine() -> str:
@@ -179,7 +181,7 @@ def bench_scale(s: BenchSettings) -> dict:
         eval_rows[name] = {"wall_s": _run([*ev, *extra, "--json", path], env)}
         outs[name] = json.loads(Path(path).read_text())
         eval_rows[name]["success_rate"] = outs[name]["summary"]["success_rate"]
-    strip = lambda o: [{k: v for k, v in e.items() if k != "ms_per_step"} for e in o["episodes"]]  # noqa: E731
+    strip = lambda o: [{k: v for k, v in e.items() if "ms_per_step" not in k} for e in o["episodes"]]  # noqa: E731
     same = strip(outs["sequential, 1 thread"]) == strip(outs["--workers 2 (1 thread each)"])
     return {
         "command": f"python -m mpc_jepa train --steps {steps} vs torchrun --nproc_per_node 2 -m mpc_jepa train --steps {steps}; mpc-jepa eval --episodes {episodes} [--workers 2]",
@@ -192,6 +194,7 @@ def bench_scale(s: BenchSettings) -> dict:
 HIERARCHY_CASES = {  # task: (episodes collected, episodes evaluated)
     "two_room": (800, 50),
     "point_mass": (200, 20),
+    "reacher": (200, 20),
 }
 
 
@@ -206,8 +209,15 @@ def bench_hierarchy(s: BenchSettings) -> dict:
     from mpc_jepa.training import TrainConfig, train
     from mpc_jepa.training_slow import SlowTrainConfig, load_slow, train_slow
 
-    rows = {}
-    for name, (collect_eps, eval_eps) in HIERARCHY_CASES.items():
+    unknown = set(s.hierarchy_tasks) - set(HIERARCHY_CASES)
+    if unknown:
+        raise SystemExit(f"error: no hierarchy case for {sorted(unknown)}; known: {', '.join(HIERARCHY_CASES)}")
+    run = [t for t in HIERARCHY_CASES if not s.hierarchy_tasks or t in s.hierarchy_tasks]
+    stored = Path(s.out) / "results" / "hierarchy.json"
+    old = json.loads(stored.read_text())["rows"] if stored.exists() else {}
+    rows = {k: v for k, v in old.items() if k.split(" / ")[0] not in run}  # other tasks' rows, same machine
+    for name in run:
+        collect_eps, eval_eps = HIERARCHY_CASES[name]
         ds = run_collect(CollectSettings(task=name, out=f"data/bench_hier_{name}", episodes=collect_eps), progress=False)
         fast_path, slow_path = Path(f"runs/bench/hier_{name}.pt"), Path(f"runs/bench/hier_{name}_slow.pt")
         try:  # reuse the models of an earlier run (delete runs/bench/hier_* to retrain)
@@ -233,6 +243,10 @@ def bench_hierarchy(s: BenchSettings) -> dict:
         "settings": {k: v for k, v in PlanSettings().__dict__.items() if k.startswith("slow_")},
         "rows": rows,
     }
+
+
+def _fmt(x, digits: int = 1) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
 
 
 def _section(title: str, r: dict, columns: list[str], intro: tuple[str, ...] = ()) -> list[str]:
@@ -304,11 +318,11 @@ def write_results(out: Path) -> Path:
         intro = (
             f"Slow level settings: `{r['settings']}`. two_room: every episode starts in one room with its goal in the other. Model evaluations count fast and slow predictor steps.",
         )
-        cols = ["task / planner", "episodes", "success", "mean final dist.", "mean start dist.", "median ms/step", "model evals/step"]
-        parts += _section("Hierarchical vs flat planning", r, cols, intro)
+        cols = ["task / planner", "episodes", "success", "mean final dist.", "mean start dist.", "median ms/step", "mean ms/step", "model evals/step"]
+        parts += _section("Hierarchical vs flat planning", r, cols, (*intro, *r.get("notes", ())))
         for k, v in r["rows"].items():
             parts.append(
-                f"| {k} | {v['episodes']} | {v['success_rate']:.0%} | {v['mean_final_distance']:.4f} | {v['mean_start_distance']:.4f} | {v['median_ms_per_step']:.1f} | {v['model_evals_per_step']:.0f} |"
+                f"| {k} | {v['episodes']} | {v['success_rate']:.0%} | {v['mean_final_distance']:.4f} | {v['mean_start_distance']:.4f} | {v['median_ms_per_step']:.1f} | {_fmt(v.get('mean_ms_per_step'))} | {v['model_evals_per_step']:.0f} |"
             )
         parts.append("")
     if "scale" in res:

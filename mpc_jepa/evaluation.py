@@ -149,6 +149,7 @@ def summarize(episodes: list[dict]) -> dict:
         "median_final_distance": float(np.median(col("final_distance"))),
         "mean_start_distance": float(np.mean(col("start_distance"))),
         "median_ms_per_step": float(np.median(col("ms_per_step"))),
+        "mean_ms_per_step": float(np.mean(col("mean_ms_per_step"))),
         "model_evals_per_step": float(np.mean(col("model_evals_per_step"))),
     }
 

@@ -105,6 +105,8 @@ class EpisodeResult:
     steps: int
     ms_per_step: float
     """Median wall-clock milliseconds per control step (planning + encoding)."""
+    mean_ms_per_step: float
+    """Their mean: differs from the median when some steps replan more (a hierarchy's slow level)."""
     model_evals_per_step: float
     """Predicted transitions per control step (mean)."""
     seed: int = 0
@@ -169,6 +171,7 @@ def run_episode(
         start_distance=float(start_distance),
         steps=steps,
         ms_per_step=float(np.median(times)),
+        mean_ms_per_step=float(np.mean(times)),
         model_evals_per_step=((sum(c.evals for c in counters) - evals0) / steps) if counters else float("nan"),
         seed=seed,
         trajectory=traj,
