@@ -245,8 +245,12 @@ def bench_hierarchy(s: BenchSettings) -> dict:
     }
 
 
-def _fmt(x, digits: int = 1) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
+def _eval_cells(v: dict, mean_ms: bool = False) -> str:
+    """Table cells of an evaluation summary: success, final and start distance, ms/step, model evals/step."""
+    ms = f"{v['median_ms_per_step']:.1f}"
+    if mean_ms:
+        ms += " | n/a" if v.get("mean_ms_per_step") is None else f" | {v['mean_ms_per_step']:.1f}"
+    return f"{v['success_rate']:.0%} | {v['mean_final_distance']:.4f} | {v['mean_start_distance']:.4f} | {ms} | {v['model_evals_per_step']:.0f}"
 
 
 def _section(title: str, r: dict, columns: list[str], intro: tuple[str, ...] = ()) -> list[str]:
@@ -298,9 +302,7 @@ def write_results(out: Path) -> Path:
         cols = ["task / planner / model", "success", "mean final dist.", "mean start dist.", "median ms/step", "model evals/step"]
         parts += _section("Closed-loop planning (state observations)", r, cols, (f"Planner settings: `{r['settings']}`",))
         for k, v in r["rows"].items():
-            parts.append(
-                f"| {k} | {v['success_rate']:.0%} | {v['mean_final_distance']:.4f} | {v['mean_start_distance']:.4f} | {v['median_ms_per_step']:.1f} | {v['model_evals_per_step']:.0f} |"
-            )
+            parts.append(f"| {k} | {_eval_cells(v)} |")
         parts.append("")
     if "peers" in res:
         r = res["peers"]
@@ -321,9 +323,7 @@ def write_results(out: Path) -> Path:
         cols = ["task / planner", "episodes", "success", "mean final dist.", "mean start dist.", "median ms/step", "mean ms/step", "model evals/step"]
         parts += _section("Hierarchical vs flat planning", r, cols, (*intro, *r.get("notes", ())))
         for k, v in r["rows"].items():
-            parts.append(
-                f"| {k} | {v['episodes']} | {v['success_rate']:.0%} | {v['mean_final_distance']:.4f} | {v['mean_start_distance']:.4f} | {v['median_ms_per_step']:.1f} | {_fmt(v.get('mean_ms_per_step'))} | {v['model_evals_per_step']:.0f} |"
-            )
+            parts.append(f"| {k} | {v['episodes']} | {_eval_cells(v, mean_ms=True)} |")
         parts.append("")
     if "scale" in res:
         r = res["scale"]

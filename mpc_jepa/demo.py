@@ -114,7 +114,7 @@ def run_demo(s: DemoSettings) -> dict:
     return summary
 
 
-class _SubgoalRecorder:
+class SubgoalRecorder:
     """Wraps a controller; keeps the hierarchical planner's subgoal after every replan."""
 
     def __init__(self, controller):
@@ -182,7 +182,7 @@ def run_two_room(s: DemoSettings, out: Path) -> dict:
         for i, seed in enumerate(seeds):
             pi = replace(ps, planner_seed=ps.planner_seed + seed)  # as evaluate() seeds an episode
             ctrl = MPCController(fast, make_planner(name, fast, pi, slow_model=slow), make_cost(fast, pi))
-            ctrl = _SubgoalRecorder(ctrl) if name == "hierarchical" else ctrl
+            ctrl = SubgoalRecorder(ctrl) if name == "hierarchical" else ctrl
             frames = [] if i == 0 else None  # the first one filmed
             ep = run_episode(task, ctrl, seed, frames=frames, record=True)
             episodes.append(ep.as_dict())
