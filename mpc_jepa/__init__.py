@@ -1,75 +1,42 @@
 """mpc_jepa: model-predictive planning with JEPA world models in MuJoCo.
 
 Importing the package has no side effects beyond choosing headless EGL rendering for MuJoCo when
-the user has not chosen a backend (MUJOCO_GL); the public API is listed in ``__all__``.
+the user has not chosen a backend (MUJOCO_GL). The public names below are imported on first use
+(PEP 562), so ``import mpc_jepa.training`` or ``from mpc_jepa import CEMPlanner`` does not load
+MuJoCo: training and planning on a learned model need only torch.
 """
 
+import importlib
 import os
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # before anything imports mujoco's renderer
 
 __version__ = "0.1.0"
 
-from mpc_jepa.checkpoint import CheckpointError, load_world_model, save_checkpoint
-from mpc_jepa.costs import ActionMagnitude, ActionSmoothness, GoalDistance, SumCost, goal_cost
-from mpc_jepa.data import Dataset, DatasetError, ExplorationConfig, WindowSampler, collect
-from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
-from mpc_jepa.models import CNNEncoder, JEPAWorldModel, MLPEncoder, Predictor, WorldModelConfig
-from mpc_jepa.models.oracle import OracleModel
-from mpc_jepa.mpc import CountingModel, EpisodeResult, MPCController, run_episode
-from mpc_jepa.planners import (
-    CEMConfig,
-    CEMPlanner,
-    GradCEMConfig,
-    GradCEMPlanner,
-    GradientConfig,
-    GradientPlanner,
-    MPPIConfig,
-    MPPIPlanner,
-)
-from mpc_jepa.training import TrainConfig, train
-from mpc_jepa.types import CostFn, Plan, Planner, WorldModel
+_EXPORTS = {
+    "mpc_jepa.checkpoint": ("CheckpointError", "load_world_model", "save_checkpoint"),
+    "mpc_jepa.costs": ("ActionMagnitude", "ActionSmoothness", "GoalDistance", "SumCost", "goal_cost"),
+    "mpc_jepa.data": ("Dataset", "DatasetError", "ExplorationConfig", "WindowSampler", "collect"),
+    "mpc_jepa.evaluation": ("PlanSettings", "evaluate", "make_cost", "make_planner"),
+    "mpc_jepa.models": ("CNNEncoder", "JEPAWorldModel", "KeypointEncoder", "MLPEncoder", "Predictor", "WorldModelConfig"),
+    "mpc_jepa.models.oracle": ("OracleModel",),
+    "mpc_jepa.mpc": ("CountingModel", "EpisodeResult", "MPCController", "run_episode"),
+    "mpc_jepa.planners": ("CEMConfig", "CEMPlanner", "GradCEMConfig", "GradCEMPlanner", "GradientConfig", "GradientPlanner", "MPPIConfig", "MPPIPlanner"),
+    "mpc_jepa.training": ("TrainConfig", "train"),
+    "mpc_jepa.types": ("CostFn", "Plan", "Planner", "WorldModel"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "ActionMagnitude",
-    "ActionSmoothness",
-    "CEMConfig",
-    "CEMPlanner",
-    "CNNEncoder",
-    "CheckpointError",
-    "CostFn",
-    "CountingModel",
-    "Dataset",
-    "DatasetError",
-    "EpisodeResult",
-    "ExplorationConfig",
-    "GoalDistance",
-    "GradCEMConfig",
-    "GradCEMPlanner",
-    "GradientConfig",
-    "GradientPlanner",
-    "JEPAWorldModel",
-    "MLPEncoder",
-    "MPCController",
-    "MPPIConfig",
-    "MPPIPlanner",
-    "OracleModel",
-    "Plan",
-    "PlanSettings",
-    "Planner",
-    "Predictor",
-    "SumCost",
-    "TrainConfig",
-    "WindowSampler",
-    "WorldModel",
-    "WorldModelConfig",
-    "collect",
-    "evaluate",
-    "goal_cost",
-    "load_world_model",
-    "make_cost",
-    "make_planner",
-    "run_episode",
-    "save_checkpoint",
-    "train",
-]
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'mpc_jepa' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULE_OF[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

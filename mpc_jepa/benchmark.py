@@ -15,13 +15,13 @@ from pathlib import Path
 
 import torch
 
-SECTIONS = ("data", "world_model", "anti_collapse", "planning", "peers", "scale", "hierarchy")
+SECTIONS = ("data", "world_model", "anti_collapse", "planning", "peers", "scale", "hierarchy", "pixels")
 
 
 @dataclass(frozen=True)
 class BenchSettings:
     sections: tuple[str, ...] = SECTIONS
-    """Sections to run: data, world_model, anti_collapse, planning, peers, scale, hierarchy."""
+    """Sections to run: data, world_model, anti_collapse, planning, peers, scale, hierarchy, pixels."""
     episodes: int = 50
     """Closed-loop episodes per planner."""
     train_steps: int = 3000
@@ -195,6 +195,7 @@ HIERARCHY_CASES = {  # task: (episodes collected, episodes evaluated)
     "two_room": (800, 50),
     "point_mass": (200, 20),
     "reacher": (200, 20),
+    "pendulum": (200, 20),  # swing-up: energy must be pumped first, a long-horizon case without walls
 }
 
 
@@ -241,6 +242,95 @@ def bench_hierarchy(s: BenchSettings) -> dict:
         "command": "mpc-jepa train --level fast|slow --task T; mpc-jepa eval --task T --planner hierarchical | cem [--num-samples 384 | --horizon 45] --seed "
         + str(s.seed),
         "settings": {k: v for k, v in PlanSettings().__dict__.items() if k.startswith("slow_")},
+        "rows": rows,
+    }
+
+
+# The pixel configurations (README, docs/ARCHITECTURE.md): dataset episodes, TrainConfig and WorldModelConfig overrides.
+PIXEL_CONFIGS = {  # name: (episodes, collection seed, TrainConfig, WorldModelConfig overrides)
+    "cpu": (400, 0, dict(steps=6000, batch_size=64), dict(cnn_width=8)),
+    "gpu": (1000, 1, dict(steps=12000, batch_size=512, checkpoint_every=2000), dict(cnn_width=32, hidden=256)),
+}
+
+
+def pixel_command(config: str, device: str = "cpu") -> str:
+    """The CLI commands that collect and train a pixel configuration."""
+    episodes, seed, tc, mc = PIXEL_CONFIGS[config]
+    flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in {**mc, **tc}.items() if k != "checkpoint_every")
+    dev = f" --device {device}" if device != "cpu" else ""
+    return f"mpc-jepa collect --task point_mass --pixels --episodes {episodes}{f' --seed {seed}' if seed else ''} && mpc-jepa train --task point_mass --obs-type pixels --history 2 {flags}{dev}"
+
+
+def bench_pixels(s: BenchSettings) -> dict:
+    """point_mass from 64x64 pixels: collection speed, CPU training, diagnostics, closed-loop CEM with image goals.
+
+    The CPU configuration is trained here unless runs/bench/pixels_point_mass.pt exists (delete it to
+    retrain). A GPU-configuration checkpoint at runs/bench/pixels_point_mass_gpu.pt, when present
+    (trained with ``--device cuda`` elsewhere), is evaluated here too; otherwise its stored row is kept.
+    """
+    import tasks
+    from mpc_jepa.checkpoint import CheckpointError, load_world_model, read_checkpoint
+    from mpc_jepa.cli import CollectSettings, run_collect
+    from mpc_jepa.evaluation import PlanSettings, evaluate
+    from mpc_jepa.models import WorldModelConfig
+    from mpc_jepa.models.oracle import OracleModel
+    from mpc_jepa.training import TrainConfig, report, train
+
+    stored = Path(s.out) / "results" / "pixels.json"
+    old = json.loads(stored.read_text()) if stored.exists() else {}
+    rows = old.get("rows", {})
+    episodes, _, tc, mc = PIXEL_CONFIGS["cpu"]
+    ds = run_collect(CollectSettings(task="point_mass", out="data/bench_pixels_point_mass", episodes=episodes, pixels=True), progress=False)
+    path = Path("runs/bench/pixels_point_mass.pt")
+    try:  # reuse an earlier run's model
+        model = load_world_model(path, task="point_mass", obs_type="pixels")
+    except CheckpointError:
+        model = train(ds, path, TrainConfig(**tc), WorldModelConfig(obs_type="pixels", history=2, **mc), progress=False).model
+    pixel_task = tasks.load("point_mass", seed=s.seed, pixels=True)
+    runs = {"cpu": (model, path)}
+    gpu_path = Path("runs/bench/pixels_point_mass_gpu.pt")
+    if gpu_path.exists():
+        runs["gpu"] = (load_world_model(gpu_path, task="point_mass", obs_type="pixels"), gpu_path)
+    for config, (m, p) in runs.items():
+        meta = read_checkpoint(p)["meta"]
+        diag = meta.get("diagnostics") or {}
+        if "probe_r2" not in diag:  # a checkpoint saved mid-run: diagnose it on this dataset (unseen by that model)
+            diag = {**report(m, ds, *ds.split(0.1)), "steps_per_second": None}
+        ev = evaluate(pixel_task, m, PlanSettings(planner="cem"), s.episodes, seed=s.seed, progress=False)
+        rows[f"{config} config, pixels, cem"] = {
+            **ev["summary"],
+            "train": {
+                k: diag.get(k)
+                for k in (
+                    "steps_per_second",
+                    "pred_ratio_h1",
+                    "pred_ratio_h5",
+                    "pred_ratio_h20",
+                    "std_min_over_mean",
+                    "effective_rank",
+                    "latent_dim",
+                    "probe_r2",
+                    "distance_spearman",
+                    "collapsed",
+                )
+            },
+            "train_steps": meta["step"],
+            "frames_per_second": float(ds.meta["frames_per_second"]) if config == "cpu" else None,
+            "command": pixel_command(config, "cpu" if config == "cpu" else "cuda"),
+        }
+        print(f"pixels {config}: {ev['summary']}", flush=True)
+    ev = evaluate(
+        tasks.load("point_mass", seed=s.seed),
+        OracleModel(tasks.load("point_mass", seed=0)),
+        PlanSettings(planner="cem"),
+        s.episodes,
+        seed=s.seed,
+        progress=False,
+    )
+    rows["oracle (true physics), cem"] = ev["summary"]
+    return {
+        "notes": old.get("notes", []),
+        "command": f"mpc-jepa bench --sections pixels (eval: mpc-jepa eval --task point_mass --pixels --planner cem --episodes {s.episodes} --seed {s.seed})",
         "rows": rows,
     }
 
@@ -325,6 +415,42 @@ def write_results(out: Path) -> Path:
         for k, v in r["rows"].items():
             parts.append(f"| {k} | {v['episodes']} | {_eval_cells(v, mean_ms=True)} |")
         parts.append("")
+    if "pixels" in res:
+        r = res["pixels"]
+        intro = (
+            "point_mass from 64x64 images with 2-frame history (`KeypointEncoder`); goals are images, the cost is the embedding distance to the goal image's. Training on this machine's CPU for the CPU configuration; the GPU configuration was trained on one H200 (`--device cuda`) and evaluated here. The oracle row is the same planner on the true physics.",
+        )
+        cols = [
+            "configuration",
+            "success",
+            "mean final dist.",
+            "mean start dist.",
+            "median ms/step",
+            "model evals/step",
+            "train steps",
+            "steps/s",
+            "h1",
+            "h20",
+            "eff. rank",
+            "probe R^2",
+            "Spearman",
+        ]
+        parts += _section("Planning from pixels (point_mass)", r, cols, (*intro, *r.get("notes", ())))
+        for k, v in r["rows"].items():
+            t = v.get("train")
+            extra = (
+                " | ".join(["n/a"] * 7)
+                if t is None
+                else (
+                    f"{v['train_steps']} | {'n/a' if t['steps_per_second'] is None else format(t['steps_per_second'], '.1f')} | {t['pred_ratio_h1']:.3f} | {t['pred_ratio_h20']:.3f} | {t['effective_rank']:.1f}/{t['latent_dim']} | {t['probe_r2']:.3f} | {t['distance_spearman']:.2f}"
+                )
+            )
+            parts.append(f"| {k} | {_eval_cells(v)} | {extra} |")
+        parts.append("")
+        for k, v in r["rows"].items():
+            if "command" in v:
+                parts.append(f"- {k}: `{v['command']}`" + (f"; collection {v['frames_per_second']:.0f} frames/s" if v.get("frames_per_second") else ""))
+        parts.append("")
     if "scale" in res:
         r = res["scale"]
         intro = ("Global batch 256 in both runs (each of 2 ranks loads 128 windows); 2 cores, so 2 processes share the same compute.",)
@@ -350,6 +476,7 @@ def run_benchmarks(s: BenchSettings) -> Path:
         "peers": bench_peers,
         "scale": bench_scale,
         "hierarchy": bench_hierarchy,
+        "pixels": bench_pixels,
     }
     for section in s.sections:
         if section not in funcs:

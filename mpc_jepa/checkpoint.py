@@ -76,7 +76,7 @@ def load_world_model(path, *, task: str | None = None, obs_type: str | None = No
         CheckpointError: missing, truncated or foreign file, or made for another task or observation type.
     """
     ckpt = read_checkpoint(path)
-    config = WorldModelConfig(**ckpt["config"])
+    config = WorldModelConfig(**{"pixel_encoder": "cnn", **ckpt["config"]})  # checkpoints before keypoints had CNNs
     if task is not None and ckpt["task"] != task:
         raise CheckpointError(f"checkpoint {str(path)!r} was trained on task {ckpt['task']!r}, not {task!r}")
     if obs_type is not None and config.obs_type != obs_type:

@@ -1,7 +1,8 @@
 """Trajectory datasets: collect with an exploration policy, save atomically, load lazily, sample windows.
 
-On-disk format (a directory, format version 1); every array is a plain ``.npy`` file, so it can be
-memory-mapped (``np.load(mmap_mode='r')``) for datasets larger than RAM:
+On-disk format (a directory, format version 1); every array but the images is a plain ``.npy`` file,
+so it can be memory-mapped (``np.load(mmap_mode='r')``) for datasets larger than RAM; images are
+compressed (see ``mpc_jepa.pixel_store``):
 
 | file                | shape                 | dtype   | content                                             |
 |---------------------|-----------------------|---------|-----------------------------------------------------|
@@ -12,7 +13,9 @@ memory-mapped (``np.load(mmap_mode='r')``) for datasets larger than RAM:
 | ``physics.npy``     | [N, nstate]           | float64 | full MuJoCo physics state (``Task.get_state``)      |
 | ``physical.npy``    | [N, P]                | float64 | the task's goal-relevant physical quantity          |
 | ``episode_starts.npy`` | [E + 1]            | int64   | row offsets: episode e is rows [starts[e], starts[e+1]) |
-| ``pixels.npy``      | [N, H, W, 3]          | uint8   | only with pixels: images from the task's camera     |
+| ``pixels.npz``      | [N, H, W, 3]          | uint8   | only with pixels: camera images, one deflated array per episode |
+
+Datasets written before images were compressed hold ``pixels.npy`` instead (memory-mapped, still read).
 
 A dataset is written into a temporary sibling directory and renamed into place only when
 complete, so a crash or Ctrl-C never leaves a half-written dataset under the final name.
@@ -30,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from mpc_jepa.pixel_store import PixelStore, PixelWriter
 
 FORMAT_VERSION = 1
 _ARRAYS = ("states", "actions", "rewards", "physics", "physical")
@@ -135,9 +140,9 @@ def collect(
             "physics": ((N, task.get_state().shape[0]), np.float64),
             "physical": ((N, task.physical().shape[0]), np.float64),
         }
-        if task.pixels:
-            shapes["pixels"] = ((N, task.image_size, task.image_size, 3), np.uint8)
         arrays = {k: np.lib.format.open_memmap(tmp / f"{k}.npy", mode="w+", dtype=dt, shape=sh) for k, (sh, dt) in shapes.items()}
+        pixel_writer = PixelWriter(tmp / "pixels.npz") if task.pixels else None
+        frames = np.empty((T + 1, task.image_size, task.image_size, 3), np.uint8) if task.pixels else None
         start_time = time.perf_counter()
         row = 0
         for _ in tqdm(range(episodes), desc=f"collect {task.name}", disable=not progress, unit="ep"):
@@ -148,7 +153,7 @@ def collect(
                 arrays["physics"][row] = task.get_state()
                 arrays["physical"][row] = task.physical()
                 if task.pixels:
-                    arrays["pixels"][row] = obs["pixels"]
+                    frames[t] = obs["pixels"]
                 if t < T:
                     arrays["actions"][row] = actions[t]
                     obs = task.step(actions[t])
@@ -157,6 +162,10 @@ def collect(
                     arrays["actions"][row] = 0.0
                     arrays["rewards"][row] = 0.0
                 row += 1
+            if pixel_writer is not None:
+                pixel_writer.append(frames)
+        if pixel_writer is not None:
+            pixel_writer.close()
         elapsed = time.perf_counter() - start_time
         for a in arrays.values():
             a.flush()
@@ -212,9 +221,12 @@ class Dataset:
             raise DatasetError(f"{str(self.path)!r}: format_version {self.meta.get('format_version')!r}, expected {FORMAT_VERSION}")
         mode = "r" if mmap else None
         self.arrays = {k: np.load(self.path / f"{k}.npy", mmap_mode=mode) for k in (*_ARRAYS, "episode_starts")}
-        if self.meta["pixels"]:
-            self.arrays["pixels"] = np.load(self.path / "pixels.npy", mmap_mode=mode)
         self.episode_starts = np.asarray(self.arrays["episode_starts"])
+        if self.meta["pixels"]:
+            if (self.path / "pixels.npz").is_file():
+                self.arrays["pixels"] = PixelStore(self.path / "pixels.npz", self.episode_starts)
+            else:  # datasets written before images were compressed
+                self.arrays["pixels"] = np.load(self.path / "pixels.npy", mmap_mode=mode)
         if self.episode_starts[-1] != len(self.arrays["states"]):
             raise DatasetError(f"{str(self.path)!r}: episode_starts ends at {self.episode_starts[-1]}, but there are {len(self.arrays['states'])} rows")
 
@@ -261,8 +273,8 @@ class WindowSampler:
         if not starts:
             raise DatasetError(f"no episode is longer than the window length {length}")
         self.starts = np.concatenate(starts)
-        # cache small arrays in RAM for speed; images stay memory-mapped
-        self._cache = {k: np.asarray(dataset[k]) for k in (*keys, "actions") if k != "pixels"}
+        # arrays in RAM: windows come from all episodes at random (compressed images are decompressed once)
+        self._cache = {k: np.asarray(dataset[k]) for k in (*keys, "actions")}
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -284,7 +296,7 @@ class WindowSampler:
         idx = t0[:, None] + np.arange(self.length + 1)[None]  # [B, T+1]
         out = {}
         for k in self.keys:
-            src = self._cache.get(k, self.dataset[k])
+            src = self._cache[k]
             out[k] = np.asarray(src[idx.ravel()]).reshape(*idx.shape, *src.shape[1:])
         out["actions"] = self._cache["actions"][idx[:, :-1]]  # [B, T, A]
         return out

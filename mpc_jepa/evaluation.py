@@ -51,6 +51,10 @@ class PlanSettings:
     """Hierarchical: slow CEM iterations."""
     slow_replan_every: int = 8
     """Hierarchical: fast steps between slow replans (k: once per slow step)."""
+    slow_weighting: Literal["uniform", "linear", "terminal"] = "uniform"
+    """Hierarchical: the slow level's goal-distance weighting over its horizon."""
+    slow_verify: bool = False
+    """Hierarchical: re-score the slow plan and its elites through the fast model (see HierarchicalPlanner)."""
     slow_handover: float = 0.5
     """Hierarchical: aim at the goal itself once the slow plan gains less than this latent distance
     after the subgoal (0.5 = five steps of the default reachability geometry)."""
@@ -83,6 +87,9 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
             slow_replan_every=s.slow_replan_every,
             subgoal_index=s.slow_subgoal,
             handover_margin=s.slow_handover,
+            slow_weighting=s.slow_weighting,
+            verify_model=model if s.slow_verify else None,
+            chunks=slow_model.chunks if s.slow_verify else None,
         )
     cem = CEMConfig(horizon=s.horizon, num_samples=s.num_samples, num_elites=min(s.num_elites, s.num_samples), num_iters=s.num_iters, seed=s.planner_seed)
     grad = GradientConfig(horizon=s.horizon, num_restarts=s.grad_restarts, num_steps=s.grad_steps, lr=s.grad_lr, seed=s.planner_seed)

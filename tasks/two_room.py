@@ -5,6 +5,8 @@ y in [DOOR_LOW, DOOR_HIGH]. Every episode starts in one room with its goal in th
 straight line to the goal usually hits the wall: a greedy short-horizon planner gets stuck.
 State observation [4]: position xy (m), velocity xy (m/s). Physical goal: position xy.
 Success: within 0.03 m of the goal position.
+Pixels: the camera sees the mass as a MARKER_RADIUS sphere (a geom without contacts or mass), since
+the 1.5 cm mass itself would be about three pixels of a 64x64 image.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ HALF = 0.3  # arena half-width (m), inside the outer walls
 WALL_HALF_THICKNESS = 0.01
 DOOR_LOW, DOOR_HIGH = 0.1, 0.2  # door in the dividing wall (m)
 RADIUS = 0.015  # point-mass radius (m)
+MARKER_RADIUS = 0.025  # drawn radius (m), a geom without contacts or mass: ~5 px across at 64x64
 MARGIN = 0.04  # starts and goals keep this far from every wall
 DOOR_START_FRACTION = 0.5  # data collection: share of episodes starting near the door
 DOOR_START_REACH = 0.1  # ... within this distance (m) of it
@@ -50,6 +53,7 @@ _XML = f"""
       <joint name="root_x" type="slide" axis="1 0 0" damping="1" limited="false"/>
       <joint name="root_y" type="slide" axis="0 1 0" damping="1" limited="false"/>
       <geom name="pointmass" type="sphere" size="{RADIUS}" mass=".3" rgba=".9 .9 .2 1" friction="0 0 0"/>
+      <geom name="marker" type="sphere" size="{MARKER_RADIUS}" mass="0" contype="0" conaffinity="0" rgba=".9 .9 .2 1"/>
     </body>
   </worldbody>
   <actuator>
@@ -91,6 +95,22 @@ def line_blocked(start: np.ndarray, goal: np.ndarray, clearance: float = 0.0) ->
         return False
     y = y0 + (y1 - y0) * x0 / (x0 - x1)  # where the segment meets x = 0
     return not DOOR_LOW + RADIUS - clearance <= y <= DOOR_HIGH - RADIUS + clearance
+
+
+def geodesic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Shortest path length (m) for the mass centre from a to b: straight when the segment passes the
+    door's free opening or stays in one room, else through the best point of the opening.
+    a, b: [..., 2] -> [...]."""
+    a, b = np.broadcast_arrays(np.asarray(a, float)[..., :2], np.asarray(b, float)[..., :2])
+    straight = np.linalg.norm(a - b, axis=-1)
+    ys = np.linspace(DOOR_LOW + RADIUS, DOOR_HIGH - RADIUS, 41)  # the opening the centre can pass
+    door = np.stack([np.zeros_like(ys), ys], -1)  # [Y, 2]
+    via = (np.linalg.norm(a[..., None, :] - door, axis=-1) + np.linalg.norm(door - b[..., None, :], axis=-1)).min(-1)
+    cross = np.sign(a[..., 0]) != np.sign(b[..., 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = a[..., 1] + (b[..., 1] - a[..., 1]) * a[..., 0] / (a[..., 0] - b[..., 0])
+    blocked = cross & ~((DOOR_LOW + RADIUS <= y) & (y <= DOOR_HIGH - RADIUS))
+    return np.where(blocked, via, straight)
 
 
 def sample_in_room(rng: np.random.Generator, room: int) -> np.ndarray:

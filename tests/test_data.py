@@ -100,3 +100,49 @@ def test_overwrite_replaces_atomically(small, tmp_path):
     data.collect(tasks.load("point_mass"), path, episodes=2, episode_length=5, progress=False)
     ds = data.collect(tasks.load("point_mass"), path, episodes=3, episode_length=5, overwrite=True, progress=False)
     assert ds.num_episodes == 3 and sorted(os.listdir(tmp_path)) == ["ds"]
+
+
+@pytest.fixture(scope="module")
+def pixels(tmp_path_factory):
+    path = tmp_path_factory.mktemp("px") / "pm"
+    task = tasks.load("point_mass", seed=0, pixels=True, image_size=32)
+    return data.collect(task, path, episodes=5, episode_length=12, seed=2, progress=False)
+
+
+def test_pixels_are_compressed_and_read_lazily(pixels):
+    from mpc_jepa.pixel_store import PixelStore
+
+    ds = Dataset(pixels.path)
+    store = ds["pixels"]
+    assert isinstance(store, PixelStore) and store.shape == (5 * 13, 32, 32, 3) and store.dtype == np.uint8
+    raw_bytes = 5 * 13 * 32 * 32 * 3
+    assert os.path.getsize(pixels.path / "pixels.npz") < raw_bytes / 5  # flat backgrounds deflate well
+    rows = np.array([0, 14, 13, 64, 27])  # across episodes, out of order
+    lazy = store[rows]
+    assert store._all is None  # nothing decompressed beyond the touched episodes
+    everything = store.load()
+    np.testing.assert_array_equal(lazy, everything[rows])
+    np.testing.assert_array_equal(ds.episode(1)["pixels"], everything[13:26])
+    # the stored frame is what the camera sees in the stored physics state
+    t = tasks.load("point_mass", seed=0, pixels=True, image_size=32)
+    t.reset(0)
+    t.set_state(ds.episode(3)["physics"][4])
+    np.testing.assert_array_equal(t.observe()["pixels"], everything[3 * 13 + 4])
+    with pytest.raises(IndexError, match="out of range"):
+        Dataset(pixels.path)["pixels"][np.array([65])]
+
+
+def test_pixel_store_refuses_an_archive_of_another_dataset(pixels, tmp_path):
+    import shutil
+
+    from mpc_jepa.pixel_store import PixelStore
+
+    with pytest.raises(ValueError, match="holds 5 episodes, the dataset has 4"):
+        PixelStore(pixels.path / "pixels.npz", np.arange(0, 53, 13))
+    with pytest.raises(ValueError, match="episode 0 has 13 frames, the dataset 12"):
+        PixelStore(pixels.path / "pixels.npz", np.array([0, 12, 25, 38, 51, 64]))
+    old = tmp_path / "old"  # datasets written before compression stored pixels.npy: still readable
+    shutil.copytree(pixels.path, old)
+    np.save(old / "pixels.npy", Dataset(pixels.path)["pixels"].load())
+    (old / "pixels.npz").unlink()
+    np.testing.assert_array_equal(np.asarray(Dataset(old)["pixels"]), Dataset(pixels.path)["pixels"].load())

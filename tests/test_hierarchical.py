@@ -115,3 +115,43 @@ def test_slow_level_learns_and_round_trips(two_room_models):
     other = JEPAWorldModel.build(WorldModelConfig(latent_dim=16, hidden=64), 4, 2)
     with pytest.raises(CheckpointError, match="another fast model"):
         load_slow(d / "slow.pt", other)
+
+
+def test_verification_picks_the_candidate_the_fast_model_confirms():
+    """A slow plan that only the slow model likes loses to an elite the fast model confirms."""
+    from mpc_jepa.planners.hierarchical import HierarchicalPlanner
+    from mpc_jepa.types import Plan
+
+    class Line:  # fast model: z moves by the action, 1-D
+        action_dim = 1
+
+        def rollout(self, z0, actions):
+            return torch.cat([z0[:, None], z0[:, None] + actions.cumsum(1)], 1)
+
+    k, H = 2, 3
+    planner = HierarchicalPlanner(None, None, k=k, verify_model=Line(), chunks=lambda a: a.unsqueeze(-2).expand(*a.shape[:-1], k, a.shape[-1]))
+    z0 = torch.zeros(1, 1)
+    cost = GoalDistance(torch.full((1, 1), 6.0), weighting="terminal")
+    wrong = torch.full((1, H, 1), -1.0)  # the slow model's pick: moves away from the goal
+    right = torch.full((1, 1, H, 1), 1.0)  # an elite: reaches z = 6 after H*k = 6 fast steps
+    slow_plan = Plan(wrong, torch.zeros(1), torch.zeros(1, H + 1, 1), {"last_elites": right})
+    out = planner._verified(z0, slow_plan, cost)
+    torch.testing.assert_close(out.actions, right[:, 0])
+    torch.testing.assert_close(out.latents[0, :, 0], torch.tensor([0.0, 2.0, 4.0, 6.0]))  # every k fast steps
+    assert float(out.cost) < 1e-5 and int(out.info["verified_choice"]) == 1
+    with pytest.raises(ValueError, match="go together"):
+        HierarchicalPlanner(None, None, k=k, verify_model=Line())
+
+
+def test_two_room_geodesic_goes_through_the_door():
+    from tasks.two_room import DOOR_HIGH, DOOR_LOW, RADIUS, geodesic_distance
+
+    a, b = np.array([-0.1, -0.2]), np.array([0.1, -0.2])
+    y = DOOR_LOW + RADIUS  # the lowest point of the opening the centre passes
+    expected = 2 * np.hypot(0.1, y + 0.2)
+    assert geodesic_distance(a, b) == pytest.approx(expected, rel=1e-9)
+    assert geodesic_distance([-0.1, 0.15], [0.1, 0.15]) == pytest.approx(0.2)  # straight through the door
+    assert geodesic_distance([-0.1, 0.0], [-0.2, 0.1]) == pytest.approx(np.hypot(0.1, 0.1))  # same room
+    batch = geodesic_distance(np.zeros((2, 2)) + a, np.stack([b, [-0.2, 0.1]]))
+    assert batch.shape == (2,) and batch[0] == pytest.approx(expected)
+    assert DOOR_HIGH > y

@@ -5,7 +5,8 @@ import torch
 import tasks
 from mpc_jepa import data, diagnostics
 from mpc_jepa.checkpoint import CheckpointError, load_world_model, read_checkpoint
-from mpc_jepa.models import CNNEncoder, JEPAWorldModel, MLPEncoder, Predictor, WorldModelConfig
+from mpc_jepa.models import CNNEncoder, JEPAWorldModel, KeypointEncoder, MLPEncoder, Predictor, WorldModelConfig
+from mpc_jepa.models.encoders import SpatialSoftmax
 from mpc_jepa.training import TrainConfig, train
 
 
@@ -24,13 +25,32 @@ def test_state_model_shapes(conditioning):
 
 
 @pytest.mark.parametrize("history", [1, 3])
-def test_pixel_encoder_shapes(history):
-    enc = CNNEncoder(64, 12, history=history, width=8)
+@pytest.mark.parametrize("kind", ["cnn", "keypoints"])
+def test_pixel_encoder_shapes(history, kind):
+    enc = CNNEncoder(64, 12, history=history, width=8) if kind == "cnn" else KeypointEncoder(64, 12, history=history, width=8)
     x = torch.randint(0, 255, (2, 3 * history, 64, 64), dtype=torch.uint8)
     assert enc(x).shape == (2, 12)
     assert enc(x.unsqueeze(0).expand(3, -1, -1, -1, -1)).shape == (3, 2, 12)
     with pytest.raises(ValueError, match="divisible by 16"):
         CNNEncoder(40, 8)
+    with pytest.raises(ValueError, match="divisible by 4, got 42"):
+        KeypointEncoder(42, 8)
+
+
+def test_spatial_softmax_finds_a_peak_and_is_smooth():
+    ss = SpatialSoftmax(2, 16, 16)
+    maps = torch.zeros(1, 2, 16, 16)
+    maps[0, 0, 3, 12] = 1.0  # one hot cell: row 3, column 12
+    maps[0, 1, 8, 0] = 1.0
+    xy = ss(maps).reshape(2, 2)
+    grid = torch.linspace(-1, 1, 16)
+    torch.testing.assert_close(xy[0], torch.stack([grid[12], grid[3]]), atol=0.02, rtol=0)
+    torch.testing.assert_close(xy[1], torch.stack([grid[0], grid[8]]), atol=0.02, rtol=0)
+    # a blob moved by half a cell moves the keypoint by a fraction of a cell, not 0 or 1 (the gain cap)
+    ys, xs = torch.meshgrid(torch.arange(16.0), torch.arange(16.0), indexing="ij")
+    blob = lambda cx: torch.exp(-((xs - cx) ** 2 + (ys - 8) ** 2) / 2.0)[None, None].expand(1, 2, -1, -1)  # noqa: E731
+    step = (ss(blob(7.5)) - ss(blob(7.0)))[0, 0] / (grid[1] - grid[0])
+    assert 0.2 < float(step.detach()) < 0.8, float(step.detach())
 
 
 def test_predictor_starts_as_copy_model():

@@ -9,7 +9,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from mpc_jepa.models.encoders import CNNEncoder, MLPEncoder
+from mpc_jepa.models.encoders import CNNEncoder, KeypointEncoder, MLPEncoder
 from mpc_jepa.models.predictor import Predictor
 
 
@@ -29,8 +29,10 @@ class WorldModelConfig:
     """How the predictor takes the action: FiLM/AdaLN modulation or concatenation."""
     history: int = 1
     """Pixel frames stacked as encoder input (>= 2 makes velocity observable)."""
-    cnn_width: int = 16
-    """Channels of the first conv layer of the pixel encoder."""
+    pixel_encoder: Literal["keypoints", "cnn"] = "keypoints"
+    """Pixel encoder: conv net + spatial-softmax keypoints, or a plain strided CNN."""
+    cnn_width: int = 8
+    """Channels of the pixel encoder's conv layers (its first layer for the CNN; keypoints for the keypoint encoder)."""
     ema_target: bool = True
     """Keep an EMA copy of the encoder to produce prediction targets (BYOL/JEPA style)."""
 
@@ -40,6 +42,8 @@ class WorldModelConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.obs_type not in ("state", "pixels"):
             raise ValueError(f"obs_type must be 'state' or 'pixels', got {self.obs_type!r}")
+        if self.pixel_encoder not in ("keypoints", "cnn"):
+            raise ValueError(f"pixel_encoder must be 'keypoints' or 'cnn', got {self.pixel_encoder!r}")
 
 
 class JEPAWorldModel(nn.Module):
@@ -67,6 +71,8 @@ class JEPAWorldModel(nn.Module):
             if mean is None:
                 mean, std = torch.zeros(obs_dim_or_size), torch.ones(obs_dim_or_size)
             encoder = MLPEncoder(obs_dim_or_size, config.latent_dim, mean, std, config.hidden, config.depth)
+        elif config.pixel_encoder == "keypoints":
+            encoder = KeypointEncoder(obs_dim_or_size, config.latent_dim, config.history, config.cnn_width, config.hidden, config.depth)
         else:
             encoder = CNNEncoder(obs_dim_or_size, config.latent_dim, config.history, config.cnn_width)
         predictor = Predictor(config.latent_dim, action_dim, config.hidden, config.depth, config.conditioning)

@@ -123,7 +123,7 @@ class CEMPlanner(S.SeededPlanner):
         if cfg.return_mode == "mean":
             c, lat = S.evaluate(self.model, z0, mean.unsqueeze(1), cost)
             actions, plan_cost, latents = mean, c[:, 0], lat[:, 0]
-        info = {"cost_per_iter": torch.stack(cost_per_iter), "elite_cost_per_iter": torch.stack(elite_cost_per_iter), "std": std}
+        info = {"cost_per_iter": torch.stack(cost_per_iter), "elite_cost_per_iter": torch.stack(elite_cost_per_iter), "std": std, "last_elites": elites}
         if kept is not None:
             info["elites"] = kept
         return Plan(S.fallback_if_nonfinite(actions), plan_cost, latents, info)

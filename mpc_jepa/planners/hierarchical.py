@@ -42,6 +42,11 @@ class HierarchicalPlanner:
         handover: give the fast level the goal itself once the slow plan predicts no further
             progress toward it after the subgoal (else the fast level chases a drifting subgoal).
         handover_margin: progress (latent distance) after the subgoal that still counts as none.
+        verify_model, chunks: when given, the slow plan and the slow planner's last elites are
+            rolled out as primitive actions (``chunks``: [..., S] slow actions -> [..., k, A]) through
+            ``verify_model`` (the fast model); the one whose fast-predicted latents (every k steps)
+            cost least becomes the slow plan, with those latents as subgoals. A plan that only the
+            slow model's errors make good (through a wall) loses to one the fast model confirms.
         slow_weighting, slow_terminal_weight: the slow level's goal-distance weighting over its
             horizon (None: the cost's own). Uniform: the slow plan minimises the time spent far
             from the goal, so with a horizon long enough to pass a door it prefers the detour to
@@ -61,6 +66,8 @@ class HierarchicalPlanner:
         slow_terminal_weight: float = 1.0,
         handover: bool = True,
         handover_margin: float = 0.0,
+        verify_model=None,
+        chunks=None,
     ):
         if k < 1 or slow_replan_every < 1 or subgoal_index < 1:
             raise ValueError(f"need k, slow_replan_every, subgoal_index >= 1, got {k}, {slow_replan_every}, {subgoal_index}")
@@ -68,6 +75,9 @@ class HierarchicalPlanner:
         self.k, self.slow_replan_every, self.subgoal_index = k, slow_replan_every, subgoal_index
         self.slow_weighting, self.slow_terminal_weight = slow_weighting, slow_terminal_weight
         self.handover, self.handover_margin = handover, handover_margin
+        if (verify_model is None) != (chunks is None):
+            raise ValueError("verify_model and chunks go together")
+        self.verify_model, self.chunks = verify_model, chunks
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         if not hasattr(cost, "with_goal") or getattr(cost, "goal", None) is None:
@@ -81,6 +91,8 @@ class HierarchicalPlanner:
             if self.slow_weighting is not None and hasattr(cost, "weighting"):
                 slow_cost = replace(cost, weighting=self.slow_weighting, terminal_weight=self.slow_terminal_weight)
             slow_plan = self.slow_planner.plan(z0, slow_cost, slow_init)
+            if self.verify_model is not None:
+                slow_plan = self._verified(z0, slow_plan, slow_cost)
             state = HierarchyState(slow_plan, 0)
         latents = state.slow_plan.latents  # [B, H+1, D]
         index = min(self.subgoal_index + state.steps // self.k, latents.shape[1] - 1)  # stays ahead between slow replans
@@ -100,3 +112,24 @@ class HierarchicalPlanner:
         fast = self.fast_planner.plan(z0, cost.with_goal(subgoal), fast_init)
         info = {**fast.info, "hierarchy": state, "subgoal": subgoal.detach(), "slow_cost": state.slow_plan.cost}
         return Plan(fast.actions, fast.cost, fast.latents, info)
+
+    @torch.no_grad()
+    def _verified(self, z0: Tensor, slow_plan: Plan, slow_cost: CostFn) -> Plan:
+        """Re-score the slow plan and the slow planner's last elites through the fast model.
+
+        z0: [B, D]; candidates [B, 1+E, H, S] -> the best as a Plan with actions [B, H, S] and
+        latents [B, H+1, D] taken every k fast steps of the fast rollout.
+        """
+        elites = slow_plan.info.get("last_elites")
+        cands = slow_plan.actions.unsqueeze(1) if elites is None else torch.cat([slow_plan.actions.unsqueeze(1), elites], 1)  # [B, C, H, S]
+        B, C, H, _ = cands.shape
+        prim = self.chunks(cands).reshape(B * C, H * self.k, -1)  # [B*C, H*k, A]
+        z = z0.unsqueeze(1).expand(B, C, *z0.shape[1:]).reshape(B * C, *z0.shape[1:])
+        latents = self.verify_model.rollout(z, prim)[:, :: self.k]  # [B*C, H+1, D]
+        cost = slow_cost(latents, cands.reshape(B * C, H, -1)).reshape(B, C)
+        cost = torch.where(torch.isfinite(cost), cost, torch.full_like(cost, float("inf")))
+        best = cost.argmin(1)  # [B]
+        rows = torch.arange(B, device=cost.device)
+        latents = latents.reshape(B, C, H + 1, -1)[rows, best]
+        info = {**slow_plan.info, "slow_model_cost": slow_plan.cost, "verified_choice": best}
+        return Plan(cands[rows, best], cost[rows, best], latents, info)
