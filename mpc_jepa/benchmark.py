@@ -215,8 +215,8 @@ def bench_hierarchy(s: BenchSettings) -> dict:
         raise SystemExit(f"error: no hierarchy case for {sorted(unknown)}; known: {', '.join(HIERARCHY_CASES)}")
     run = [t for t in HIERARCHY_CASES if not s.hierarchy_tasks or t in s.hierarchy_tasks]
     stored = Path(s.out) / "results" / "hierarchy.json"
-    old = json.loads(stored.read_text())["rows"] if stored.exists() else {}
-    rows = {k: v for k, v in old.items() if k.split(" / ")[0] not in run}  # other tasks' rows, same machine
+    old = json.loads(stored.read_text()) if stored.exists() else {}
+    rows = {k: v for k, v in old.get("rows", {}).items() if k.split(" / ")[0] not in run}  # other tasks' rows, same machine
     for name in run:
         collect_eps, eval_eps = HIERARCHY_CASES[name]
         ds = run_collect(CollectSettings(task=name, out=f"data/bench_hier_{name}", episodes=collect_eps), progress=False)
@@ -242,12 +242,14 @@ def bench_hierarchy(s: BenchSettings) -> dict:
         "command": "mpc-jepa train --level fast|slow --task T; mpc-jepa eval --task T --planner hierarchical | cem [--num-samples 384 | --horizon 45] --seed "
         + str(s.seed),
         "settings": {k: v for k, v in PlanSettings().__dict__.items() if k.startswith("slow_")},
+        "notes": old.get("notes", []),
         "rows": rows,
     }
 
 
-# The pixel configurations (README, docs/ARCHITECTURE.md): dataset episodes, TrainConfig and WorldModelConfig overrides.
-PIXEL_CONFIGS = {  # name: (episodes, collection seed, TrainConfig, WorldModelConfig overrides)
+# The pixel configurations (README, docs/ARCHITECTURE.md): name -> (episodes collected, collection seed,
+# TrainConfig overrides, WorldModelConfig overrides).
+PIXEL_CONFIGS = {
     "cpu": (400, 0, dict(steps=6000, batch_size=64), dict(cnn_width=8)),
     "gpu": (1000, 1, dict(steps=12000, batch_size=512, checkpoint_every=2000), dict(cnn_width=32, hidden=256)),
 }

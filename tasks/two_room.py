@@ -159,6 +159,20 @@ class TwoRoom(Task):
         else:
             self._sample_start(physics, rng)
 
+    def set_position(self, xy: np.ndarray) -> None:
+        """Put the mass at rest at ``xy`` [2] (m); for diagnostics. Refuses positions inside a wall."""
+        xy = np.asarray(xy, dtype=float)
+        if (
+            xy.shape != (2,)
+            or np.any(np.abs(xy) > HALF - RADIUS)
+            or abs(xy[0]) < WALL_HALF_THICKNESS + RADIUS
+            and not DOOR_LOW + RADIUS <= xy[1] <= DOOR_HIGH - RADIUS
+        ):
+            raise ValueError(f"two_room: position must be [x, y] inside a room or the door, got {xy.tolist()}")
+        with self.physics.reset_context():
+            self.physics.named.data.qpos[["root_x", "root_y"]] = xy
+            self.physics.data.qvel[:] = 0
+
     def _sample_goal(self, physics, rng):
         physics.named.data.qpos[["root_x", "root_y"]] = sample_in_room(rng, int(rng.integers(2)))
 

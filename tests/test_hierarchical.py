@@ -155,3 +155,17 @@ def test_two_room_geodesic_goes_through_the_door():
     batch = geodesic_distance(np.zeros((2, 2)) + a, np.stack([b, [-0.2, 0.1]]))
     assert batch.shape == (2,) and batch[0] == pytest.approx(expected)
     assert DOOR_HIGH > y
+
+
+def test_wall_diagnostics_report_rates_and_correlations(tmp_path):
+    from mpc_jepa.wall_diagnostics import geodesic_rank_correlation, wall_leak
+
+    ds = data.collect(tasks.load("two_room", seed=0), tmp_path / "tr", episodes=8, episode_length=30, seed=0, progress=False)
+    model = JEPAWorldModel.build(WorldModelConfig(latent_dim=8, hidden=32), 4, 2).eval()
+    rho = geodesic_rank_correlation(model, ds, num_rows=200, num_pairs=2000)
+    assert set(rho) == {"spearman_geodesic", "spearman_euclidean", "cross_room_spearman_geodesic", "cross_room_spearman_euclidean"}
+    assert all(-1 <= v <= 1 for v in rho.values())
+    leak = wall_leak(model, ds, steps=(2, 4), per_band=4)
+    assert set(leak) == {"bottom", "middle", "top"} and all(set(v) == {2, 4} and all(0 <= r <= 1 for r in v.values()) for v in leak.values())
+    with pytest.raises(ValueError, match=r"inside a room or the door, got \[0.0, -0.2\]"):
+        tasks.load("two_room").set_position(np.array([0.0, -0.2]))
