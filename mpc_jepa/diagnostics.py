@@ -12,13 +12,14 @@ from mpc_jepa.models.losses import effective_rank
 HORIZONS = (1, 5, 10, 20)
 
 
-def _obs_key(model) -> str:
+def obs_key(model) -> str:
+    """The dataset array a model reads: "pixels" or "states"."""
     return "pixels" if len(model.obs_shape) == 3 else "states"
 
 
 def history_of(model) -> int:
     """Frames stacked per observation (1 for states)."""
-    return model.obs_shape[0] // 3 if _obs_key(model) == "pixels" else 1
+    return model.obs_shape[0] // 3 if obs_key(model) == "pixels" else 1
 
 
 def obs_tensor(model, array: np.ndarray, device="cpu") -> torch.Tensor:
@@ -29,7 +30,7 @@ def obs_tensor(model, array: np.ndarray, device="cpu") -> torch.Tensor:
     h-1 before it, oldest first); with h = 1 a single frame [..., H, W, 3] -> [..., 3, H, W] also works.
     """
     x = torch.as_tensor(np.asarray(array), device=device)
-    if _obs_key(model) != "pixels":
+    if obs_key(model) != "pixels":
         return x.float()
     x = x.movedim(-1, -3)  # [..., L, 3, H, W]
     h = history_of(model)
@@ -51,10 +52,10 @@ def history_rows(dataset: Dataset, rows: np.ndarray, h: int) -> np.ndarray:
 def prediction_errors(model, dataset: Dataset, episodes: np.ndarray, horizons=HORIZONS, num_windows: int = 512, seed: int = 0, device="cpu") -> dict:
     """Open-loop latent prediction MSE at each horizon k, and its ratio to the copy baseline z_{t+k} ~ z_t."""
     kmax, h = max(horizons), history_of(model)
-    sampler = WindowSampler(dataset, kmax + h - 1, episodes, keys=(_obs_key(model),))  # h-1 frames of history first
+    sampler = WindowSampler(dataset, kmax + h - 1, episodes, keys=(obs_key(model),))  # h-1 frames of history first
     rng = np.random.default_rng(seed)
     batch = sampler.windows(rng.choice(sampler.starts, size=min(num_windows, len(sampler)), replace=False))
-    obs = obs_tensor(model, batch[_obs_key(model)], device)  # [B, K+1, *O]
+    obs = obs_tensor(model, batch[obs_key(model)], device)  # [B, K+1, *O]
     z = model.encoder(obs)  # [B, K+1, D]
     pred = model.rollout(z[:, 0], torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float())  # [B, K+1, D]
     out = {}
@@ -79,7 +80,7 @@ def _ridge_r2(x_tr, y_tr, x_te, y_te, lam=1e-3) -> float:
 @torch.no_grad()
 def embed_rows(model, dataset: Dataset, rows: np.ndarray, device="cpu", chunk: int = 4096) -> np.ndarray:
     """Embeddings [len(rows), D] of dataset rows."""
-    key, h = _obs_key(model), history_of(model)
+    key, h = obs_key(model), history_of(model)
     out = []
     for i in range(0, len(rows), chunk):
         r = rows[i : i + chunk]

@@ -19,6 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 import mpc_jepa
+from mpc_jepa import diagnostics
 from mpc_jepa.checkpoint import CheckpointError, atomic_torch_save
 from mpc_jepa.data import Dataset, WindowSampler
 from mpc_jepa.models.losses import vicreg_covariance, vicreg_variance
@@ -63,7 +64,8 @@ def train_slow(
     device = torch.device(config.device)
     k = model_config.k
     train_eps, val_eps = dataset.split(0.1, seed=config.seed)
-    sampler = WindowSampler(dataset, k * config.slow_steps, train_eps)
+    key, h = diagnostics.obs_key(fast), diagnostics.history_of(fast)
+    sampler = WindowSampler(dataset, k * config.slow_steps + h - 1, train_eps, keys=(key,))  # h-1 frames of history first
     slow = SlowWorldModel(fast.to(device).eval(), model_config).to(device)
     params = list(slow.chunk_encoder.parameters()) + list(slow.predictor.parameters())
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=1e-4)
@@ -71,8 +73,8 @@ def train_slow(
     t0 = time.perf_counter()
     for _ in tqdm(range(config.steps), desc="train slow", disable=not progress):
         batch = sampler.sample(config.batch_size, rng)
-        obs = torch.as_tensor(batch["states"][:, ::k], device=device).float()  # [B, S+1, S_obs]
-        actions = torch.as_tensor(batch["actions"], device=device).float()  # [B, S*k, A]
+        obs = _slow_obs(fast, batch[key], k, device)  # [B, S+1, *O]
+        actions = torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float()  # [B, S*k, A]
         with torch.no_grad():
             target = fast.encoder(obs)  # [B, S+1, D]
         macros = slow.encode_actions(actions)  # [B, S, M]
@@ -90,14 +92,25 @@ def train_slow(
     return slow.eval(), metrics
 
 
+def _slow_obs(fast, window: np.ndarray, k: int, device) -> torch.Tensor:
+    """Encoder inputs every k steps of a window: states [B, S*k+1, S_obs] -> [B, S+1, S_obs]; pixels
+    with history h, [B, S*k+h, H, W, 3] -> [B, S+1, 3h, H, W] (each stacks its frame and the h-1 before)."""
+    h = diagnostics.history_of(fast)
+    rows = np.arange(0, window.shape[1] - h + 1, k)  # [S+1] first frame of each observation's history
+    if diagnostics.obs_key(fast) != "pixels":
+        return torch.as_tensor(window[:, rows], device=device).float()
+    runs = window[:, rows[:, None] + np.arange(h)[None]]  # [B, S+1, h, H, W, 3]
+    return diagnostics.obs_tensor(fast, runs, device).squeeze(2)  # [B, S+1, 3h, H, W]
+
+
 @torch.no_grad()
 def slow_report(slow, dataset, episodes, config: SlowTrainConfig, device="cpu", num: int = 512) -> dict:
     """Held-out slow prediction error per slow step vs the copy baseline, and macro-action spread."""
-    k = slow.k
-    sampler = WindowSampler(dataset, k * config.slow_steps, episodes)
+    k, key, h = slow.k, diagnostics.obs_key(slow.fast), diagnostics.history_of(slow.fast)
+    sampler = WindowSampler(dataset, k * config.slow_steps + h - 1, episodes, keys=(key,))
     batch = sampler.windows(np.random.default_rng(0).choice(sampler.starts, size=min(num, len(sampler)), replace=False))
-    z = slow.fast.encoder(torch.as_tensor(batch["states"][:, ::k], device=device).float())
-    macros = slow.encode_actions(torch.as_tensor(batch["actions"], device=device).float())
+    z = slow.fast.encoder(_slow_obs(slow.fast, batch[key], k, device))
+    macros = slow.encode_actions(torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float())
     pred = slow.rollout_macros(z[:, 0], macros)
     out = {}
     for s in range(1, config.slow_steps + 1):

@@ -69,3 +69,23 @@ def test_tiny_pixel_model_learns_positions_and_plans_from_images(pixel_data, tmp
     assert ep.final_distance < 0.5 * ep.start_distance, (ep.start_distance, ep.final_distance)
     with torch.no_grad():
         assert res.model.encode(torch.zeros(1, 6, 64, 64, dtype=torch.uint8)).shape == (1, 16)
+
+
+def test_slow_level_trains_over_a_pixel_model_and_plans_from_images(pixel_data, tmp_path):
+    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
+    from mpc_jepa.models.slow import SlowModelConfig
+    from mpc_jepa.training_slow import SlowTrainConfig, _slow_obs, load_slow, train_slow
+
+    fast = JEPAWorldModel.build(WorldModelConfig(obs_type="pixels", latent_dim=8, hidden=32, history=2), 64, 2).eval()
+    window = np.asarray(pixel_data["pixels"][:10])[None]  # [1, 10, 64, 64, 3]: k=4, S=2, h=2
+    obs = _slow_obs(fast, window, 4, "cpu")
+    assert obs.shape == (1, 3, 6, 64, 64)
+    np.testing.assert_array_equal(obs[0, 1].numpy(), diagnostics.obs_tensor(fast, window[:, 4:6])[0, 0].numpy())  # frames 4, 5
+    cfg = SlowTrainConfig(steps=5, batch_size=16, slow_steps=2)
+    slow, metrics = train_slow(pixel_data, fast, tmp_path / "slow.pt", cfg, SlowModelConfig(k=4), progress=False)
+    assert {"slow_pred_ratio_s1", "slow_pred_ratio_s2", "macro_std_min"} <= set(metrics)
+    slow = load_slow(tmp_path / "slow.pt", fast, task="point_mass")
+    s = PlanSettings(planner="hierarchical", num_samples=32, num_elites=4, slow_horizon=3, slow_samples=32, slow_iters=1, slow_replan_every=4)
+    ctrl = MPCController(fast, make_planner("hierarchical", fast, s, slow_model=slow), make_cost(fast, s))
+    ep = run_episode(tasks.load("point_mass", seed=1, pixels=True), ctrl, seed=3, observe=FrameStack(2), max_steps=5)
+    assert ep.steps == 5 and np.isfinite(ep.final_distance)
