@@ -52,7 +52,10 @@ class PixelStore:
     def __init__(self, path: str | Path, episode_starts: np.ndarray, cache_episodes: int = 8):
         self.path = Path(path)
         self.episode_starts = np.asarray(episode_starts)
-        self._npz = np.load(self.path, allow_pickle=False)
+        try:
+            self._npz = np.load(self.path, allow_pickle=False)
+        except (OSError, ValueError, zipfile.BadZipFile) as e:
+            raise ValueError(f"{str(self.path)!r}: not a readable image archive (truncated or foreign): {e}") from e
         expected = [_key(e) for e in range(len(self.episode_starts) - 1)]
         if sorted(self._npz.files) != expected:
             raise ValueError(f"{str(self.path)!r}: holds {len(self._npz.files)} episodes, the dataset has {len(expected)}")

@@ -141,6 +141,10 @@ def test_pixel_store_refuses_an_archive_of_another_dataset(pixels, tmp_path):
         PixelStore(pixels.path / "pixels.npz", np.arange(0, 53, 13))
     with pytest.raises(ValueError, match="episode 0 has 13 frames, the dataset 12"):
         PixelStore(pixels.path / "pixels.npz", np.array([0, 12, 25, 38, 51, 64]))
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes((pixels.path / "pixels.npz").read_bytes()[:1000])
+    with pytest.raises(ValueError, match="cut.npz.*not a readable image archive"):
+        PixelStore(cut, np.arange(0, 66, 13))
     old = tmp_path / "old"  # datasets written before compression stored pixels.npy: still readable
     shutil.copytree(pixels.path, old)
     np.save(old / "pixels.npy", Dataset(pixels.path)["pixels"].load())
