@@ -111,7 +111,7 @@ class KeypointEncoder(nn.Module):
     one: 16x16 feature maps for a 64x64 image), whose spatial softmax gives K image coordinates; the h
     frames' coordinates feed an MLP. Positions are thus read out by construction (where a plain CNN
     must learn to localise an object of a few pixels), velocity is the difference of the frames'
-    keypoints, and one frame costs about 1.5 MFLOPs, which makes a CPU-sized pixel model possible
+    keypoints, and one frame costs about 1 MFLOP at width 8, which makes a CPU-sized pixel model possible
     (normalisation layers on the feature maps tripled the time of a training step here; dropped).
 
     Args:
