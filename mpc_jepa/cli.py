@@ -139,12 +139,13 @@ def cmd_train(args) -> int:
 
 def run_train_slow(s: TrainSettings, cfg, slow_cfg, progress: bool = True):
     """Train the slow level over the trained fast model of ``s.task``."""
+    from mpc_jepa import diagnostics
     from mpc_jepa.checkpoint import load_world_model
     from mpc_jepa.training_slow import SlowTrainConfig, train_slow
 
     fast_path = s.fast_checkpoint or f"runs/{s.task.replace(':', '_')}/world_model.pt"
     fast = load_world_model(fast_path, task=s.task, device=cfg.device)
-    pixels = len(fast.obs_shape) == 3  # a pixel fast model: the slow level trains on images too
+    pixels = diagnostics.obs_key(fast) == "pixels"  # a pixel fast model: the slow level trains on images too
     ds = run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=pixels), progress)
     tcfg = SlowTrainConfig(
         steps=cfg.steps, batch_size=cfg.batch_size, slow_steps=cfg.rollout_steps, lr=cfg.lr, reach_step=cfg.reach_step, seed=cfg.seed, device=cfg.device

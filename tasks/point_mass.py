@@ -30,7 +30,7 @@ class PointMass(Task):
     def _build_env(self, random):
         env = load_suite("point_mass", "easy", random)
         model = env.physics.named.model
-        if env.physics.model.opt.disableflags & mujoco.mjtDisableBit.mjDSBL_CONTACT == 0:
+        if not env.physics.model.opt.disableflags & mujoco.mjtDisableBit.mjDSBL_CONTACT:
             raise RuntimeError("point_mass: the suite model has contacts enabled; the drawn marker would collide")
         model.geom_size["pointmass", 0] = MARKER_RADIUS
         model.geom_rbound["pointmass"] = MARKER_RADIUS  # the renderer culls geoms by this bound

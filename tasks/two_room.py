@@ -90,11 +90,16 @@ def line_blocked(start: np.ndarray, goal: np.ndarray, clearance: float = 0.0) ->
     """True when the straight segment start -> goal (xy) meets the dividing wall more than
     ``clearance`` (m) outside the door's free opening. A greedy planner pushes into the wall there;
     with a large clearance, sliding along the (frictionless) wall does not lead it to the door either."""
-    (x0, y0), (x1, y1) = np.asarray(start, float)[:2], np.asarray(goal, float)[:2]
-    if np.sign(x0) == np.sign(x1):
-        return False
-    y = y0 + (y1 - y0) * x0 / (x0 - x1)  # where the segment meets x = 0
-    return not DOOR_LOW + RADIUS - clearance <= y <= DOOR_HIGH - RADIUS + clearance
+    return bool(_blocked(np.asarray(start, float)[:2], np.asarray(goal, float)[:2], clearance))
+
+
+def _blocked(a: np.ndarray, b: np.ndarray, clearance: float = 0.0) -> np.ndarray:
+    """[..., 2], [..., 2] -> [...] bool: the segment a -> b crosses x = 0 outside the door's free
+    opening widened by ``clearance`` (see ``line_blocked``)."""
+    cross = np.sign(a[..., 0]) != np.sign(b[..., 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = a[..., 1] + (b[..., 1] - a[..., 1]) * a[..., 0] / (a[..., 0] - b[..., 0])  # where it meets x = 0
+    return cross & ~((DOOR_LOW + RADIUS - clearance <= y) & (y <= DOOR_HIGH - RADIUS + clearance))
 
 
 def geodesic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -106,11 +111,7 @@ def geodesic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ys = np.linspace(DOOR_LOW + RADIUS, DOOR_HIGH - RADIUS, 41)  # the opening the centre can pass
     door = np.stack([np.zeros_like(ys), ys], -1)  # [Y, 2]
     via = (np.linalg.norm(a[..., None, :] - door, axis=-1) + np.linalg.norm(door - b[..., None, :], axis=-1)).min(-1)
-    cross = np.sign(a[..., 0]) != np.sign(b[..., 0])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = a[..., 1] + (b[..., 1] - a[..., 1]) * a[..., 0] / (a[..., 0] - b[..., 0])
-    blocked = cross & ~((DOOR_LOW + RADIUS <= y) & (y <= DOOR_HIGH - RADIUS))
-    return np.where(blocked, via, straight)
+    return np.where(_blocked(a, b), via, straight)
 
 
 def sample_in_room(rng: np.random.Generator, room: int) -> np.ndarray:

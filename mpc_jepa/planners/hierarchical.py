@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from mpc_jepa.costs import _broadcast_goal
+from mpc_jepa.planners._sampling import sanitize
 from mpc_jepa.types import CostFn, Plan
 
 
@@ -126,8 +127,7 @@ class HierarchicalPlanner:
         prim = self.chunks(cands).reshape(B * C, H * self.k, -1)  # [B*C, H*k, A]
         z = z0.unsqueeze(1).expand(B, C, *z0.shape[1:]).reshape(B * C, *z0.shape[1:])
         latents = self.verify_model.rollout(z, prim)[:, :: self.k]  # [B*C, H+1, D]
-        cost = slow_cost(latents, cands.reshape(B * C, H, -1)).reshape(B, C)
-        cost = torch.where(torch.isfinite(cost), cost, torch.full_like(cost, float("inf")))
+        cost = sanitize(slow_cost(latents, cands.reshape(B * C, H, -1)).reshape(B, C))
         best = cost.argmin(1)  # [B]
         rows = torch.arange(B, device=cost.device)
         latents = latents.reshape(B, C, H + 1, -1)[rows, best]
