@@ -91,9 +91,10 @@ class TrainSettings:
     resume: bool = False
     """Continue an interrupted run from --out (optimizer, schedule, step, RNG restored)."""
     level: str = "fast"
-    """'fast': the JEPA world model; 'slow': the hierarchical slow level over a trained fast model."""
+    """'fast': the JEPA world model; 'slow': the hierarchical slow level over a trained fast model (and
+    its temporal-distance metric); 'distance': (re)train only the metric of the slow level at --out."""
     fast_checkpoint: str = ""
-    """With --level slow: the trained fast model (default: runs/<task>/world_model.pt)."""
+    """With --level slow or distance: the trained fast model (default: runs/<task>/world_model.pt)."""
 
     def checkpoint(self, pixels: bool = False) -> Path:
         name = ("world_model_pixels.pt" if pixels else "world_model.pt") if self.level == "fast" else "slow_model.pt"
@@ -125,34 +126,62 @@ def cmd_train(args) -> int:
     from mpc_jepa.models import WorldModelConfig
     from mpc_jepa.models.slow import SlowModelConfig
     from mpc_jepa.training import TrainConfig
+    from mpc_jepa.training_distance import DistanceTrainConfig
 
     s = dataclass_from_args(TrainSettings, args)
     cfg = dataclass_from_args(TrainConfig, args)
     if s.level == "fast":
         run_train(s, cfg, dataclass_from_args(WorldModelConfig, args))
     elif s.level == "slow":
-        run_train_slow(s, cfg, dataclass_from_args(SlowModelConfig, args, prefix="slow_"))
+        run_train_slow(s, cfg, dataclass_from_args(SlowModelConfig, args, prefix="slow_"), dataclass_from_args(DistanceTrainConfig, args, prefix="distance_"))
+    elif s.level == "distance":
+        run_train_distance(s, dataclass_from_args(DistanceTrainConfig, args, prefix="distance_", seed=cfg.seed, device=cfg.device))
     else:
-        raise SystemExit(f"error: --level must be 'fast' or 'slow', got {s.level!r}")
+        raise SystemExit(f"error: --level must be 'fast', 'slow' or 'distance', got {s.level!r}")
     return 0
 
 
-def run_train_slow(s: TrainSettings, cfg, slow_cfg, progress: bool = True):
-    """Train the slow level over the trained fast model of ``s.task``."""
+def _fast_and_dataset(s: TrainSettings, device: str, progress: bool):
+    """The trained fast model of ``s.task`` and its dataset (images too for a pixel fast model)."""
     from mpc_jepa import diagnostics
     from mpc_jepa.checkpoint import load_world_model
-    from mpc_jepa.training_slow import SlowTrainConfig, train_slow
 
     fast_path = s.fast_checkpoint or f"runs/{s.task.replace(':', '_')}/world_model.pt"
-    fast = load_world_model(fast_path, task=s.task, device=cfg.device)
+    fast = load_world_model(fast_path, task=s.task, device=device)
     pixels = diagnostics.obs_key(fast) == "pixels"  # a pixel fast model: the slow level trains on images too
-    ds = run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=pixels), progress)
+    return fast, run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=pixels), progress)
+
+
+def run_train_slow(s: TrainSettings, cfg, slow_cfg, distance_cfg=None, progress: bool = True):
+    """Train the slow level (and, with ``distance_cfg.steps`` > 0, its metric) over the trained fast model of ``s.task``."""
+    from mpc_jepa.training_distance import DistanceTrainConfig
+    from mpc_jepa.training_slow import SlowTrainConfig, train_slow
+
+    distance_cfg = distance_cfg or DistanceTrainConfig()
+    fast, ds = _fast_and_dataset(s, cfg.device, progress)
     tcfg = SlowTrainConfig(
-        steps=cfg.steps, batch_size=cfg.batch_size, slow_steps=cfg.rollout_steps, lr=cfg.lr, reach_step=cfg.reach_step, seed=cfg.seed, device=cfg.device
+        steps=cfg.steps,
+        batch_size=cfg.batch_size,
+        slow_steps=cfg.rollout_steps,
+        lr=cfg.lr,
+        reach_step=cfg.reach_step,
+        distance_steps=distance_cfg.steps,
+        seed=cfg.seed,
+        device=cfg.device,
     )
-    slow, metrics = train_slow(ds, fast, s.checkpoint(), tcfg, slow_cfg, progress=progress)
-    print(f"wrote {s.checkpoint()}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+    slow, metrics = train_slow(ds, fast, s.checkpoint(), tcfg, slow_cfg, progress=progress, distance_config=distance_cfg)
+    print(f"wrote {s.checkpoint()}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float)))
     return slow, metrics
+
+
+def run_train_distance(s: TrainSettings, distance_cfg, progress: bool = True):
+    """Train the temporal-distance metric of the slow level at ``s.checkpoint()`` and rewrite it."""
+    from mpc_jepa.training_slow import add_temporal_distance
+
+    fast, ds = _fast_and_dataset(s, distance_cfg.device, progress)
+    slow = add_temporal_distance(s.checkpoint(), fast, ds, distance_cfg, progress=progress)
+    print(f"wrote {s.checkpoint()}: temporal distance " + ", ".join(f"{k} {v:.3f}" for k, v in slow.meta["temporal_distance"].items()))
+    return slow
 
 
 @dataclass(frozen=True)
@@ -172,7 +201,7 @@ class EvalSettings:
     device: str = "cpu"
     """Torch device for the learned model."""
     slow_checkpoint: str = ""
-    """With --planner hierarchical: the slow level (default: runs/<task>/slow_model.pt)."""
+    """With --planner hierarchical or --goal-metric temporal: the slow level (default: runs/<task>/slow_model.pt)."""
     pixels: bool = False
     """Plan from 64x64 camera images with a pixel checkpoint (default runs/<task>/world_model_pixels.pt); goals are images."""
     workers: int = 1
@@ -192,7 +221,7 @@ def load_model(task, model: str, checkpoint: str, device: str = "cpu"):
 def cmd_eval(args) -> int:
     import tasks
     from mpc_jepa import distributed
-    from mpc_jepa.evaluation import PlanSettings, evaluate, load_slow_model
+    from mpc_jepa.evaluation import PlanSettings, evaluate, load_slow_model, needs_slow_model
     from mpc_jepa.sharding import EvalJob, evaluate_ranks, evaluate_sharded
 
     s = dataclass_from_args(EvalSettings, args)
@@ -205,7 +234,7 @@ def cmd_eval(args) -> int:
         if out is None:  # not rank 0: rank 0 reports
             return 0
     else:
-        slow = load_slow_model(task, model, s.slow_checkpoint, ps.slow_search) if ps.planner == "hierarchical" else None
+        slow = load_slow_model(task, model, s.slow_checkpoint, ps.slow_search) if needs_slow_model(ps) else None
         out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device, slow_model=slow)
     out["settings"] = {**asdict(s), **asdict(ps)}
     summ = out["summary"]
@@ -274,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     from mpc_jepa.models import WorldModelConfig
     from mpc_jepa.models.slow import SlowModelConfig
     from mpc_jepa.training import TrainConfig
+    from mpc_jepa.training_distance import DistanceTrainConfig
 
     parser = argparse.ArgumentParser(prog="mpc-jepa", description="Model-predictive planning with JEPA world models in MuJoCo.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -287,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataclass_args(p, TrainConfig)
     add_dataclass_args(p, WorldModelConfig)
     add_dataclass_args(p, SlowModelConfig, prefix="slow_")
+    add_dataclass_args(p, DistanceTrainConfig, prefix="distance_", skip=("seed", "device"))
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("eval", help="closed-loop evaluation of a planner over seeded episodes")
     add_dataclass_args(p, EvalSettings)

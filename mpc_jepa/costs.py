@@ -39,6 +39,11 @@ class GoalDistance:
             (weights growing with t, normalised to sum 1).
         terminal_weight: extra weight of the last step added to the running weights.
         dims: optional [Z] per-dimension weights (e.g. to select part of an oracle state).
+        project: optional map of latents [..., *Z] -> features [..., F]; the norm is taken on
+            project(z) - project(goal) (the oracle's configuration features).
+        metric: optional learned distance (z [M, T+1, *Z], goal [M, 1, *Z]) -> [M, T+1] used
+            instead of the norm (e.g. a ``TemporalDistance``: steps to the goal through the data's
+            transitions); ``norm``, ``dims`` and ``project`` are then unused.
     """
 
     goal: Tensor | None = None
@@ -47,6 +52,7 @@ class GoalDistance:
     terminal_weight: float = 0.0
     dims: Tensor | None = None
     project: Callable[[Tensor], Tensor] | None = field(default=None, compare=False)
+    metric: Callable[[Tensor, Tensor], Tensor] | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.norm not in ("l2", "l1", "sql2"):
@@ -62,6 +68,8 @@ class GoalDistance:
         if self.goal is None:
             raise ValueError("GoalDistance has no goal: bind one with .with_goal(z_goal)")
         goal = _broadcast_goal(self.goal.to(latents.dtype), latents).unsqueeze(1)  # [M, 1, *Z]
+        if self.metric is not None:
+            return self.metric(latents, goal)
         diff = latents - goal
         if self.project is not None:
             diff = self.project(latents) - self.project(goal)
@@ -109,6 +117,22 @@ class ActionSmoothness:
         if actions.shape[1] < 2:
             return actions.new_zeros(actions.shape[0])
         return self.weight * (actions[:, 1:] - actions[:, :-1]).pow(2).sum(-1).mean(-1)
+
+
+@dataclass(frozen=True)
+class StepReachability:
+    """weight * sum_t relu(length(z_t -> z_{t+1}) - max_step): a penalty on predicted steps longer than
+    any transition can be. With a temporal-distance metric (steps through the data's transitions) a
+    slow step of k fast steps cannot cover more than about k steps; a model that predicts more (the
+    mass through a wall) is wrong there, and this keeps a planner from exploiting it.
+    lengths: latents [M, T+1, *Z] -> [M, T] (e.g. ``TemporalDistance.step_lengths``)."""
+
+    lengths: Callable[[Tensor], Tensor] = field(compare=False)
+    max_step: float = 1.0
+    weight: float = 1.0
+
+    def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:
+        return self.weight * torch.relu(self.lengths(latents) - self.max_step).sum(-1)
 
 
 @dataclass(frozen=True)

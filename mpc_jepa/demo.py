@@ -158,7 +158,7 @@ def run_two_room(s: DemoSettings, out: Path) -> dict:
     from mpc_jepa.models.slow import SlowModelConfig
     from mpc_jepa.mpc import MPCController, run_episode
     from mpc_jepa.training import TrainConfig, train
-    from mpc_jepa.training_slow import SlowTrainConfig, load_slow, train_slow
+    from mpc_jepa.training_slow import SlowTrainConfig, add_temporal_distance, load_slow, train_slow
     from mpc_jepa.viz import label_frames, plot_trajectories_on_map, save_video
 
     print("== two_room: flat vs hierarchical planning")
@@ -167,9 +167,12 @@ def run_two_room(s: DemoSettings, out: Path) -> dict:
     try:
         fast = load_world_model(fast_path, task="two_room")
     except CheckpointError:
-        fast = train(ds, fast_path, TrainConfig(steps=s.train_steps), WorldModelConfig()).model
+        # 16-step rollouts: with 5, open-loop predictions pass through the wall near its corners (docs/ARCHITECTURE.md)
+        fast = train(ds, fast_path, TrainConfig(steps=s.train_steps, rollout_steps=16), WorldModelConfig()).model
     try:
         slow = load_slow(slow_path, fast, task="two_room")
+        if slow.metric is None:  # a slow level saved before the temporal-distance metric existed
+            slow = add_temporal_distance(slow_path, fast, ds)
     except CheckpointError:
         slow = train_slow(ds, fast, slow_path, SlowTrainConfig(steps=s.train_steps), SlowModelConfig())[0]
     task = tasks.load("two_room", seed=s.seed)

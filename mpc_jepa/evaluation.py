@@ -37,6 +37,10 @@ class PlanSettings:
     """Gradient planner: restarts optimised in one batch."""
     grad_lr: float = 0.3
     """Gradient planner: Adam step size."""
+    goal_metric: Literal["latent", "temporal"] = "latent"
+    """Goal distance of the (flat or fast) planner: the latent norm, or the slow level's learned
+    temporal distance (needs the slow checkpoint; for comparisons: the hierarchy's fast level keeps
+    the latent norm toward its near subgoals)."""
     weighting: Literal["terminal", "uniform", "linear"] = "uniform"
     """Goal distance over the horizon: last step only, mean over steps, or growing weights."""
     terminal_weight: float = 1.0
@@ -58,6 +62,12 @@ class PlanSettings:
     slow_handover: float = 0.5
     """Hierarchical: aim at the goal itself once the slow plan gains less than this latent distance
     after the subgoal (0.5 = five steps of the default reachability geometry)."""
+    slow_cost: Literal["temporal", "latent"] = "temporal"
+    """Hierarchical: the slow level's goal distance: the slow model's learned temporal distance
+    (steps through the data's transitions; see models.temporal_distance) or the fast latent's norm."""
+    slow_max_step: float = 1.5
+    """Hierarchical, temporal slow cost: slow steps longer than this many k-step strides under the
+    metric are penalised (the slow model predicting the impossible, e.g. through a wall); 0: off."""
     slow_subgoal: int = 2
     """Hierarchical: which predicted slow latent becomes the fast level's subgoal."""
     slow_search: Literal["held", "ramp", "code"] = "held"
@@ -80,6 +90,18 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
         fast = make_planner("cem", model, s, callback)
         if getattr(slow_model, "search", s.slow_search) != s.slow_search:
             raise ValueError(f"the slow model searches {slow_model.search!r}, the settings ask {s.slow_search!r}: load it with search={s.slow_search!r}")
+        metric = max_step = lengths = None
+        if s.slow_cost == "temporal":
+            metric = getattr(slow_model, "metric", None)
+            if metric is None:
+                raise ValueError(
+                    "slow_cost='temporal' needs a slow model with a temporal-distance metric (train one with"
+                    " `mpc-jepa train --level distance`), or use slow_cost='latent'"
+                )
+            max_step = s.slow_max_step * slow_model.k * metric.step_scale if s.slow_max_step > 0 else None
+            lengths, metric = metric.step_lengths, metric.distance
+        elif s.slow_cost != "latent":
+            raise ValueError(f"slow_cost must be 'temporal' or 'latent', got {s.slow_cost!r}")
         return HierarchicalPlanner(
             CEMPlanner(slow_model, slow_cfg),
             fast,
@@ -90,6 +112,9 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
             slow_weighting=s.slow_weighting,
             verify_model=model if s.slow_verify else None,
             chunks=slow_model.chunks if s.slow_verify else None,
+            slow_metric=metric,
+            slow_max_step=max_step,
+            slow_lengths=lengths,
         )
     cem = CEMConfig(horizon=s.horizon, num_samples=s.num_samples, num_elites=min(s.num_elites, s.num_samples), num_iters=s.num_iters, seed=s.planner_seed)
     grad = GradientConfig(horizon=s.horizon, num_restarts=s.grad_restarts, num_steps=s.grad_steps, lr=s.grad_lr, seed=s.planner_seed)
@@ -106,10 +131,24 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
     return GradCEMPlanner(model, GradCEMConfig(cem=cem, grad=grad), callback)
 
 
-def make_cost(model, s: PlanSettings) -> GoalDistance:
-    """Latent goal distance; for the oracle, on its configuration features (velocity scaled)."""
+def needs_slow_model(s: PlanSettings) -> bool:
+    """Whether planning with ``s`` reads the slow level (its predictor or its metric)."""
+    return s.planner == "hierarchical" or s.goal_metric == "temporal"
+
+
+def make_cost(model, s: PlanSettings, slow_model=None) -> GoalDistance:
+    """Latent goal distance; for the oracle, on its configuration features (velocity scaled);
+    with ``s.goal_metric == 'temporal'``, the slow level's temporal distance (not for 'hierarchical',
+    whose slow level uses the metric itself: see ``PlanSettings.slow_cost``)."""
     project = model.goal_features if hasattr(model, "goal_features") else None
-    return GoalDistance(weighting=s.weighting, terminal_weight=s.terminal_weight, project=project)
+    metric = None
+    if s.goal_metric == "temporal" and s.planner != "hierarchical":
+        if getattr(slow_model, "metric", None) is None:
+            raise ValueError("goal_metric='temporal' needs a slow model with a temporal-distance metric (`mpc-jepa train --level slow`)")
+        metric = slow_model.metric.distance
+    elif s.goal_metric not in ("latent", "temporal"):
+        raise ValueError(f"goal_metric must be 'latent' or 'temporal', got {s.goal_metric!r}")
+    return GoalDistance(weighting=s.weighting, terminal_weight=s.terminal_weight, project=project, metric=metric)
 
 
 def evaluate(task, model, s: PlanSettings, episodes: int, seed: int = 0, progress: bool = True, device="cpu", slow_model=None, indices=None) -> dict:
@@ -131,8 +170,9 @@ def evaluate(task, model, s: PlanSettings, episodes: int, seed: int = 0, progres
     results = []
     for i in tqdm(indices, desc=f"eval {task.name} {s.planner}", disable=not progress, unit="ep"):
         # a fresh planner per episode, seeded by the episode: results do not depend on episode order
-        planner = make_planner(s.planner, counting, replace(s, planner_seed=s.planner_seed + seed + i), slow_model=slow_counting)
-        controller = MPCController(counting, planner, make_cost(model, s), s.replan_every, device=device)
+        si = replace(s, planner_seed=s.planner_seed + seed + i)
+        planner = make_planner(s.planner, counting, si, slow_model=slow_counting if s.planner == "hierarchical" else None)
+        controller = MPCController(counting, planner, make_cost(model, s, slow_model), s.replan_every, device=device)
         counters = [c for c in (counting, slow_counting) if c is not None]
         observe = observe_physics if is_oracle else observer(model)
         results.append(run_episode(task, controller, seed=seed + i, observe=observe, counters=counters))

@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from mpc_jepa import distributed
-from mpc_jepa.evaluation import PlanSettings, evaluate, load_model, load_slow_model, summarize
+from mpc_jepa.evaluation import PlanSettings, evaluate, load_model, load_slow_model, needs_slow_model, summarize
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def run_shard(job: EvalJob, indices: list[int]) -> list[dict]:
 
     task = tasks.load(job.task, seed=job.seed, pixels=job.pixels)
     model = load_model(task, job.model, job.checkpoint, job.device)
-    slow = load_slow_model(task, model, job.slow_checkpoint, job.plan.slow_search) if job.plan.planner == "hierarchical" else None
+    slow = load_slow_model(task, model, job.slow_checkpoint, job.plan.slow_search) if needs_slow_model(job.plan) else None
     return evaluate(task, model, job.plan, job.episodes, seed=job.seed, progress=False, device=job.device, slow_model=slow, indices=indices)["episodes"]
 
 

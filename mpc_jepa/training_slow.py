@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,8 @@ from mpc_jepa.checkpoint import CheckpointError, atomic_torch_save
 from mpc_jepa.data import Dataset, WindowSampler
 from mpc_jepa.models.losses import vicreg_covariance, vicreg_variance
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
+from mpc_jepa.models.temporal_distance import TemporalDistance
+from mpc_jepa.training_distance import DistanceTrainConfig, train_temporal_distance
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class SlowTrainConfig:
     """Covariance penalty on macro-actions."""
     reach_step: float = 0.1
     """The fast model's latent step (errors are measured in these units)."""
+    distance_steps: int = 20000
+    """Steps of the temporal-distance metric trained after the slow predictor (0: none; the slow
+    planner then measures goal distance in the fast latent itself)."""
     seed: int = 0
     """Seed."""
     device: str = "cpu"
@@ -53,12 +58,22 @@ class SlowTrainConfig:
         for name in ("steps", "batch_size", "slow_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.distance_steps < 0:
+            raise ValueError(f"distance_steps must be >= 0, got {self.distance_steps}")
 
 
 def train_slow(
-    dataset: Dataset, fast, out, config: SlowTrainConfig = SlowTrainConfig(), model_config: SlowModelConfig = SlowModelConfig(), progress: bool = True
+    dataset: Dataset,
+    fast,
+    out,
+    config: SlowTrainConfig = SlowTrainConfig(),
+    model_config: SlowModelConfig = SlowModelConfig(),
+    progress: bool = True,
+    distance_config: DistanceTrainConfig | None = None,
 ):
-    """Train a ``SlowWorldModel`` over the frozen ``fast`` model and save it to ``out``. Returns (model, metrics)."""
+    """Train a ``SlowWorldModel`` over the frozen ``fast`` model, then (``config.distance_steps`` > 0)
+    its temporal-distance metric (``distance_config``'s other settings), and save both to ``out``.
+    Returns (model, metrics)."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = torch.device(config.device)
@@ -88,8 +103,23 @@ def train_slow(
         opt.step()
         sched.step()
     metrics = {"steps_per_second": config.steps / (time.perf_counter() - t0), **slow_report(slow, dataset, val_eps, config, device)}
+    if config.distance_steps:
+        dcfg = replace(distance_config or DistanceTrainConfig(), steps=config.distance_steps, seed=config.seed, device=config.device)
+        slow.metric, metrics["temporal_distance"] = train_temporal_distance(dataset, slow.fast, dcfg, config.reach_step, progress)
     save_slow(out, slow, dataset.task, config, metrics)
     return slow.eval(), metrics
+
+
+def add_temporal_distance(path, fast, dataset: Dataset, config: DistanceTrainConfig = DistanceTrainConfig(), progress: bool = True) -> SlowWorldModel:
+    """Train a temporal-distance metric for the slow level saved at ``path`` (over ``fast``) and
+    rewrite that checkpoint with it (atomically); the slow predictor is unchanged."""
+    slow = load_slow(path, fast, task=dataset.task)
+    ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
+    train_config = SlowTrainConfig(**{**ckpt["train_config"], "distance_steps": config.steps})
+    slow.metric, ckpt["metrics"]["temporal_distance"] = train_temporal_distance(dataset, fast, config, train_config.reach_step, progress)
+    save_slow(path, slow, dataset.task, train_config, ckpt["metrics"])
+    slow.meta = ckpt["metrics"]
+    return slow
 
 
 def _slow_obs(fast, window: np.ndarray, k: int, device) -> torch.Tensor:
@@ -131,6 +161,7 @@ def save_slow(path, slow: SlowWorldModel, task: str, config: SlowTrainConfig, me
             "train_config": asdict(config),
             "fast_fingerprint": fingerprint(fast),
             "slow": {k: v for k, v in slow.state_dict().items() if not k.startswith("fast.")},
+            "distance": slow.metric.config() if slow.metric is not None else None,
             "metrics": metrics,
         },
         Path(path),
@@ -159,7 +190,8 @@ def load_slow(path, fast, *, task: str | None = None, search: str = "held") -> S
         raise CheckpointError(f"slow model {str(path)!r} was trained on task {ckpt['task']!r}, not {task!r}")
     if abs(ckpt["fast_fingerprint"] - fingerprint(fast)) > 1e-6 * max(1.0, abs(ckpt["fast_fingerprint"])):
         raise CheckpointError(f"slow model {str(path)!r} was trained over another fast model than the one given")
-    slow = SlowWorldModel(fast, SlowModelConfig(**ckpt["slow_config"]), search=search)
+    metric = TemporalDistance(**ckpt["distance"]) if ckpt.get("distance") else None  # older checkpoints: none
+    slow = SlowWorldModel(fast, SlowModelConfig(**ckpt["slow_config"]), search=search, metric=metric)
     missing, unexpected = slow.load_state_dict(ckpt["slow"], strict=False)
     if unexpected or any(not m.startswith("fast.") for m in missing):
         raise CheckpointError(f"{str(path)!r} does not match the slow-model architecture")
@@ -167,4 +199,4 @@ def load_slow(path, fast, *, task: str | None = None, search: str = "held") -> S
     return slow.eval()
 
 
-__all__ = ["SlowTrainConfig", "train_slow", "load_slow", "save_slow", "fingerprint"]
+__all__ = ["SlowTrainConfig", "train_slow", "add_temporal_distance", "load_slow", "save_slow", "fingerprint"]

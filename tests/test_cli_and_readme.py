@@ -132,3 +132,26 @@ def test_fault_table_names_existing_tests():
                 assert f"def {name}(" in (ROOT / current).read_text(), (current, name)
                 cited += 1
     assert cited >= 15
+
+
+def test_slow_level_metric_and_temporal_goal_from_the_command_line(workdir, monkeypatch, capsys):
+    """train --level slow (with its metric), --level distance (metric alone), eval with either use."""
+    import torch
+
+    monkeypatch.chdir(workdir)
+    common = ["--task", "point_mass", "--dataset", "data/point_mass", "--fast-checkpoint", "runs/demo/point_mass.pt", "--out", "runs/slow.pt"]
+    assert main(["train", "--level", "slow", *common, "--steps", "20", "--batch-size", "32", "--rollout-steps", "2", "--distance-steps", "30"]) == 0
+    assert "wrote runs/slow.pt" in capsys.readouterr().out
+    before = torch.load("runs/slow.pt", weights_only=True)
+    assert before["distance"]["heads"] == 1 and before["train_config"]["distance_steps"] == 30
+    assert main(["train", "--level", "distance", *common, "--distance-steps", "40", "--distance-heads", "2"]) == 0
+    after = torch.load("runs/slow.pt", weights_only=True)
+    assert after["distance"]["heads"] == 2 and after["train_config"]["distance_steps"] == 40
+    torch.testing.assert_close(after["slow"]["predictor.out.weight"], before["slow"]["predictor.out.weight"])  # predictor untouched
+    base = ["eval", "--task", "point_mass", "--checkpoint", "runs/demo/point_mass.pt", "--slow-checkpoint", "runs/slow.pt", "--episodes", "1"]
+    small = ["--num-samples", "16", "--num-iters", "1", "--slow-samples", "16", "--slow-iters", "1", "--slow-horizon", "2"]
+    assert main([*base, *small, "--goal-metric", "temporal"]) == 0
+    assert main([*base, *small, "--planner", "hierarchical"]) == 0
+    assert "success" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="--level must be"):
+        main(["train", "--level", "medium", *common])

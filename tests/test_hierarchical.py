@@ -26,10 +26,14 @@ class ToySlow(LinearModel):
         super().__init__(dt=0.1 * K)
 
 
-def make_hier(seed=0):
+def make_hier(seed=0, **kw):
     slow = CEMPlanner(ToySlow(), CEMConfig(horizon=4, num_samples=64, num_elites=8, num_iters=3, seed=seed))
     fast = CEMPlanner(LinearModel(), CEMConfig(horizon=6, num_samples=64, num_elites=8, num_iters=3, seed=seed + 1))
-    return HierarchicalPlanner(slow, fast, k=K)
+    return HierarchicalPlanner(slow, fast, k=K, **kw)
+
+
+def l1_metric(z, g):
+    return (z - g).abs().sum(-1)
 
 
 def test_slow_model_shapes_and_chunk_encoder():
@@ -61,15 +65,16 @@ def test_slow_model_shapes_and_chunk_encoder():
         ActionChunkEncoder(K, 2, 3)(torch.zeros(5, 3, 2))
 
 
-def test_hierarchical_planner_contract(tmp_path):
+@pytest.mark.parametrize("kw", [{}, {"slow_metric": l1_metric, "slow_max_step": 0.3}], ids=["latent", "metric"])
+def test_hierarchical_planner_contract(kw):
     z0 = torch.tensor([[0.0, 0.0], [0.3, -0.2]])
     goal = torch.tensor([[0.8, -0.6], [-0.5, 0.4]])
     cost = GoalDistance(goal)
-    a = make_hier(3).plan(z0, cost)
-    b = make_hier(3).plan(z0, cost)
+    a = make_hier(3, **kw).plan(z0, cost)
+    b = make_hier(3, **kw).plan(z0, cost)
     assert a.actions.shape == (2, 6, 2) and torch.all(a.actions.abs() <= 1)
     torch.testing.assert_close(a.actions, b.actions)  # same seed, same plan
-    single = make_hier(3).plan(z0[1:], GoalDistance(goal[1:]))
+    single = make_hier(3, **kw).plan(z0[1:], GoalDistance(goal[1:]))
     torch.testing.assert_close(a.actions[1:], single.actions, atol=1e-5, rtol=1e-5)  # batch = single calls
     # the subgoal lies between start and goal, one slow step (K fast steps) ahead
     sub = a.info["subgoal"]
@@ -78,10 +83,12 @@ def test_hierarchical_planner_contract(tmp_path):
     # warm start carries the slow plan; shifting counts fast steps
     shifted = a.shifted(1)
     assert shifted.info["hierarchy"].steps == 1
-    c = make_hier(3).plan(z0, cost, shifted)
+    c = make_hier(3, **kw).plan(z0, cost, shifted)
     assert torch.all(torch.isfinite(c.actions))
     with pytest.raises(ValueError, match="goal-bound"):
         make_hier().plan(z0, lambda lat, act: lat.sum((1, 2)))
+    with pytest.raises(ValueError, match="needs a slow_metric"):
+        make_hier(slow_max_step=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +97,7 @@ def two_room_models(tmp_path_factory):
     ds = data.collect(tasks.load("two_room", seed=0), d / "tr", episodes=40, episode_length=100, seed=0, progress=False)
     fast = train(ds, d / "fast.pt", TrainConfig(steps=500, batch_size=128, log_csv=False), WorldModelConfig(latent_dim=16, hidden=64), progress=False).model
     slow, metrics = train_slow(
-        ds, fast, d / "slow.pt", SlowTrainConfig(steps=300, batch_size=128), SlowModelConfig(k=K, macro_dim=4, hidden=64), progress=False
+        ds, fast, d / "slow.pt", SlowTrainConfig(steps=300, batch_size=128, distance_steps=200), SlowModelConfig(k=K, macro_dim=4, hidden=64), progress=False
     )
     return ds, fast, slow, metrics, d
 
@@ -110,11 +117,32 @@ def test_slow_level_learns_and_round_trips(two_room_models):
         assert (slow_end - fast_end).norm(dim=-1).mean() < 0.8 * moved  # copying z0 would give 1.0 * moved (measured 0.61)
     loaded = load_slow(d / "slow.pt", fast, task="two_room")
     torch.testing.assert_close(loaded.encode_actions(acts), slow.encode_actions(acts))
+    # the temporal-distance metric travels with the slow level
+    assert metrics["temporal_distance"]["steps_per_second"] > 0
+    torch.testing.assert_close(loaded.metric.distance(z0, fast_end), slow.metric.distance(z0, fast_end))
     with pytest.raises(CheckpointError, match="point_mass"):
         load_slow(d / "slow.pt", fast, task="point_mass")
     other = JEPAWorldModel.build(WorldModelConfig(latent_dim=16, hidden=64), 4, 2)
     with pytest.raises(CheckpointError, match="another fast model"):
         load_slow(d / "slow.pt", other)
+
+
+def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(two_room_models, tmp_path):
+    from mpc_jepa.evaluation import PlanSettings, make_planner
+    from mpc_jepa.training_slow import save_slow
+
+    ds, fast, slow, metrics, d = two_room_models
+    bare = SlowWorldModel(fast, slow.config)
+    bare.load_state_dict({k: v for k, v in slow.state_dict().items() if not k.startswith("metric.")})
+    save_slow(tmp_path / "old.pt", bare, "two_room", SlowTrainConfig(distance_steps=0), {})
+    old = load_slow(tmp_path / "old.pt", fast, task="two_room")
+    assert old.metric is None
+    with pytest.raises(ValueError, match="temporal-distance metric"):
+        make_planner("hierarchical", fast, PlanSettings(planner="hierarchical"), slow_model=old)
+    planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_cost="latent"), slow_model=old)
+    assert planner.slow_metric is None
+    planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_max_step=1.5), slow_model=slow)
+    assert planner.slow_metric is not None and planner.slow_max_step == pytest.approx(1.5 * K * slow.metric.step_scale)
 
 
 def test_verification_picks_the_candidate_the_fast_model_confirms():
@@ -169,3 +197,29 @@ def test_wall_diagnostics_report_rates_and_correlations(tmp_path):
     assert set(leak) == {"bottom", "middle", "top"} and all(set(v) == {2, 4} and all(0 <= r <= 1 for r in v.values()) for v in leak.values())
     with pytest.raises(ValueError, match=r"inside a room or the door, got \[0.0, -0.2\]"):
         tasks.load("two_room").set_position(np.array([0.0, -0.2]))
+
+
+@pytest.mark.slow
+def test_two_room_subgoal_moves_toward_the_door(tmp_path):
+    """Trained fast + slow level + temporal-distance metric: from beside the wall, below the door,
+    with the goal straight across, the first subgoals climb toward the door instead of pushing into
+    the wall; with the fast latent's own distance they do not (the failure this metric fixes)."""
+    from mpc_jepa.diagnostics import physical_probe
+    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
+    from tasks.two_room import DOOR_LOW
+
+    ds = data.collect(tasks.load("two_room", seed=0), tmp_path / "tr", episodes=400, seed=0, progress=False)
+    fast = train(ds, tmp_path / "fast.pt", TrainConfig(steps=2000, rollout_steps=16, log_csv=False), WorldModelConfig(), progress=False).model
+    slow, _ = train_slow(ds, fast, tmp_path / "slow.pt", SlowTrainConfig(steps=1500, distance_steps=10000), SlowModelConfig(), progress=False)
+    probe = physical_probe(fast, ds)
+    start, goal = np.array([[0.06, -0.05, 0.0, 0.0]]), np.array([[-0.06, -0.05, 0.0, 0.0]])
+    z0, zg = fast.encode(torch.as_tensor(start).float()), fast.encode(torch.as_tensor(goal).float())
+    climbs = {}
+    for slow_cost in ("temporal", "latent"):
+        ps = PlanSettings(planner="hierarchical", slow_cost=slow_cost, slow_handover=0.0)
+        with torch.no_grad():
+            plan = make_planner("hierarchical", fast, ps, slow_model=slow).plan(z0, make_cost(fast, ps).with_goal(zg))
+        path = probe(plan.info["hierarchy"].slow_plan.latents[0].numpy())  # [H+1, 2] predicted positions
+        climbs[slow_cost] = float(path[1:4, 1].max())  # highest point of the first three slow steps (24 fast steps)
+    assert climbs["temporal"] > -0.05 + 0.5 * (DOOR_LOW + 0.05), climbs  # at least halfway up toward the door
+    assert climbs["temporal"] > climbs["latent"], climbs

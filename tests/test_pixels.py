@@ -81,7 +81,7 @@ def test_slow_level_trains_over_a_pixel_model_and_plans_from_images(pixel_data, 
     obs = _slow_obs(fast, window, 4, "cpu")
     assert obs.shape == (1, 3, 6, 64, 64)
     np.testing.assert_array_equal(obs[0, 1].numpy(), diagnostics.obs_tensor(fast, window[:, 4:6])[0, 0].numpy())  # frames 4, 5
-    cfg = SlowTrainConfig(steps=5, batch_size=16, slow_steps=2)
+    cfg = SlowTrainConfig(steps=5, batch_size=16, slow_steps=2, distance_steps=20)
     slow, metrics = train_slow(pixel_data, fast, tmp_path / "slow.pt", cfg, SlowModelConfig(k=4), progress=False)
     assert {"slow_pred_ratio_s1", "slow_pred_ratio_s2", "macro_std_min"} <= set(metrics)
     slow = load_slow(tmp_path / "slow.pt", fast, task="point_mass")

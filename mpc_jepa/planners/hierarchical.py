@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from mpc_jepa.costs import _broadcast_goal
+from mpc_jepa.costs import StepReachability, SumCost, _broadcast_goal
 from mpc_jepa.planners._sampling import sanitize
 from mpc_jepa.types import CostFn, Plan
 
@@ -48,6 +48,14 @@ class HierarchicalPlanner:
             ``verify_model`` (the fast model); the one whose fast-predicted latents (every k steps)
             cost least becomes the slow plan, with those latents as subgoals. A plan that only the
             slow model's errors make good (through a wall) loses to one the fast model confirms.
+        slow_metric: the slow level's goal distance (z [M, T+1, D], goal [M, 1, D]) -> [M, T+1], e.g.
+            a ``TemporalDistance`` (None: the cost's own latent norm). The handover measures
+            progress with it too. The fast level keeps the cost's own distance to its subgoal:
+            a near subgoal is where the fast latent's local geometry is accurate.
+        slow_max_step, slow_reach_weight, slow_lengths: with ``slow_metric``, slow steps whose length
+            exceeds ``slow_max_step`` are penalised (``StepReachability``): the slow model's errors (a
+            step through a wall) cost more than they seem to gain. None: no penalty. ``slow_lengths``
+            ([M, T+1, D] -> [M, T]; default: ``slow_metric`` between consecutive latents).
         slow_weighting, slow_terminal_weight: the slow level's goal-distance weighting over its
             horizon (None: the cost's own). Uniform: the slow plan minimises the time spent far
             from the goal, so with a horizon long enough to pass a door it prefers the detour to
@@ -69,6 +77,10 @@ class HierarchicalPlanner:
         handover_margin: float = 0.0,
         verify_model=None,
         chunks=None,
+        slow_metric=None,
+        slow_max_step: float | None = None,
+        slow_reach_weight: float = 1.0,
+        slow_lengths=None,
     ):
         if k < 1 or slow_replan_every < 1 or subgoal_index < 1:
             raise ValueError(f"need k, slow_replan_every, subgoal_index >= 1, got {k}, {slow_replan_every}, {subgoal_index}")
@@ -79,18 +91,29 @@ class HierarchicalPlanner:
         if (verify_model is None) != (chunks is None):
             raise ValueError("verify_model and chunks go together")
         self.verify_model, self.chunks = verify_model, chunks
+        if slow_max_step is not None and slow_metric is None:
+            raise ValueError("slow_max_step needs a slow_metric")
+        self.slow_metric, self.slow_max_step, self.slow_reach_weight = slow_metric, slow_max_step, slow_reach_weight
+        self.slow_lengths = slow_lengths or (lambda z: slow_metric(z[:, :-1], z[:, 1:]))
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         if not hasattr(cost, "with_goal") or getattr(cost, "goal", None) is None:
             raise ValueError("HierarchicalPlanner needs a goal-bound cost (e.g. GoalDistance(z_goal))")
         state = init.info.get("hierarchy") if isinstance(init, Plan) else None
+        slow_cost = cost
+        if self.slow_weighting is not None and hasattr(cost, "weighting"):
+            slow_cost = replace(slow_cost, weighting=self.slow_weighting, terminal_weight=self.slow_terminal_weight)
+        if self.slow_metric is not None:
+            if not hasattr(cost, "metric"):
+                raise ValueError("slow_metric needs a GoalDistance cost (or one with a 'metric' field)")
+            slow_cost = replace(slow_cost, metric=self.slow_metric)
+        goal_cost = slow_cost  # the slow level's goal distance alone (the handover reads it)
+        if self.slow_max_step is not None:
+            slow_cost = SumCost((goal_cost, StepReachability(self.slow_lengths, self.slow_max_step, self.slow_reach_weight)))
         if state is None or state.steps >= self.slow_replan_every:
             slow_init = state.slow_plan.shifted(state.steps // self.k) if state is not None and state.steps >= self.k else None
             if state is not None and slow_init is None:
                 slow_init = state.slow_plan
-            slow_cost = cost
-            if self.slow_weighting is not None and hasattr(cost, "weighting"):
-                slow_cost = replace(cost, weighting=self.slow_weighting, terminal_weight=self.slow_terminal_weight)
             slow_plan = self.slow_planner.plan(z0, slow_cost, slow_init)
             if self.verify_model is not None:
                 slow_plan = self._verified(z0, slow_plan, slow_cost)
@@ -98,12 +121,12 @@ class HierarchicalPlanner:
         latents = state.slow_plan.latents  # [B, H+1, D]
         index = min(self.subgoal_index + state.steps // self.k, latents.shape[1] - 1)  # stays ahead between slow replans
         subgoal = latents[:, index]  # [B, D]
-        if self.handover and hasattr(cost, "per_step"):
+        if self.handover and hasattr(goal_cost, "per_step"):
             # hand the goal itself to the fast level once the slow plan gets no (or under handover_margin)
             # closer to it after the subgoal: near the goal the slow model's own errors would otherwise
             # keep the fast level chasing subgoals around it
             goal = _broadcast_goal(cost.goal.to(latents.dtype), latents)  # [B, D]
-            dist = cost.per_step(latents)  # [B, H+1]
+            dist = goal_cost.per_step(latents)  # [B, H+1]
             after = dist[:, index + 1 :].min(1).values if index + 1 < dist.shape[1] else torch.full_like(dist[:, 0], float("inf"))
             near = dist[:, : index + 1].min(1).values <= after + self.handover_margin  # [B]
             subgoal = torch.where(near[:, None], goal, subgoal)

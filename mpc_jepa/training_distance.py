@@ -1,0 +1,141 @@
+"""Training of the temporal-distance metric (``TemporalDistance``) over a frozen fast JEPA.
+
+Goal-conditioned value iteration on the dataset's transitions (z_t, z_{t+1}) with relabelled goals g,
+V(z, g) = -||phi(z) - phi(g)||:
+
+    target = -1 + discount * V_target(z_{t+1}, g),   loss = expectile_tau(target - V(z_t, g))
+
+Goals are the same episode's future states at geometric offsets (p = 1 - discount) or random
+dataset states. The expectile (tau > 0.5) leans toward the best transitions seen from z_t, so the
+value approaches the shortest-path step count along the data's transitions rather than the random
+policy's expected one. V_target is an EMA copy of phi. Embeddings are computed once with the frozen
+fast encoder (every row of the dataset), so a step costs three small MLP passes.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from mpc_jepa import diagnostics
+from mpc_jepa.data import Dataset
+from mpc_jepa.models.temporal_distance import TemporalDistance
+
+
+@dataclass(frozen=True)
+class DistanceTrainConfig:
+    """Temporal-distance training settings."""
+
+    steps: int = 20000
+    """Optimiser steps (0: no metric)."""
+    batch_size: int = 1024
+    """Transitions per batch."""
+    lr: float = 1e-3
+    """Adam learning rate (cosine decay)."""
+    discount: float = 0.99
+    """Discount: distances up to ~1/(1-discount) steps stay well resolved."""
+    expectile: float = 0.9
+    """Expectile tau of the value loss (0.5: the data's average policy; -> 1: the best transitions)."""
+    random_goal_fraction: float = 0.375
+    """Share of goals drawn from the whole dataset (the rest: the same episode's future)."""
+    target_tau: float = 0.02
+    """EMA rate of the target network (values propagate one transition per target update: on two_room
+    0.005 left cross-room rank correlation at 0.35 after 5000 steps, 0.02 reached 0.91 after 20000)."""
+    out_dim: int = 32
+    """E: Hilbert coordinates."""
+    hidden: int = 256
+    """MLP width."""
+    heads: int = 1
+    """Independent metric MLPs; targets bootstrap from their largest distance (pessimism)."""
+    seed: int = 0
+    """Seed."""
+    device: str = "cpu"
+    """Torch device."""
+
+    def __post_init__(self):
+        if self.steps < 0 or self.batch_size < 1:
+            raise ValueError(f"steps must be >= 0 and batch_size >= 1, got {self.steps}, {self.batch_size}")
+        if not 0 < self.discount < 1:
+            raise ValueError(f"discount must be in (0, 1), got {self.discount}")
+        if not 0.5 <= self.expectile < 1:
+            raise ValueError(f"expectile must be in [0.5, 1), got {self.expectile}")
+        if not 0 <= self.random_goal_fraction <= 1:
+            raise ValueError(f"random_goal_fraction must be in [0, 1], got {self.random_goal_fraction}")
+
+
+@torch.no_grad()
+def embed_dataset(fast, dataset: Dataset, device="cpu", chunk: int = 4096) -> tuple[torch.Tensor, np.ndarray]:
+    """Every row's embedding under the frozen ``fast`` encoder.
+
+    Returns (z [N, D] float32 on ``device``, valid [N] bool): rows without a full frame history
+    (pixels: the first h-1 rows of each episode) are invalid (their z is zero)."""
+    key, h = diagnostics.obs_key(fast), diagnostics.history_of(fast)
+    n = len(dataset)
+    starts = np.asarray(dataset.episode_starts)
+    offset = np.arange(n) - np.repeat(starts[:-1], np.diff(starts))  # row's index within its episode
+    valid = offset >= h - 1
+    fast = fast.to(device).eval()
+    z = torch.zeros(n, fast.latent_dim, device=device)
+    data = np.asarray(dataset[key])
+    rows = np.flatnonzero(valid)
+    for i in range(0, len(rows), chunk):
+        r = rows[i : i + chunk]
+        if key == "pixels":
+            runs = data[r[:, None] + np.arange(-h + 1, 1)[None]]  # [c, h, H, W, 3]
+            obs = diagnostics.obs_tensor(fast, runs, device).squeeze(1)  # [c, 3h, H, W]
+        else:
+            obs = torch.as_tensor(data[r], device=device).float()
+        z[torch.as_tensor(r, device=device)] = fast.encode(obs)
+    return z, valid
+
+
+def train_temporal_distance(dataset: Dataset, fast, config: DistanceTrainConfig = DistanceTrainConfig(), step_scale: float = 0.1, progress: bool = True):
+    """Train a ``TemporalDistance`` over the frozen ``fast`` model. Returns (metric, metrics dict)."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    device = torch.device(config.device)
+    t0 = time.perf_counter()
+    z, valid = embed_dataset(fast, dataset, device)
+    embed_s = time.perf_counter() - t0
+    starts = np.asarray(dataset.episode_starts)
+    episode_end = np.repeat(starts[1:] - 1, np.diff(starts))  # [N] last row of each row's episode
+    has_next = valid & (np.arange(len(dataset)) < episode_end)
+    rows = np.flatnonzero(has_next)  # transitions t -> t+1 inside an episode
+    goal_rows = np.flatnonzero(valid)
+    phi = TemporalDistance(fast.latent_dim, config.out_dim, config.hidden, 2, config.discount, step_scale, config.heads).to(device)
+    target = copy.deepcopy(phi).requires_grad_(False)
+    opt = torch.optim.Adam(phi.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s / max(config.steps, 1), 1.0))))
+    t1 = time.perf_counter()
+    for _ in tqdm(range(config.steps), desc="train temporal distance", disable=not progress):
+        i = rng.choice(rows, size=config.batch_size)
+        future = np.minimum(i + rng.geometric(1 - config.discount, size=i.shape), episode_end[i])
+        g = np.where(rng.random(i.shape) < config.random_goal_fraction, rng.choice(goal_rows, size=i.shape), future)
+        zi, zn, zg = z[torch.as_tensor(i, device=device)], z[torch.as_tensor(i + 1, device=device)], z[torch.as_tensor(g, device=device)]
+        reached = torch.as_tensor(g == i, device=device)  # only a random goal can be the state itself
+        with torch.no_grad():
+            q = -1.0 - config.discount * target.head_distances(zn, zg).max(0).values  # [B] pessimistic over heads
+            q = torch.where(reached, torch.zeros_like(q), q)
+        diff = q + phi.head_distances(zi, zg)  # [heads, B] target - V
+        weight = torch.where(diff > 0, config.expectile, 1 - config.expectile)
+        loss = (weight * diff.pow(2)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        with torch.no_grad():
+            for p, tp in zip(phi.parameters(), target.parameters()):
+                tp.lerp_(p, config.target_tau)
+    metrics = {"embed_seconds": embed_s, "steps_per_second": config.steps / max(time.perf_counter() - t1, 1e-9)}
+    if config.steps:
+        metrics["final_loss"] = float(loss.detach())
+    return phi.eval().requires_grad_(False), metrics
+
+
+__all__ = ["DistanceTrainConfig", "embed_dataset", "train_temporal_distance"]
