@@ -200,19 +200,22 @@ def test_wall_diagnostics_report_rates_and_correlations(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_two_room_subgoal_moves_toward_the_door(tmp_path):
-    """Trained fast + slow level + temporal-distance metric: from beside the wall, below the door,
-    with the goal straight across, the first subgoals climb toward the door instead of pushing into
-    the wall; with the fast latent's own distance they do not (the failure this metric fixes)."""
+    """The bench's two_room recipe (about 9 minutes on 2 cores): fast model on 16-step rollouts, slow
+    level, temporal-distance metric. From beside the wall, below the door, with the goal straight
+    across, the slow plan's first subgoals climb toward the door; measuring progress in the fast
+    latent instead, they do not (the failure the metric fixes)."""
     from mpc_jepa.diagnostics import physical_probe
     from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
     from tasks.two_room import DOOR_LOW
 
-    ds = data.collect(tasks.load("two_room", seed=0), tmp_path / "tr", episodes=400, seed=0, progress=False)
-    fast = train(ds, tmp_path / "fast.pt", TrainConfig(steps=2000, rollout_steps=16, log_csv=False), WorldModelConfig(), progress=False).model
-    slow, _ = train_slow(ds, fast, tmp_path / "slow.pt", SlowTrainConfig(steps=1500, distance_steps=10000), SlowModelConfig(), progress=False)
+    ds = data.collect(tasks.load("two_room", seed=0), tmp_path / "tr", episodes=800, seed=0, progress=False)
+    fast = train(ds, tmp_path / "fast.pt", TrainConfig(steps=3000, rollout_steps=16, log_csv=False), WorldModelConfig(), progress=False).model
+    slow, _ = train_slow(ds, fast, tmp_path / "slow.pt", SlowTrainConfig(steps=3000), SlowModelConfig(), progress=False)
     probe = physical_probe(fast, ds)
-    start, goal = np.array([[0.06, -0.05, 0.0, 0.0]]), np.array([[-0.06, -0.05, 0.0, 0.0]])
+    y0 = 0.0
+    start, goal = np.array([[0.06, y0, 0.0, 0.0]]), np.array([[-0.06, y0, 0.0, 0.0]])
     z0, zg = fast.encode(torch.as_tensor(start).float()), fast.encode(torch.as_tensor(goal).float())
     climbs = {}
     for slow_cost in ("temporal", "latent"):
@@ -221,5 +224,6 @@ def test_two_room_subgoal_moves_toward_the_door(tmp_path):
             plan = make_planner("hierarchical", fast, ps, slow_model=slow).plan(z0, make_cost(fast, ps).with_goal(zg))
         path = probe(plan.info["hierarchy"].slow_plan.latents[0].numpy())  # [H+1, 2] predicted positions
         climbs[slow_cost] = float(path[1:4, 1].max())  # highest point of the first three slow steps (24 fast steps)
-    assert climbs["temporal"] > -0.05 + 0.5 * (DOOR_LOW + 0.05), climbs  # at least halfway up toward the door
+    # bench models (runs/bench/hier_two_room*.pt): temporal 0.124, latent -0.035
+    assert climbs["temporal"] > y0 + 0.5 * (DOOR_LOW - y0), climbs  # at least halfway up to the door
     assert climbs["temporal"] > climbs["latent"], climbs
