@@ -202,7 +202,7 @@ def test_wall_diagnostics_report_rates_and_correlations(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_two_room_subgoal_moves_toward_the_door(tmp_path):
-    """The bench's two_room recipe (about 9 minutes on 2 cores): fast model on 16-step rollouts, slow
+    """The bench's two_room recipe (over 10 minutes on 2 cores; 14 with one thread): fast model on 16-step rollouts, slow
     level, temporal-distance metric. From beside the wall, below the door, with the goal straight
     across, the slow plan's first subgoals climb toward the door; measuring progress in the fast
     latent instead, they do not (the failure the metric fixes)."""
