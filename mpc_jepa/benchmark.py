@@ -208,6 +208,7 @@ HIERARCHY_RUNS = {  # row label: planner settings (overrides of PlanSettings)
     "hierarchical": {"planner": "hierarchical"},
     "hierarchical, latent slow cost": {"planner": "hierarchical", "slow_cost": "latent"},
     "flat CEM, temporal-distance cost": {"planner": "cem", "goal_metric": "temporal"},
+    "flat CEM, temporal-distance cost, 3x samples": {"planner": "cem", "goal_metric": "temporal", "num_samples": 384, "num_elites": 36},
     "flat CEM, 3x samples": {"planner": "cem", "num_samples": 384, "num_elites": 36},
     "flat CEM, 3x horizon": {"planner": "cem", "horizon": 45},
     "flat CEM, default": {"planner": "cem"},

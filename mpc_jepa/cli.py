@@ -266,7 +266,7 @@ class PlanEpisodeSettings:
 
 def cmd_plan(args) -> int:
     import tasks
-    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner, observer
+    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner, observer, planning_model
     from mpc_jepa.mpc import MPCController, observe_physics, run_episode
     from mpc_jepa.viz import label_frames, save_video
 
@@ -274,7 +274,7 @@ def cmd_plan(args) -> int:
     ps = dataclass_from_args(PlanSettings, args)
     task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
     model = load_model(task, s.model, s.checkpoint)
-    ctrl = MPCController(model, make_planner(ps.planner, model, ps), make_cost(model, ps), ps.replan_every)
+    ctrl = MPCController(model, make_planner(ps.planner, planning_model(model, ps), ps), make_cost(model, ps), ps.replan_every)
     frames: list = []
     r = run_episode(task, ctrl, s.seed, observe=observe_physics if s.model == "oracle" else observer(model), frames=frames)
     path = save_video(label_frames([f for f in frames], f"{s.task} {ps.planner} ({s.model})"), s.video)

@@ -61,11 +61,11 @@ class Predictor(nn.Module):
 
     def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
         """Open loop: [B, D], [B, T, A] -> [B, T+1, D]; action-only terms computed once for all T."""
-        terms = self.action_terms(actions)  # each [B, T, *]
+        # unbind, not x[:, t]: its backward is one stack, where T selects would each zero-fill a [B, T, *] gradient
+        per_step = [x.unbind(1) if isinstance(x, Tensor) else list(zip(*(y.unbind(1) for y in x))) for x in self.action_terms(actions)]
         zs = [z0]
-        for t in range(actions.shape[1]):
-            step_terms = [x[:, t] if isinstance(x, Tensor) else tuple(y[:, t] for y in x) for x in terms]
-            zs.append(self.step(zs[-1], actions[:, t], step_terms))
+        for t, a_t in enumerate(actions.unbind(1)):
+            zs.append(self.step(zs[-1], a_t, [x[t] for x in per_step]))
         return torch.stack(zs, dim=1)  # [B, T+1, D]
 
     def action_terms(self, a: Tensor) -> list[Tensor]:

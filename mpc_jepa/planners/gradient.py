@@ -100,8 +100,8 @@ class GradientPlanner(S.SeededPlanner):
         prev = torch.full((B,), float("inf"), device=z0.device)
         stall = torch.zeros(B, dtype=torch.long, device=z0.device)  # per problem, so a batch = B single calls
         gen = self._gen(z0.device)
-        for i in range(steps + 1):  # the last pass only evaluates
-            with torch.enable_grad():
+        for i in range(steps + 1):  # the last pass only evaluates, without building a graph
+            with torch.set_grad_enabled(i < steps):
                 actions = self._to_actions(params)
                 costs, latents = S.evaluate(self.model, z0, actions, cost)  # [B, R], [B, R, T+1, *Z]
                 loss = torch.where(torch.isfinite(costs), costs, torch.zeros_like(costs)).sum()
