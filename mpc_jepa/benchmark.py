@@ -34,6 +34,8 @@ class BenchSettings:
     """hierarchy section: run only these tasks, keeping the stored rows of the others (default: all)."""
     hierarchy_runs: tuple[str, ...] = ()
     """hierarchy section: run only these rows (labels of HIERARCHY_RUNS), keeping the others stored (default: all)."""
+    planning_runs: tuple[str, ...] = ()
+    """planning section: run only these rows (labels of PLANNING_RUNS), keeping the others stored (default: all)."""
     workers: int = 1
     """hierarchy section: processes sharing each evaluation's episodes (one torch thread each)."""
 
@@ -112,7 +114,19 @@ def bench_anti_collapse(s: BenchSettings) -> dict:
     }
 
 
-PLANNING_RUNS = [("cem", "learned"), ("mppi", "learned"), ("grad", "learned"), ("gradcem", "learned"), ("cem", "oracle"), ("mppi", "oracle")]
+PLANNING_RUNS = {  # row label: (overrides of PlanSettings, model)
+    "cem / learned": ({"planner": "cem"}, "learned"),
+    "mppi / learned": ({"planner": "mppi"}, "learned"),
+    "grad / learned": ({"planner": "grad"}, "learned"),
+    "gradcem / learned": ({"planner": "gradcem"}, "learned"),
+    "cem / oracle": ({"planner": "cem"}, "oracle"),
+    "mppi / oracle": ({"planner": "mppi"}, "oracle"),
+    "cem / learned, compiled": ({"planner": "cem", "compile": True}, "learned"),
+    "grad, 1 Adam step x 2 restarts / learned": ({"planner": "grad", "grad_steps": 1, "grad_restarts": 2}, "learned"),
+    "grad, 1 Adam step x 2 restarts / learned, compiled": ({"planner": "grad", "grad_steps": 1, "grad_restarts": 2, "compile": True}, "learned"),
+    "grad, 1 Adam step x 8 restarts / learned": ({"planner": "grad", "grad_steps": 1, "grad_restarts": 8}, "learned"),
+    "grad, 1 Adam step x 8 restarts / learned, compiled": ({"planner": "grad", "grad_steps": 1, "grad_restarts": 8, "compile": True}, "learned"),
+}
 
 
 def bench_planning(s: BenchSettings) -> dict:
@@ -121,21 +135,27 @@ def bench_planning(s: BenchSettings) -> dict:
     from mpc_jepa.evaluation import PlanSettings, evaluate
     from mpc_jepa.models.oracle import OracleModel
 
-    rows = {}
+    unknown = set(s.planning_runs) - set(PLANNING_RUNS)
+    if unknown:
+        raise SystemExit(f"error: no planning run {sorted(unknown)}; known: {', '.join(PLANNING_RUNS)}")
+    stored = Path(s.out) / "results" / "planning.json"
+    rows = dict(json.loads(stored.read_text())["rows"]) if stored.exists() and s.planning_runs else {}  # rows not re-run are kept
     for task_name in ("point_mass", "reacher"):
         ckpt = Path(f"runs/bench/{task_name}.pt")
         model = load_world_model(ckpt, task=task_name) if ckpt.exists() else _train(task_name, s.train_steps).model
         task = tasks.load(task_name, seed=s.seed)
-        for planner, kind in PLANNING_RUNS:
+        for label, (overrides, kind) in PLANNING_RUNS.items():
+            if s.planning_runs and label not in s.planning_runs:
+                continue
             m = model if kind == "learned" else OracleModel(task)
-            ps = PlanSettings(planner=planner)
-            ev = evaluate(task, m, ps, s.episodes, seed=s.seed, progress=False)
-            rows[f"{task_name} / {planner} / {kind}"] = ev["summary"]
-            print(f"{task_name:10s} {planner:8s} {kind:8s} {ev['summary']}", flush=True)
+            ev = evaluate(task, m, PlanSettings(**overrides), s.episodes, seed=s.seed, progress=False)
+            rows[f"{task_name} / {label}"] = ev["summary"]
+            print(f"{task_name:10s} {label:50s} {ev['summary']}", flush=True)
+    order = [f"{t} / {k}" for t in ("point_mass", "reacher") for k in PLANNING_RUNS]
     return {
-        "command": f"mpc-jepa eval --task T --planner P --model learned|oracle --episodes {s.episodes} --seed {s.seed}",
+        "command": f"mpc-jepa eval --task T --planner P --model learned|oracle [--compile] --episodes {s.episodes} --seed {s.seed}",
         "settings": PlanSettings().__dict__,
-        "rows": rows,
+        "rows": {k: rows[k] for k in sorted(rows, key=lambda k: order.index(k) if k in order else len(order))},
     }
 
 
@@ -147,6 +167,8 @@ def bench_peers(s: BenchSettings) -> dict:
     ckpt = Path("runs/bench/point_mass.pt")
     model = load_world_model(ckpt, task="point_mass") if ckpt.exists() else _train("point_mass", s.train_steps).model
     res = run_peers(tasks.load("point_mass", seed=0), model, problems=20, seed=s.seed)
+    compiled = run_peers(tasks.load("point_mass", seed=0), model, problems=20, seed=s.seed, compiled=True)
+    res["rows"].update(compiled["rows"])
     res["command"] = "mpc-jepa bench --sections peers (point_mass JEPA, 20 start/goal pairs, one plan each, horizon 15)"
     return res
 
@@ -414,7 +436,11 @@ def write_results(out: Path) -> Path:
     if "planning" in res:
         r = res["planning"]
         cols = ["task / planner / model", "success", "mean final dist.", "mean start dist.", "median ms/step", "model evals/step"]
-        parts += _section("Closed-loop planning (state observations)", r, cols, (f"Planner settings: `{r['settings']}`",))
+        intro = (
+            f"Planner settings: `{r['settings']}`",
+            "', compiled': the learned model's rollouts run through `torch.compile` (`--compile`; one-off compilation ~70 s cold, seconds from inductor's on-disk cache, not in the per-step times). 'grad, 1 Adam step x R restarts': the gradient planner as a real-time iteration, one Adam step per control step from the previous plan (restart 0) and R - 1 random restarts around it (`--grad-steps 1 --grad-restarts R`).",
+        )
+        parts += _section("Closed-loop planning (state observations)", r, cols, intro)
         for k, v in r["rows"].items():
             parts.append(f"| {k} | {_eval_cells(v)} |")
         parts.append("")
@@ -422,12 +448,14 @@ def write_results(out: Path) -> Path:
         r = res["peers"]
         intro = (
             f"Same model, cost (uniform + terminal latent L2), start states and goals; budgets matched to our iCEM's counted {r['budget_evals']} model evaluations per plan (peers: same population per iteration and iterations; pytorch_mppi: one iteration with the whole budget). Cost = our cost of the returned plan under the model (lower is better), mean over {r['problems']} problems.",
+            "Rows ending in ', compiled model': every planner, ours and the peers', calls the same model with its `rollout` and `predict` compiled by `torch.compile` (`mpc_jepa.compiled.CompiledModel`, `--compile`); the one-off compilation is outside the median. 'model rollouts alone': the rollout batches of one of our iCEM plans, timed without the planner (the floor any planner spending this budget in these batches pays).",
         )
         parts += _section(
             "Planners side by side with mbrl-lib and pytorch_mppi", r, ["planner", "median ms per plan", "mean cost", "model evals per plan"], intro
         )
         for k, v in r["rows"].items():
-            parts.append(f"| {k} | {v['ms_per_plan']:.1f} | {v['mean_cost']:.3f} | {v['model_evals_per_plan']:.0f} |")
+            cost = "n/a" if v["mean_cost"] is None else f"{v['mean_cost']:.3f}"
+            parts.append(f"| {k} | {v['ms_per_plan']:.1f} | {cost} | {v['model_evals_per_plan']:.0f} |")
         parts.append("")
     if "hierarchy" in res:
         r = res["hierarchy"]

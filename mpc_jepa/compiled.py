@@ -18,31 +18,38 @@ from torch import Tensor, nn
 
 
 class CompiledModel:
-    """Wraps a learned world model; ``rollout`` is compiled, everything else is the model's.
+    """Wraps a learned world model; ``rollout`` and ``predict`` are compiled, the rest is the model's.
 
     Batch sizes are symbolic (``dynamic=True``), so CEM's decaying populations share one compiled
     graph per grad mode (inference for sampling planners, with autograd for the gradient planner).
     If the compiler backend is unavailable (no C++ compiler), it warns once and runs eagerly.
 
-    Shapes: ``rollout(z0 [B, *Z], actions [B, T, A]) -> [B, T+1, *Z]``, as the wrapped model.
+    Shapes: ``rollout(z0 [B, *Z], actions [B, T, A]) -> [B, T+1, *Z]``, ``predict(z [B, *Z], a [B, A])
+    -> [B, *Z]``, as the wrapped model.
     """
 
     def __init__(self, model: nn.Module, mode: str | None = None):
         if not isinstance(model, nn.Module) or not hasattr(model, "rollout"):
             raise ValueError(f"compile needs a learned torch world model with a rollout; got {type(model).__name__} (the oracle runs MuJoCo, not torch)")
         self.model = model
-        self._compiled = torch.compile(model.rollout, dynamic=True, mode=mode)
+        self._compiled = {name: torch.compile(getattr(model, name), dynamic=True, mode=mode) for name in ("rollout", "predict")}
         self._eager = False
 
     def __getattr__(self, name):
         return getattr(self.model, name)
 
+    def _call(self, name: str, *args: Tensor) -> Tensor:
+        if not self._eager:
+            try:
+                return self._compiled[name](*args)
+            except torch._dynamo.exc.BackendCompilerFailed as e:  # e.g. no C++ compiler on this machine
+                msg = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+                warnings.warn(f"torch.compile failed ({msg}); planning continues with the eager model", RuntimeWarning, stacklevel=3)
+                self._eager = True
+        return getattr(self.model, name)(*args)
+
     def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
-        if self._eager:
-            return self.model.rollout(z0, actions)
-        try:
-            return self._compiled(z0, actions)
-        except torch._dynamo.exc.BackendCompilerFailed as e:  # e.g. no C++ compiler on this machine
-            warnings.warn(f"torch.compile failed ({str(e).splitlines()[0][:200]}); planning continues with the eager model", RuntimeWarning, stacklevel=2)
-            self._eager = True
-            return self.model.rollout(z0, actions)
+        return self._call("rollout", z0, actions)
+
+    def predict(self, z: Tensor, action: Tensor) -> Tensor:
+        return self._call("predict", z, action)

@@ -12,6 +12,7 @@ import time
 import numpy as np
 import torch
 
+from mpc_jepa.compiled import CompiledModel
 from mpc_jepa.costs import GoalDistance
 from mpc_jepa.mpc import CountingModel
 from mpc_jepa.planners import CEMConfig, CEMPlanner, MPPIConfig, MPPIPlanner
@@ -82,9 +83,29 @@ def _peer_optimisers(counting, horizon: int, action_dim: int, budget_samples: in
     return peers, missing
 
 
-def run_peers(task, model, *, problems: int = 20, seed: int = 100000, horizon: int = 15, num_samples: int = 128, num_iters: int = 3) -> dict:
-    """Rows {planner: {ms_per_plan (median), mean_cost, model_evals_per_plan}} plus the peers found."""
-    counting = CountingModel(model)
+class _BatchLog:
+    """Passes calls to ``model``; ``sizes`` records the batch size of every rollout."""
+
+    def __init__(self, model):
+        self.model, self.sizes = model, []
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def rollout(self, z0, actions):
+        self.sizes.append(actions.shape[0])
+        return self.model.rollout(z0, actions)
+
+
+def run_peers(
+    task, model, *, problems: int = 20, seed: int = 100000, horizon: int = 15, num_samples: int = 128, num_iters: int = 3, compiled: bool = False
+) -> dict:
+    """Rows {planner: {ms_per_plan (median), mean_cost, model_evals_per_plan}} plus the peers found.
+
+    ``compiled``: every planner, ours and the peers', calls the same ``CompiledModel`` (rows suffixed
+    ", compiled model"); costs are always scored on the eager model.
+    """
+    counting = CountingModel(CompiledModel(model) if compiled else model)
     probs = _problems(task, model, problems, seed)
     A = model.action_dim
     ours = {
@@ -94,25 +115,39 @@ def run_peers(task, model, *, problems: int = 20, seed: int = 100000, horizon: i
     # the peers get our iCEM's counted budget per plan (its population decays, so measure it)
     z0, zg = probs[0]
     counting.evals = 0
-    ours["mpc_jepa iCEM"]().plan(z0, GoalDistance(zg, weighting="uniform", terminal_weight=1.0))
+    batches = _BatchLog(counting)
+    CEMPlanner(batches, ours["mpc_jepa iCEM"]().config).plan(z0, GoalDistance(zg, weighting="uniform", terminal_weight=1.0))
     budget = counting.evals
     per_iter = max(1, budget // (horizon * num_iters))
     planners = {name: (lambda f=f: lambda z, c: f().plan(z, c).actions[0]) for name, f in ours.items()}
     planners = {name: mk() for name, mk in planners.items()}
+
+    def model_alone(z0, cost):  # the floor: our iCEM's rollout batches with no planner around them
+        with torch.inference_mode():
+            for n in batches.sizes:
+                counting.rollout(z0.expand(n, -1), torch.zeros(n, horizon, A))
+        return None
+
+    planners["model rollouts alone (our iCEM's batches)"] = model_alone
     peers, missing = _peer_optimisers(counting, horizon, A, per_iter, num_iters)
     planners.update(peers)
     rows = {}
     for name, plan in planners.items():
         costs, times, evals = [], [], []
-        for z0, zg in probs:
+        for j, (z0, zg) in enumerate(probs):
+            torch.manual_seed(seed + j)  # the peers sample from torch's global generator: same draws every run
             cost = GoalDistance(zg, weighting="uniform", terminal_weight=1.0)
             counting.evals = 0
             t = time.perf_counter()
             actions = plan(z0, cost)  # [T, A]
             times.append(1000 * (time.perf_counter() - t))
             evals.append(counting.evals)
+            if actions is None:  # no plan: the cost column is n/a
+                continue
             with torch.no_grad():
                 a = torch.as_tensor(actions, dtype=torch.float32).clamp(-1, 1)[None]
                 costs.append(float(cost(model.rollout(z0, a), a)))
-        rows[name] = {"ms_per_plan": float(np.median(times)), "mean_cost": float(np.mean(costs)), "model_evals_per_plan": float(np.mean(evals))}
+        label = name + (", compiled model" if compiled else "")
+        mean_cost = float(np.mean(costs)) if costs else None
+        rows[label] = {"ms_per_plan": float(np.median(times)), "mean_cost": mean_cost, "model_evals_per_plan": float(np.mean(evals))}
     return {"rows": rows, "problems": problems, "budget_evals": budget, "missing_peers": missing}
