@@ -139,7 +139,8 @@ def bench_planning(s: BenchSettings) -> dict:
     if unknown:
         raise SystemExit(f"error: no planning run {sorted(unknown)}; known: {', '.join(PLANNING_RUNS)}")
     stored = Path(s.out) / "results" / "planning.json"
-    rows = dict(json.loads(stored.read_text())["rows"]) if stored.exists() and s.planning_runs else {}  # rows not re-run are kept
+    old = json.loads(stored.read_text()) if stored.exists() and s.planning_runs else {}
+    rows = dict(old.get("rows", {}))  # rows not re-run are kept
     for task_name in ("point_mass", "reacher"):
         ckpt = Path(f"runs/bench/{task_name}.pt")
         model = load_world_model(ckpt, task=task_name) if ckpt.exists() else _train(task_name, s.train_steps).model
@@ -155,6 +156,7 @@ def bench_planning(s: BenchSettings) -> dict:
     return {
         "command": f"mpc-jepa eval --task T --planner P --model learned|oracle [--compile] --episodes {s.episodes} --seed {s.seed}",
         "settings": PlanSettings().__dict__,
+        "notes": old.get("notes", []),
         "rows": {k: rows[k] for k in sorted(rows, key=lambda k: order.index(k) if k in order else len(order))},
     }
 
@@ -438,6 +440,7 @@ def write_results(out: Path) -> Path:
         cols = ["task / planner / model", "success", "mean final dist.", "mean start dist.", "median ms/step", "model evals/step"]
         intro = (
             f"Planner settings: `{r['settings']}`",
+            *r.get("notes", ()),
             "', compiled': the learned model's rollouts run through `torch.compile` (`--compile`; one-off compilation ~70 s cold, seconds from inductor's on-disk cache, not in the per-step times). 'grad, 1 Adam step x R restarts': the gradient planner as a real-time iteration, one Adam step per control step from the previous plan (restart 0) and R - 1 random restarts around it (`--grad-steps 1 --grad-restarts R`).",
         )
         parts += _section("Closed-loop planning (state observations)", r, cols, intro)
