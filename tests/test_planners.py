@@ -173,3 +173,22 @@ def test_single_restart_gradient_planner_plans(problem):
     z0, goal, cost, c_opt, a_opt = problem
     plan = GradientPlanner(LinearModel(), GradientConfig(horizon=T, num_restarts=1, num_steps=3)).plan(z0, cost)
     assert plan.actions.shape == (3, T, 2) and torch.isfinite(plan.actions).all() and torch.all(plan.actions.abs() <= 1)
+
+
+@pytest.mark.parametrize("horizon", [15, 16])  # odd and even: the Nyquist bin is real-only for even T
+def test_colored_noise_has_a_1_over_f_beta_spectrum_down_to_the_constant_component(horizon):
+    from mpc_jepa.planners._sampling import colored_noise, make_generator
+
+    beta = 2.0
+    x = colored_noise(4000, horizon, 2, beta, make_generator(0, "cpu"), "cpu")  # [N, T, A]
+    assert x.shape == (4000, horizon, 2) and torch.isfinite(x).all()
+    assert abs(float(x.std()) - 1) < 1e-3  # unit variance over the sample
+    power = torch.fft.rfft(x, dim=1).abs().square().mean(dim=(0, 2))  # [F] per frequency bin
+    freqs = torch.fft.rfftfreq(horizon)
+    freqs[0] = freqs[1]  # the constant component gets the lowest frequency's scale
+    ratio = power / freqs.pow(-beta)
+    # every bin, the constant one (mean action) and the Nyquist one included, carries its 1/f^beta share
+    assert float(ratio.max() / ratio.min()) < 1.15, ratio
+    white = colored_noise(4000, horizon, 2, 0.0, make_generator(0, "cpu"), "cpu")
+    flat = torch.fft.rfft(white, dim=1).abs().square().mean(dim=(0, 2))
+    assert float(flat[1:-1].max() / flat[1:-1].min()) < 1.15  # beta = 0: white

@@ -22,6 +22,11 @@ def colored_noise(num: int, horizon: int, action_dim: int, beta: float, generato
     scale = freqs.pow(-beta / 2)  # [F]
     re = torch.randn(num, action_dim, len(freqs), generator=generator, device=device)
     im = torch.randn(num, action_dim, len(freqs), generator=generator, device=device)
+    # irfft keeps only the real part of the constant bin (and of the Nyquist bin for even T): scale it
+    # by sqrt(2) so those bins carry the power 1/f^beta gives them (without it, constant action
+    # sequences, which goal reaching often wants, got half their share: iCEM's cost was ~5% worse)
+    real_only = [0] + ([len(freqs) - 1] if horizon % 2 == 0 else [])
+    re[..., real_only] *= 2**0.5
     x = torch.fft.irfft(torch.complex(re, im) * scale, n=horizon)  # [num, A, T]
     x = x / x.std().clamp_min(1e-8)  # unit variance over the whole sample (not per sequence)
     return x.transpose(1, 2).to(dtype).contiguous()  # [num, T, A]
