@@ -3,10 +3,10 @@
 Planning calls one rollout of T sequential predictor steps per candidate batch (CEM: per
 iteration; the gradient planner: forward and backward per Adam step). At these sizes eager
 PyTorch spends most of its time launching small operations one by one; inductor fuses the unrolled
-rollout (and its backward) into a few generated kernels. Measured on the point_mass bench model,
-2 CPU cores (``benchmarks/RESULTS.md``): iCEM 14.3 -> 8.7 ms per plan, the gradient planner (1 Adam
-step, 2 restarts) 8.3 -> 4.5 ms. The price is a one-off compilation on first use (about 70 s here
-cold, 7 s once inductor's on-disk cache holds the kernels), so it pays for long runs, not one episode.
+rollout (and its backward) into a few generated kernels. Measured on the bench models, 2 CPU cores
+(``benchmarks/RESULTS.md``): iCEM 20.1 -> 11.0 ms per control step (point_mass), the gradient planner
+(1 Adam step, 8 restarts) 14.0 -> 7.0 ms. The price is a one-off compilation on first use (about 70 s
+here cold, 7 s once inductor's on-disk cache holds the kernels), so it pays for long runs, not one episode.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ class PlanSettings:
     planner_seed: int = 0
     """Planner noise seed (each episode adds its own seed to it)."""
     compile: bool = False
-    """Run the learned models' rollouts through torch.compile: ~1.6-1.9x faster planning on a CPU
+    """Run the learned models' rollouts through torch.compile: ~1.7-2x faster planning on a CPU
     after a one-off compilation (~70 s cold, seconds from inductor's cache; see mpc_jepa.compiled)."""
 
 
