@@ -108,15 +108,16 @@ def run_peers(
     counting = CountingModel(CompiledModel(model) if compiled else model)
     probs = _problems(task, model, problems, seed)
     A = model.action_dim
+    icem = CEMConfig(horizon=horizon, num_samples=num_samples, num_elites=12, num_iters=num_iters)
     ours = {
-        "mpc_jepa iCEM": lambda: CEMPlanner(counting, CEMConfig(horizon=horizon, num_samples=num_samples, num_elites=12, num_iters=num_iters)),
+        "mpc_jepa iCEM": lambda: CEMPlanner(counting, icem),
         "mpc_jepa MPPI": lambda: MPPIPlanner(counting, MPPIConfig(horizon=horizon, num_samples=num_samples, num_elites=num_samples, num_iters=num_iters)),
     }
     # the peers get our iCEM's counted budget per plan (its population decays, so measure it)
     z0, zg = probs[0]
     counting.evals = 0
     batches = _BatchLog(counting)
-    CEMPlanner(batches, ours["mpc_jepa iCEM"]().config).plan(z0, GoalDistance(zg, weighting="uniform", terminal_weight=1.0))
+    CEMPlanner(batches, icem).plan(z0, GoalDistance(zg, weighting="uniform", terminal_weight=1.0))
     budget = counting.evals
     per_iter = max(1, budget // (horizon * num_iters))
     planners = {name: (lambda f=f: lambda z, c: f().plan(z, c).actions[0]) for name, f in ours.items()}
