@@ -226,13 +226,18 @@ HIERARCHY_CASES = {  # task: (episodes collected, episodes evaluated, fast-model
     "point_mass": (200, 20, {}),
     "reacher": (200, 20, {}),
     "pendulum": (200, 20, {}),  # swing-up: energy must be pumped first, a long-horizon case without walls
+    # maze: two_room's mass in an S of three corridors; outer-corridor problems take ~180-240 steps
+    "maze": (800, 50, {"rollout_steps": 16}),
 }
 
 HIERARCHY_RUNS = {  # row label: planner settings (overrides of PlanSettings)
     "hierarchical": {"planner": "hierarchical"},
     "hierarchical, latent slow cost": {"planner": "hierarchical", "slow_cost": "latent"},
+    "hierarchical, graph slow cost": {"planner": "hierarchical", "slow_cost": "graph"},
+    "flat CEM, graph cost": {"planner": "cem", "goal_metric": "graph"},
     "flat CEM, temporal-distance cost": {"planner": "cem", "goal_metric": "temporal"},
     "flat CEM, temporal-distance cost, 3x samples": {"planner": "cem", "goal_metric": "temporal", "num_samples": 384, "num_elites": 36},
+    "flat CEM, temporal-distance cost, 3x horizon": {"planner": "cem", "goal_metric": "temporal", "horizon": 45},
     "flat CEM, 3x samples": {"planner": "cem", "num_samples": 384, "num_elites": 36},
     "flat CEM, 3x horizon": {"planner": "cem", "horizon": 45},
     "flat CEM, default": {"planner": "cem"},
@@ -249,7 +254,7 @@ def bench_hierarchy(s: BenchSettings) -> dict:
     from mpc_jepa.models.slow import SlowModelConfig
     from mpc_jepa.sharding import EvalJob, evaluate_sharded
     from mpc_jepa.training import TrainConfig, train
-    from mpc_jepa.training_slow import SlowTrainConfig, add_temporal_distance, load_slow, train_slow
+    from mpc_jepa.training_slow import SlowTrainConfig, add_landmark_graph, add_temporal_distance, load_slow, train_slow
 
     unknown = set(s.hierarchy_tasks) - set(HIERARCHY_CASES)
     if unknown:
@@ -271,6 +276,8 @@ def bench_hierarchy(s: BenchSettings) -> dict:
             slow = load_slow(slow_path, fast, task=name)
             if slow.metric is None:  # a slow level saved before the temporal-distance metric existed
                 slow = add_temporal_distance(slow_path, fast, ds, progress=False)
+            elif slow.graph is None:  # ... or before its landmark graph
+                slow = add_landmark_graph(slow_path, fast, ds)
         except CheckpointError:
             fast = train(ds, fast_path, TrainConfig(steps=s.train_steps, **overrides), WorldModelConfig(), progress=False).model
             slow, _ = train_slow(ds, fast, slow_path, SlowTrainConfig(steps=s.train_steps), SlowModelConfig(), progress=False)

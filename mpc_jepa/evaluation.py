@@ -37,10 +37,10 @@ class PlanSettings:
     """Gradient planner: restarts optimised in one batch."""
     grad_lr: float = 0.3
     """Gradient planner: Adam step size."""
-    goal_metric: Literal["latent", "temporal"] = "latent"
-    """Goal distance of the (flat or fast) planner: the latent norm, or the slow level's learned
-    temporal distance (needs the slow checkpoint; for comparisons: the hierarchy's fast level keeps
-    the latent norm toward its near subgoals)."""
+    goal_metric: Literal["latent", "temporal", "graph"] = "latent"
+    """Goal distance of the (flat or fast) planner: the latent norm, the slow level's learned
+    temporal distance, or that metric composed over its landmark graph (both need the slow
+    checkpoint; for comparisons: the hierarchy's fast level keeps the latent norm toward its near subgoals)."""
     weighting: Literal["terminal", "uniform", "linear"] = "uniform"
     """Goal distance over the horizon: last step only, mean over steps, or growing weights."""
     terminal_weight: float = 1.0
@@ -62,9 +62,10 @@ class PlanSettings:
     slow_handover: float = 0.5
     """Hierarchical: aim at the goal itself once the slow plan gains less than this latent distance
     after the subgoal (0.5 = five steps of the default reachability geometry)."""
-    slow_cost: Literal["temporal", "latent"] = "temporal"
+    slow_cost: Literal["temporal", "graph", "latent"] = "temporal"
     """Hierarchical: the slow level's goal distance: the slow model's learned temporal distance
-    (steps through the data's transitions; see models.temporal_distance) or the fast latent's norm."""
+    (steps through the data's transitions; see models.temporal_distance), that metric composed over
+    its landmark graph (models.landmark_graph), or the fast latent's norm."""
     slow_max_step: float = 1.5
     """Hierarchical, temporal slow cost: slow steps longer than this many k-step strides under the
     metric are penalised (the slow model predicting the impossible, e.g. through a wall); 0: off."""
@@ -103,17 +104,12 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
         if getattr(slow_model, "search", s.slow_search) != s.slow_search:
             raise ValueError(f"the slow model searches {slow_model.search!r}, the settings ask {s.slow_search!r}: load it with search={s.slow_search!r}")
         metric = max_step = lengths = None
-        if s.slow_cost == "temporal":
-            metric = getattr(slow_model, "metric", None)
-            if metric is None:
-                raise ValueError(
-                    "slow_cost='temporal' needs a slow model with a temporal-distance metric (train one with"
-                    " `mpc-jepa train --level distance`), or use slow_cost='latent'"
-                )
+        if s.slow_cost in ("temporal", "graph"):
+            metric = learned_distance(slow_model, s.slow_cost, "slow_cost")
             max_step = s.slow_max_step * slow_model.k * metric.step_scale if s.slow_max_step > 0 else None
             lengths, metric = metric.step_lengths, metric.distance
         elif s.slow_cost != "latent":
-            raise ValueError(f"slow_cost must be 'temporal' or 'latent', got {s.slow_cost!r}")
+            raise ValueError(f"slow_cost must be 'temporal', 'graph' or 'latent', got {s.slow_cost!r}")
         return HierarchicalPlanner(
             CEMPlanner(slow_model, slow_cfg),
             fast,
@@ -145,7 +141,23 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
 
 def needs_slow_model(s: PlanSettings) -> bool:
     """Whether planning with ``s`` reads the slow level (its predictor or its metric)."""
-    return s.planner == "hierarchical" or s.goal_metric == "temporal"
+    return s.planner == "hierarchical" or s.goal_metric != "latent"
+
+
+def learned_distance(slow_model, kind: str, setting: str):
+    """The slow level's ``TemporalDistance`` (kind 'temporal') or its ``LandmarkGraph`` ('graph'),
+    with a clear error naming ``setting`` when the slow model lacks it."""
+    metric = getattr(slow_model, "metric", None)
+    if metric is None:
+        raise ValueError(
+            f"{setting}={kind!r} needs a slow model with a temporal-distance metric (train one with `mpc-jepa train --level slow` or `--level distance`)"
+        )
+    if kind == "temporal":
+        return metric
+    graph = getattr(slow_model, "graph", None)
+    if graph is None:
+        raise ValueError(f"{setting}='graph' needs a slow model with landmarks (`mpc-jepa train --level distance` builds them)")
+    return graph
 
 
 def make_cost(model, s: PlanSettings, slow_model=None) -> GoalDistance:
@@ -154,12 +166,10 @@ def make_cost(model, s: PlanSettings, slow_model=None) -> GoalDistance:
     whose slow level uses the metric itself: see ``PlanSettings.slow_cost``)."""
     project = model.goal_features if hasattr(model, "goal_features") else None
     metric = None
-    if s.goal_metric == "temporal" and s.planner != "hierarchical":
-        if getattr(slow_model, "metric", None) is None:
-            raise ValueError("goal_metric='temporal' needs a slow model with a temporal-distance metric (`mpc-jepa train --level slow`)")
-        metric = slow_model.metric.distance
-    elif s.goal_metric not in ("latent", "temporal"):
-        raise ValueError(f"goal_metric must be 'latent' or 'temporal', got {s.goal_metric!r}")
+    if s.goal_metric in ("temporal", "graph") and s.planner != "hierarchical":
+        metric = learned_distance(slow_model, s.goal_metric, "goal_metric").distance
+    elif s.goal_metric not in ("latent", "temporal", "graph"):
+        raise ValueError(f"goal_metric must be 'latent', 'temporal' or 'graph', got {s.goal_metric!r}")
     return GoalDistance(weighting=s.weighting, terminal_weight=s.terminal_weight, project=project, metric=metric)
 
 

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from mpc_jepa import diagnostics
 from mpc_jepa.data import Dataset
+from mpc_jepa.models.landmark_graph import LandmarkGraph, select_landmarks
 from mpc_jepa.models.temporal_distance import TemporalDistance
 
 
@@ -53,6 +54,10 @@ class DistanceTrainConfig:
     """MLP width."""
     heads: int = 1
     """Independent metric MLPs; targets bootstrap from their largest distance (pessimism)."""
+    landmarks: int = 500
+    """Landmarks of the composed long-range distance (``LandmarkGraph``; 0: none)."""
+    landmark_radius: float = 1.5
+    """Longest hop of the landmark graph, in the metric's units (1.5: 15 steps of the default scale)."""
     seed: int = 0
     """Seed."""
     device: str = "cpu"
@@ -67,6 +72,8 @@ class DistanceTrainConfig:
             raise ValueError(f"expectile must be in [0.5, 1), got {self.expectile}")
         if not 0 <= self.random_goal_fraction <= 1:
             raise ValueError(f"random_goal_fraction must be in [0, 1], got {self.random_goal_fraction}")
+        if self.landmarks < 0 or self.landmarks == 1 or not self.landmark_radius > 0:
+            raise ValueError(f"landmarks must be 0 or >= 2 and landmark_radius > 0, got {self.landmarks}, {self.landmark_radius}")
 
 
 @torch.no_grad()
@@ -138,4 +145,16 @@ def train_temporal_distance(dataset: Dataset, fast, config: DistanceTrainConfig 
     return phi.eval().requires_grad_(False), metrics
 
 
-__all__ = ["DistanceTrainConfig", "embed_dataset", "train_temporal_distance"]
+def build_landmark_graph(dataset: Dataset, fast, metric, config: DistanceTrainConfig = DistanceTrainConfig()) -> tuple[LandmarkGraph | None, dict]:
+    """The ``LandmarkGraph`` of ``metric`` over ``config.landmarks`` embeddings of dataset rows
+    (farthest-point sampled); (None, {}) with ``config.landmarks == 0``. Returns (graph, metrics)."""
+    if not config.landmarks:
+        return None, {}
+    z, valid = embed_dataset(fast, dataset, config.device)
+    z = z[torch.as_tensor(valid, device=z.device)]
+    landmarks = z[select_landmarks(metric, z, n=min(config.landmarks, len(z)), seed=config.seed).to(z.device)]
+    graph = LandmarkGraph(metric, landmarks, radius=config.landmark_radius)
+    return graph, {"landmarks": float(len(landmarks)), "landmark_components": float(graph.components)}
+
+
+__all__ = ["DistanceTrainConfig", "build_landmark_graph", "embed_dataset", "train_temporal_distance"]

@@ -22,10 +22,11 @@ import mpc_jepa
 from mpc_jepa import diagnostics
 from mpc_jepa.checkpoint import CheckpointError, atomic_torch_save
 from mpc_jepa.data import Dataset, WindowSampler
+from mpc_jepa.models.landmark_graph import LandmarkGraph
 from mpc_jepa.models.losses import vicreg_covariance, vicreg_variance
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.models.temporal_distance import TemporalDistance
-from mpc_jepa.training_distance import DistanceTrainConfig, train_temporal_distance
+from mpc_jepa.training_distance import DistanceTrainConfig, build_landmark_graph, train_temporal_distance
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def train_slow(
     if config.distance_steps:
         dcfg = replace(distance_config or DistanceTrainConfig(), steps=config.distance_steps, seed=config.seed, device=config.device)
         slow.metric, metrics["temporal_distance"] = train_temporal_distance(dataset, slow.fast, dcfg, config.reach_step, progress)
+        slow.graph, graph_metrics = build_landmark_graph(dataset, slow.fast, slow.metric, dcfg)
+        metrics["temporal_distance"].update(graph_metrics)
     save_slow(out, slow, dataset.task, config, metrics)
     return slow.eval(), metrics
 
@@ -117,7 +120,23 @@ def add_temporal_distance(path, fast, dataset: Dataset, config: DistanceTrainCon
     ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
     train_config = SlowTrainConfig(**{**ckpt["train_config"], "distance_steps": config.steps})
     slow.metric, ckpt["metrics"]["temporal_distance"] = train_temporal_distance(dataset, fast, config, train_config.reach_step, progress)
+    slow.graph, graph_metrics = build_landmark_graph(dataset, fast, slow.metric, config)
+    ckpt["metrics"]["temporal_distance"].update(graph_metrics)
     save_slow(path, slow, dataset.task, train_config, ckpt["metrics"])
+    slow.meta = ckpt["metrics"]
+    return slow
+
+
+def add_landmark_graph(path, fast, dataset: Dataset, config: DistanceTrainConfig = DistanceTrainConfig()) -> SlowWorldModel:
+    """Build the landmark graph of the slow level saved at ``path`` (its metric unchanged; for
+    checkpoints saved before landmarks existed) and rewrite that checkpoint with it (atomically)."""
+    slow = load_slow(path, fast, task=dataset.task)
+    if slow.metric is None:
+        raise CheckpointError(f"slow model {str(path)!r} has no temporal-distance metric to build a landmark graph on")
+    ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
+    slow.graph, graph_metrics = build_landmark_graph(dataset, fast, slow.metric, config)
+    ckpt["metrics"].setdefault("temporal_distance", {}).update(graph_metrics)
+    save_slow(path, slow, dataset.task, SlowTrainConfig(**ckpt["train_config"]), ckpt["metrics"])
     slow.meta = ckpt["metrics"]
     return slow
 
@@ -162,6 +181,8 @@ def save_slow(path, slow: SlowWorldModel, task: str, config: SlowTrainConfig, me
             "fast_fingerprint": fingerprint(fast),
             "slow": {k: v for k, v in slow.state_dict().items() if not k.startswith("fast.")},
             "distance": slow.metric.config() if slow.metric is not None else None,
+            "landmarks": slow.graph.landmarks.cpu() if slow.graph is not None else None,
+            "graph": {"radius": slow.graph.radius, "overreach": slow.graph.overreach} if slow.graph is not None else None,
             "metrics": metrics,
         },
         Path(path),
@@ -195,8 +216,10 @@ def load_slow(path, fast, *, task: str | None = None, search: str = "held") -> S
     missing, unexpected = slow.load_state_dict(ckpt["slow"], strict=False)
     if unexpected or any(not m.startswith("fast.") for m in missing):
         raise CheckpointError(f"{str(path)!r} does not match the slow-model architecture")
+    if ckpt.get("landmarks") is not None:  # older checkpoints: none (add_landmark_graph builds it)
+        slow.graph = LandmarkGraph(slow.metric, ckpt["landmarks"], **ckpt["graph"])
     slow.meta = ckpt["metrics"]
     return slow.eval()
 
 
-__all__ = ["SlowTrainConfig", "train_slow", "add_temporal_distance", "load_slow", "save_slow", "fingerprint"]
+__all__ = ["SlowTrainConfig", "train_slow", "add_temporal_distance", "add_landmark_graph", "load_slow", "save_slow", "fingerprint"]

@@ -1,8 +1,9 @@
-"""two_room diagnostics: does a world model know the wall? (issue 5's failure analysis)
+"""two_room and maze diagnostics: does a world model know the walls? (issue 5's failure analysis)
 
 - ``geodesic_rank_correlation``: Spearman of latent distance vs shortest-path (through the door)
-  and vs straight-line distance over random pairs of dataset states at rest. A latent space made
-  for planning should follow the path length; a Euclidean-like one makes the wall cheap to "cross".
+  and vs straight-line distance over random pairs of dataset states at rest (or the same for the
+  learned temporal distance). A latent space made for planning should follow the path length; a
+  Euclidean-like one makes the wall cheap to "cross".
 - ``wall_leak``: the fraction of open-loop rollouts, pushing into the dividing wall from beside it,
   that the model predicts on the wrong side after k steps (probed positions vs the true physics).
 """
@@ -16,28 +17,45 @@ from scipy.stats import spearmanr
 from mpc_jepa.data import Dataset
 from mpc_jepa.diagnostics import physical_probe
 
+_LONG = 0.8  # m: pairs farther apart than this along the shortest path are "long" (maze: two bends)
+
 
 @torch.no_grad()
-def geodesic_rank_correlation(model, dataset: Dataset, num_rows: int = 3000, num_pairs: int = 20000, seed: int = 0) -> dict:
-    """Spearman(latent distance, geodesic) and Spearman(latent distance, Euclidean), on all pairs
-    and on pairs in different rooms. The states are taken at rest (velocity 0), as goals are."""
-    from tasks.two_room import geodesic_distance
+def geodesic_rank_correlation(
+    model, dataset: Dataset, num_rows: int = 3000, num_pairs: int = 20000, seed: int = 0, task: str = "two_room", metric=None
+) -> dict:
+    """Spearman(distance, geodesic) and Spearman(distance, Euclidean), on all pairs, on pairs in
+    different rooms (two_room) or corridors (maze), and on pairs over ``_LONG`` apart along the path.
+    The distance is the latent norm, or the learned ``metric``'s (a ``TemporalDistance``) when given.
+    The states are taken at rest (velocity 0), as goals are. task: "two_room" or "maze"."""
+    import importlib
 
+    layout = {"two_room": "room_of", "maze": "corridor_of"}
+    if task not in layout:
+        raise ValueError(f"geodesic_rank_correlation: task must be one of {sorted(layout)}, got {task!r}")
+    module = importlib.import_module(f"tasks.{task}")
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(dataset), size=min(num_rows, len(dataset)), replace=False)
     states = torch.as_tensor(np.asarray(dataset["states"])[rows]).float()
     states[:, 2:] = 0
-    z = model.encode(states).cpu().numpy()
+    z = model.encode(states)
     p = np.asarray(dataset["physical"])[rows]
     i, j = rng.integers(0, len(rows), num_pairs), rng.integers(0, len(rows), num_pairs)
-    dz, dg, de = np.linalg.norm(z[i] - z[j], axis=1), geodesic_distance(p[i], p[j]), np.linalg.norm(p[i] - p[j], axis=1)
-    cross = np.sign(p[i, 0]) != np.sign(p[j, 0])
-    rho = lambda a, b: float(spearmanr(a, b).statistic)  # noqa: E731
+    if metric is None:
+        dz = (z[i] - z[j]).norm(dim=-1).cpu().numpy()
+    else:
+        dz = metric.distance(z[i], z[j]).cpu().numpy()
+    dg, de = module.geodesic_distance(p[i], p[j]), np.linalg.norm(p[i] - p[j], axis=1)
+    cross = getattr(module, layout[task])(p[i]) != getattr(module, layout[task])(p[j])
+    long = dg > _LONG
+    rho = lambda a, b: float(spearmanr(a, b).statistic) if len(a) > 2 else float("nan")  # noqa: E731
     return {
         "spearman_geodesic": rho(dz, dg),
         "spearman_euclidean": rho(dz, de),
         "cross_room_spearman_geodesic": rho(dz[cross], dg[cross]),
         "cross_room_spearman_euclidean": rho(dz[cross], de[cross]),
+        "long_spearman_geodesic": rho(dz[long], dg[long]),
+        "long_pairs": int(long.sum()),
     }
 
 

@@ -12,12 +12,13 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering unless the user 
 
 from tasks.base import Goal, Task, TaskError
 from tasks.dmc import DMCTask
+from tasks.maze import Maze
 from tasks.pendulum import Pendulum
 from tasks.point_mass import PointMass
 from tasks.reacher import Reacher
 from tasks.two_room import TwoRoom
 
-_REGISTRY: dict[str, type[Task]] = {cls.name: cls for cls in (PointMass, Reacher, TwoRoom, Pendulum)}
+_REGISTRY: dict[str, type[Task]] = {cls.name: cls for cls in (PointMass, Reacher, TwoRoom, Pendulum, Maze)}
 
 __all__ = ["Goal", "Task", "TaskError", "load", "names"]
 

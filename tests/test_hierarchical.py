@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -120,6 +122,10 @@ def test_slow_level_learns_and_round_trips(two_room_models):
     # the temporal-distance metric travels with the slow level
     assert metrics["temporal_distance"]["steps_per_second"] > 0
     torch.testing.assert_close(loaded.metric.distance(z0, fast_end), slow.metric.distance(z0, fast_end))
+    # ... and so does its landmark graph
+    assert metrics["temporal_distance"]["landmarks"] == 500 and loaded.graph is not None
+    torch.testing.assert_close(loaded.graph.landmarks, slow.graph.landmarks)
+    torch.testing.assert_close(loaded.graph.distance(z0, fast_end), slow.graph.distance(z0, fast_end))
     with pytest.raises(CheckpointError, match="point_mass"):
         load_slow(d / "slow.pt", fast, task="point_mass")
     other = JEPAWorldModel.build(WorldModelConfig(latent_dim=16, hidden=64), 4, 2)
@@ -128,7 +134,7 @@ def test_slow_level_learns_and_round_trips(two_room_models):
 
 
 def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(two_room_models, tmp_path):
-    from mpc_jepa.evaluation import PlanSettings, make_planner
+    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
     from mpc_jepa.training_slow import save_slow
 
     ds, fast, slow, metrics, d = two_room_models
@@ -136,9 +142,18 @@ def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(two
     bare.load_state_dict({k: v for k, v in slow.state_dict().items() if not k.startswith("metric.")})
     save_slow(tmp_path / "old.pt", bare, "two_room", SlowTrainConfig(distance_steps=0), {})
     old = load_slow(tmp_path / "old.pt", fast, task="two_room")
-    assert old.metric is None
+    assert old.metric is None and old.graph is None
     with pytest.raises(ValueError, match="temporal-distance metric"):
         make_planner("hierarchical", fast, PlanSettings(planner="hierarchical"), slow_model=old)
+    no_graph = copy.copy(slow)  # a metric saved before landmarks existed
+    no_graph.graph = None
+    with pytest.raises(ValueError, match="slow_cost='graph' needs a slow model with landmarks"):
+        make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_cost="graph"), slow_model=no_graph)
+    with pytest.raises(ValueError, match="goal_metric='graph' needs a slow model with landmarks"):
+        make_cost(fast, PlanSettings(goal_metric="graph"), no_graph)
+    assert make_cost(fast, PlanSettings(goal_metric="graph"), slow).metric == slow.graph.distance
+    planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_cost="graph"), slow_model=slow)
+    assert planner.slow_metric == slow.graph.distance
     planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_cost="latent"), slow_model=old)
     assert planner.slow_metric is None
     planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_max_step=1.5), slow_model=slow)
@@ -191,8 +206,10 @@ def test_wall_diagnostics_report_rates_and_correlations(tmp_path):
     ds = data.collect(tasks.load("two_room", seed=0), tmp_path / "tr", episodes=8, episode_length=30, seed=0, progress=False)
     model = JEPAWorldModel.build(WorldModelConfig(latent_dim=8, hidden=32), 4, 2).eval()
     rho = geodesic_rank_correlation(model, ds, num_rows=200, num_pairs=2000)
-    assert set(rho) == {"spearman_geodesic", "spearman_euclidean", "cross_room_spearman_geodesic", "cross_room_spearman_euclidean"}
-    assert all(-1 <= v <= 1 for v in rho.values())
+    keys = {"spearman_geodesic", "spearman_euclidean", "cross_room_spearman_geodesic", "cross_room_spearman_euclidean", "long_spearman_geodesic"}
+    assert set(rho) == keys | {"long_pairs"} and all(-1 <= rho[k] <= 1 for k in keys - {"long_spearman_geodesic"})
+    with pytest.raises(ValueError, match="task must be one of.*got 'point_mass'"):
+        geodesic_rank_correlation(model, ds, task="point_mass")
     leak = wall_leak(model, ds, steps=(2, 4), per_band=4)
     assert set(leak) == {"bottom", "middle", "top"} and all(set(v) == {2, 4} and all(0 <= r <= 1 for r in v.values()) for v in leak.values())
     with pytest.raises(ValueError, match=r"inside a room or the door, got \[0.0, -0.2\]"):

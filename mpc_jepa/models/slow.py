@@ -66,6 +66,8 @@ class SlowWorldModel(nn.Module):
 
     ``metric``: an optional ``TemporalDistance`` over the fast latent, trained with the slow level:
     the slow planner's goal distance (steps through the data's transitions, not straight lines).
+    ``graph``: an optional ``LandmarkGraph`` over that metric (set after construction; saved with the
+    slow level): long distances composed from the metric's short hops.
 
     Shapes (S = action_dim): encode [B, *O] -> [B, D] (the frozen fast encoder);
     predict [B, D], [B, S] -> [B, D]; rollout [B, D], [B, T, S] -> [B, T+1, D], each step k fast steps.
@@ -86,6 +88,8 @@ class SlowWorldModel(nn.Module):
         self.predictor = Predictor(fast.latent_dim, config.macro_dim, config.hidden, config.depth, "film")
         # optional TemporalDistance: the slow level's goal distance (see models.temporal_distance)
         self.metric = metric.requires_grad_(False) if metric is not None else None
+        # optional LandmarkGraph over the metric: its composed long-range distance (models.landmark_graph)
+        self.graph = None
 
     def encode(self, obs: Tensor) -> Tensor:
         return self.fast.encode(obs)

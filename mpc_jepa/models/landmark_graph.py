@@ -1,0 +1,121 @@
+"""Long-range goal distance composed from short, trusted hops of the temporal-distance metric.
+
+The learned ``TemporalDistance`` is accurate over a few dozen steps but not across a thin wall at
+long range: phi is a smooth function of the fast latent, which is Euclidean-like across walls, so
+value iteration with an optimistic expectile lets a low distance leak through (two_room's bottom
+corner: 54 steps estimated where the door path takes about 94; in the maze, whole corridors
+saturate near 1 / (1 - discount) steps). A planner minimising it is pulled to the wall.
+
+``LandmarkGraph`` keeps the metric only where it is trustworthy, over short hops (at most
+``radius``), and composes long distances by shortest paths over landmarks: embeddings of dataset
+states spread over the data by farthest-point sampling in the metric's space (the graph search of
+"Search on the Replay Buffer", Eysenbach et al. 2019, here in a JEPA's latent space). For a latent z
+and goal g:
+
+    D(z, g) = min( hop(d(z, g)),  min_i [ hop(d(z, l_i)) + H_i(g) ] ),   H_i(g) = min_j [ P_ij + hop(d(l_j, g)) ]
+
+where d is the metric's distance, P the all-pairs shortest paths of the landmark graph (edges: pairs
+within ``radius``) and hop(d) = d + ``overreach`` * max(0, d - radius) lets a latent far from every
+landmark keep a finite, steeply growing cost instead of an infinite one. Distances are in the
+metric's units (``step_scale`` per step); ``step_lengths`` is the metric's. Goals are still
+observations' embeddings: nothing here reads a physical state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, shortest_path
+from torch import Tensor
+
+
+class LandmarkGraph:
+    """Shortest-path goal distance over landmark embeddings; the same interface as ``TemporalDistance``
+    for planners (``distance``, ``step_lengths``, ``step_scale``).
+
+    Args:
+        metric: the trained ``TemporalDistance``.
+        landmarks: [N, D] fast-latent landmarks (see ``select_landmarks``).
+        radius: longest trusted hop, in the metric's units (default 1.5: 15 steps at step_scale 0.1).
+        overreach: slope of hop(d) beyond ``radius`` (connects a latent to its nearest landmark when
+            none lies within the radius, at a price).
+    """
+
+    def __init__(self, metric, landmarks: Tensor, radius: float = 1.5, overreach: float = 10.0):
+        if landmarks.ndim != 2 or landmarks.shape[1] != metric.latent_dim or len(landmarks) < 2:
+            raise ValueError(f"landmarks must be [N >= 2, {metric.latent_dim}], got {list(landmarks.shape)}")
+        if not radius > 0 or overreach < 0:
+            raise ValueError(f"radius must be > 0 and overreach >= 0, got {radius}, {overreach}")
+        self.metric, self.radius, self.overreach = metric, float(radius), float(overreach)
+        self.latent_dim, self.step_scale = metric.latent_dim, metric.step_scale
+        self.landmarks = landmarks.detach().float()
+        with torch.no_grad():
+            self._features = metric(self.landmarks)  # [heads, N, E]
+            hops = self.pairwise(self.landmarks).cpu().numpy().astype(np.float64)  # [N, N]
+        hops = np.minimum(hops, hops.T)  # the metric is symmetric; keep exact zeros off the graph's edges
+        edges = csr_matrix(np.where(hops <= self.radius, np.maximum(hops, 1e-9), 0.0))
+        self.components = int(connected_components(edges, directed=False)[0])
+        paths = shortest_path(edges, method="D", directed=False)
+        # landmarks the graph cannot join (another component) are joined by their direct hop, at its price
+        paths = np.where(np.isfinite(paths), paths, self._hop_np(hops))
+        self.paths = torch.as_tensor(paths, dtype=torch.float32, device=self.landmarks.device)  # [N, N]
+        self._goal_cache: tuple | None = None
+
+    def _hop_np(self, d: np.ndarray) -> np.ndarray:
+        return d + self.overreach * np.maximum(d - self.radius, 0.0)
+
+    def hop(self, d: Tensor) -> Tensor:
+        """Metric distance -> the cost of one hop (itself within ``radius``, steeper beyond)."""
+        return d + self.overreach * (d - self.radius).clamp_min(0.0)
+
+    def pairwise(self, z: Tensor) -> Tensor:
+        """[P, D] -> [P, N]: the metric's distance from each latent to each landmark."""
+        f = self.metric.features(z)  # [heads, P, E] (cached: ``distance`` reads the same latents' features)
+        raw = torch.cdist(f, self._features).mean(0)  # [P, N], the heads' mean discounted distance
+        return self.step_scale * self.metric.steps(raw)
+
+    def to_goal(self, g: Tensor) -> Tensor:
+        """[D] -> [N]: H(g), each landmark's shortest-path distance to the goal (cached per goal)."""
+        key = tuple(g.tolist())
+        if self._goal_cache is None or self._goal_cache[0] != key:
+            last = self.hop(self.pairwise(g[None])[0])  # [N]
+            self._goal_cache = (key, (self.paths + last[None]).min(1).values)
+        return self._goal_cache[1]
+
+    @torch.no_grad()
+    def distance(self, z: Tensor, g: Tensor) -> Tensor:
+        """[..., D], [..., D] (broadcastable) -> [...]: the composed distance D(z, g) in the metric's units."""
+        z, g = torch.broadcast_tensors(z, g)
+        shape = z.shape[:-1]
+        zf, gf = z.reshape(-1, self.latent_dim), g.reshape(-1, self.latent_dim)
+        direct = self.hop(self.metric.distance(zf, gf))  # [P]; computes zf's features, which pairwise reuses
+        same = bool((gf == gf[:1]).all())  # a planner's goal is one embedding for the whole batch
+        goals, which = (gf[:1], torch.zeros(len(gf), dtype=torch.long)) if same else torch.unique(gf, dim=0, return_inverse=True)
+        h = torch.stack([self.to_goal(x) for x in goals])  # [U, N]
+        via = (self.hop(self.pairwise(zf)) + h[which]).min(1).values  # [P]
+        return torch.minimum(direct, via).reshape(shape)
+
+    def step_lengths(self, z: Tensor) -> Tensor:
+        """[M, T+1, D] -> [M, T]: the metric's own distance between consecutive latents (short hops)."""
+        return self.metric.step_lengths(z)
+
+
+@torch.no_grad()
+def select_landmarks(metric, z: Tensor, n: int = 500, pool: int = 20000, seed: int = 0) -> Tensor:
+    """Indices [n] of ``n`` landmarks among candidate latents ``z`` [R, D]: farthest-point sampling in
+    the metric's space over a random pool of up to ``pool`` candidates, so they spread over the data
+    rather than its dense regions."""
+    if not 2 <= n <= len(z):
+        raise ValueError(f"n must be in [2, {len(z)}] (the candidates), got {n}")
+    gen = torch.Generator().manual_seed(seed)
+    pool_idx = torch.randperm(len(z), generator=gen)[:pool]
+    cand = z[pool_idx].float()
+    f = metric(cand).mean(0)  # [C, E]: the heads' mean coordinates, for spacing only
+    chosen = [int(torch.randint(len(cand), (1,), generator=gen))]
+    nearest = (f - f[chosen[0]]).norm(dim=-1)
+    for _ in range(n - 1):
+        i = int(nearest.argmax())
+        chosen.append(i)
+        nearest = torch.minimum(nearest, (f - f[i]).norm(dim=-1))
+    return pool_idx[chosen]
