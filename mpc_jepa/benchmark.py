@@ -227,7 +227,7 @@ HIERARCHY_CASES = {  # task: (episodes collected, episodes evaluated, fast-model
     "reacher": (200, 20, {}),
     "pendulum": (200, 20, {}),  # swing-up: energy must be pumped first, a long-horizon case without walls
     # maze: two_room's mass in an S of three corridors; outer-corridor problems take ~180-240 steps
-    "maze": (800, 50, {"rollout_steps": 16}),
+    "maze": (800, 30, {"rollout_steps": 16}),  # 30: its episodes are twice two_room's length
 }
 
 HIERARCHY_RUNS = {  # row label: planner settings (overrides of PlanSettings)

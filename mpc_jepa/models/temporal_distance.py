@@ -19,6 +19,8 @@ fast latent's units keep their meaning in phi's.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -83,8 +85,8 @@ class TemporalDistance(nn.Module):
 
     def steps(self, raw: Tensor) -> Tensor:
         """Discounted distance -> steps: n = log(1 - (1 - discount) d) / log(discount) (d capped below 1/(1-discount))."""
-        x = (1 - (1 - self.discount) * raw).clamp_min(1e-6)
-        return torch.log(x) / torch.log(torch.tensor(self.discount, dtype=raw.dtype, device=raw.device))
+        # one new tensor, the rest in place: LandmarkGraph applies this to [queries, landmarks] matrices
+        return raw.mul(-(1 - self.discount)).add_(1).clamp_min_(1e-6).log_().div_(math.log(self.discount))
 
     def distance(self, z: Tensor, g: Tensor) -> Tensor:
         """[..., D], [..., D] -> [...]: estimated steps from z to g, times ``step_scale``."""
