@@ -150,7 +150,8 @@ def learned_distance(slow_model, kind: str, setting: str):
     metric = getattr(slow_model, "metric", None)
     if metric is None:
         raise ValueError(
-            f"{setting}={kind!r} needs a slow model with a temporal-distance metric (train one with `mpc-jepa train --level slow` or `--level distance`)"
+            f"{setting}={kind!r} needs a slow model with a temporal-distance metric"
+            f" (train one with `mpc-jepa train --level distance`), or use {setting}='latent'"
         )
     if kind == "temporal":
         return metric
