@@ -231,9 +231,9 @@ HIERARCHY_CASES = {  # task: (episodes collected, episodes evaluated, fast-model
 }
 
 HIERARCHY_RUNS = {  # row label: planner settings (overrides of PlanSettings)
-    "hierarchical": {"planner": "hierarchical"},
+    "hierarchical": {"planner": "hierarchical"},  # slow cost: the landmark graph over the metric (default)
+    "hierarchical, temporal slow cost": {"planner": "hierarchical", "slow_cost": "temporal"},
     "hierarchical, latent slow cost": {"planner": "hierarchical", "slow_cost": "latent"},
-    "hierarchical, graph slow cost": {"planner": "hierarchical", "slow_cost": "graph"},
     "flat CEM, graph cost": {"planner": "cem", "goal_metric": "graph"},
     "flat CEM, temporal-distance cost": {"planner": "cem", "goal_metric": "temporal"},
     "flat CEM, temporal-distance cost, 3x samples": {"planner": "cem", "goal_metric": "temporal", "num_samples": 384, "num_elites": 36},
@@ -292,7 +292,7 @@ def bench_hierarchy(s: BenchSettings) -> dict:
             print(f"{name:10s} {label:32s} {ev['summary']}", flush=True)
     order = [f"{t} / {k}" for t in HIERARCHY_CASES for k in HIERARCHY_RUNS]
     return {
-        "command": "mpc-jepa train --level fast|slow --task T; mpc-jepa eval --task T --planner hierarchical [--slow-cost latent] | cem [--goal-metric temporal"
+        "command": "mpc-jepa train --level fast|slow --task T; mpc-jepa eval --task T --planner hierarchical [--slow-cost temporal|latent] | cem [--goal-metric graph|temporal"
         " | --num-samples 384 | --horizon 45] --seed " + str(s.seed) + " (all: mpc-jepa bench --sections hierarchy --workers 2)",
         "settings": {k: v for k, v in PlanSettings().__dict__.items() if k.startswith("slow_")},
         "notes": old.get("notes", []),
@@ -470,7 +470,7 @@ def write_results(out: Path) -> Path:
     if "hierarchy" in res:
         r = res["hierarchy"]
         intro = (
-            f"Slow level settings: `{r['settings']}`. two_room: every episode starts in one room with its goal in the other. Model evaluations count fast and slow predictor steps (not the temporal-distance metric's MLP, whose cost is in the timings). processes: episodes shared by that many processes of one torch thread each (1: one process, all threads).",
+            f"Slow level settings: `{r['settings']}`. two_room: every episode starts in one room with its goal in the other; maze: in one outer corridor with its goal in the other. Model evaluations count fast and slow predictor steps (not the temporal-distance metric's MLP or the landmark graph, whose cost is in the timings). processes: episodes shared by that many processes of one torch thread each (1: one process, all threads).",
         )
         cols = [
             "task / planner",

@@ -158,7 +158,7 @@ def run_two_room(s: DemoSettings, out: Path) -> dict:
     from mpc_jepa.models.slow import SlowModelConfig
     from mpc_jepa.mpc import MPCController, run_episode
     from mpc_jepa.training import TrainConfig, train
-    from mpc_jepa.training_slow import SlowTrainConfig, add_temporal_distance, load_slow, train_slow
+    from mpc_jepa.training_slow import SlowTrainConfig, add_landmark_graph, add_temporal_distance, load_slow, train_slow
     from mpc_jepa.viz import label_frames, plot_trajectories_on_map, save_video
 
     print("== two_room: flat vs hierarchical planning")
@@ -173,6 +173,8 @@ def run_two_room(s: DemoSettings, out: Path) -> dict:
         slow = load_slow(slow_path, fast, task="two_room")
         if slow.metric is None:  # a slow level saved before the temporal-distance metric existed
             slow = add_temporal_distance(slow_path, fast, ds)
+        elif slow.graph is None:  # ... or before its landmark graph
+            slow = add_landmark_graph(slow_path, fast, ds)
     except CheckpointError:
         slow = train_slow(ds, fast, slow_path, SlowTrainConfig(steps=s.train_steps), SlowModelConfig())[0]
     task = tasks.load("two_room", seed=s.seed)

@@ -62,10 +62,10 @@ class PlanSettings:
     slow_handover: float = 0.5
     """Hierarchical: aim at the goal itself once the slow plan gains less than this latent distance
     after the subgoal (0.5 = five steps of the default reachability geometry)."""
-    slow_cost: Literal["temporal", "graph", "latent"] = "temporal"
-    """Hierarchical: the slow level's goal distance: the slow model's learned temporal distance
-    (steps through the data's transitions; see models.temporal_distance), that metric composed over
-    its landmark graph (models.landmark_graph), or the fast latent's norm."""
+    slow_cost: Literal["graph", "temporal", "latent"] = "graph"
+    """Hierarchical: the slow level's goal distance: its learned temporal distance composed over its
+    landmark graph (models.landmark_graph; two_room 94% vs 86% for the metric alone, docs/ARCHITECTURE.md),
+    the metric alone (steps through the data's transitions; models.temporal_distance), or the fast latent's norm."""
     slow_max_step: float = 1.5
     """Hierarchical, temporal slow cost: slow steps longer than this many k-step strides under the
     metric are penalised (the slow model predicting the impossible, e.g. through a wall); 0: off."""

@@ -90,13 +90,16 @@ class LandmarkGraph:
     @torch.no_grad()
     def distance(self, z: Tensor, g: Tensor) -> Tensor:
         """[..., D], [..., D] (broadcastable) -> [...]: the composed distance D(z, g) in the metric's units."""
+        if z.device != self.paths.device:  # the slow model was moved after loading: follow it (once)
+            self.landmarks, self._features, self.paths = (t.to(z.device) for t in (self.landmarks, self._features, self.paths))
+            self._goal_cache = None
         shape = torch.broadcast_shapes(z.shape, g.shape)
         z = z if z.shape == shape else z.expand(shape)  # kept as given otherwise: its features are cached
         fz = self.metric.features(z)  # [heads, ..., E], shared with step_lengths over the same latents
         fz = fz.reshape(fz.shape[0], -1, fz.shape[-1])  # [heads, P, E]
         gf = g.expand(shape).reshape(-1, self.latent_dim)  # [P, D]
         same = bool((gf == gf[:1]).all())  # a planner's goal is one embedding for the whole batch
-        goals, which = (gf[:1], torch.zeros(len(gf), dtype=torch.long)) if same else torch.unique(gf, dim=0, return_inverse=True)
+        goals, which = (gf[:1], torch.zeros(len(gf), dtype=torch.long, device=gf.device)) if same else torch.unique(gf, dim=0, return_inverse=True)
         fg = self.metric.features(goals)  # [heads, U, E]
         direct = self.hop(self._steps(fz, fg).gather(1, which[:, None])[:, 0])  # [P]
         h = torch.stack([self.to_goal(x) for x in goals])  # [U, N]
