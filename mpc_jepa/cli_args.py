@@ -40,7 +40,7 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls, prefix: str = "", s
             origin, args = typing.get_origin(typ), typing.get_args(typ)
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         flag = "--" + (prefix + f.name).replace("_", "-")
-        help_text = f"{docs.get(f.name, '')} (default: {default!r})"
+        help_text = f"{docs.get(f.name, '')} (default: {default!r})".replace("%", "%%")  # argparse formats help with %
         if typ is bool:
             parser.add_argument(flag, dest=prefix + f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
         elif origin is typing.Literal:
