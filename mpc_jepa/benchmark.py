@@ -232,6 +232,7 @@ HIERARCHY_CASES = {  # task: (episodes collected, episodes evaluated, fast-model
 
 HIERARCHY_RUNS = {  # row label: planner settings (overrides of PlanSettings)
     "hierarchical": {"planner": "hierarchical"},  # slow cost: the landmark graph over the metric (default)
+    "hierarchical, fast-model verification": {"planner": "hierarchical", "slow_verify": True},  # --slow-verify
     "hierarchical, temporal slow cost": {"planner": "hierarchical", "slow_cost": "temporal"},
     "hierarchical, latent slow cost": {"planner": "hierarchical", "slow_cost": "latent"},
     "flat CEM, graph cost": {"planner": "cem", "goal_metric": "graph"},
