@@ -226,7 +226,7 @@ HIERARCHY_CASES = {  # task: (episodes collected, episodes evaluated, fast-model
     "point_mass": (200, 20, {}),
     "reacher": (200, 20, {}),
     "pendulum": (200, 20, {}),  # swing-up: energy must be pumped first, a long-horizon case without walls
-    # maze: two_room's mass in an S of three corridors; outer-corridor problems take ~180-240 steps
+    # maze: two_room's mass in an S of three corridors; outer-corridor paths of 0.6-1.5 m, up to ~190 steps
     "maze": (800, 30, {"rollout_steps": 16}),  # 30: its episodes are twice two_room's length
 }
 

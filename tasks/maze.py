@@ -3,8 +3,8 @@
 Two inner walls at x = -WALL_X and x = +WALL_X split the 0.6 m arena into three corridors of about
 0.19 m. The left wall leaves a gap of GAP at the top, the right one a gap at the bottom, so the only
 path from the left corridor to the right one runs up the left corridor, down the middle one and up
-the right one: about 1.9 m from corner to corner, some 240 control steps at the mass's top speed
-(0.1 m/s per axis), where two_room's detours take 60-100. Every evaluation episode starts in one
+the right one: 0.6-1.5 m between random points of the outer corridors (mean 1.0 m), up to ~190
+control steps at the mass's top speed (0.1 m/s per axis), where two_room's detours take 60-100. Every evaluation episode starts in one
 outer corridor with its goal in the other. The dynamics, observations and success test are
 two_room's: state [4] = position xy (m), velocity xy (m/s); physical goal: position xy; success:
 within 0.03 m.
