@@ -102,13 +102,17 @@ def embed_dataset(fast, dataset: Dataset, device="cpu", chunk: int = 4096) -> tu
     return z, valid
 
 
-def train_temporal_distance(dataset: Dataset, fast, config: DistanceTrainConfig = DistanceTrainConfig(), step_scale: float = 0.1, progress: bool = True):
-    """Train a ``TemporalDistance`` over the frozen ``fast`` model. Returns (metric, metrics dict)."""
+def train_temporal_distance(
+    dataset: Dataset, fast, config: DistanceTrainConfig = DistanceTrainConfig(), step_scale: float = 0.1, progress: bool = True, embedded=None
+):
+    """Train a ``TemporalDistance`` over the frozen ``fast`` model. Returns (metric, metrics dict).
+
+    ``embedded``: ``embed_dataset``'s (z, valid) when the caller has them (the landmark graph reads them too)."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = torch.device(config.device)
     t0 = time.perf_counter()
-    z, valid = embed_dataset(fast, dataset, device)
+    z, valid = embedded if embedded is not None else embed_dataset(fast, dataset, device)
     embed_s = time.perf_counter() - t0
     starts = np.asarray(dataset.episode_starts)
     episode_end = np.repeat(starts[1:] - 1, np.diff(starts))  # [N] last row of each row's episode
@@ -145,16 +149,30 @@ def train_temporal_distance(dataset: Dataset, fast, config: DistanceTrainConfig 
     return phi.eval().requires_grad_(False), metrics
 
 
-def build_landmark_graph(dataset: Dataset, fast, metric, config: DistanceTrainConfig = DistanceTrainConfig()) -> tuple[LandmarkGraph | None, dict]:
+def build_landmark_graph(
+    dataset: Dataset, fast, metric, config: DistanceTrainConfig = DistanceTrainConfig(), embedded=None
+) -> tuple[LandmarkGraph | None, dict]:
     """The ``LandmarkGraph`` of ``metric`` over ``config.landmarks`` embeddings of dataset rows
-    (farthest-point sampled); (None, {}) with ``config.landmarks == 0``. Returns (graph, metrics)."""
+    (farthest-point sampled); (None, {}) with ``config.landmarks == 0``. Returns (graph, metrics).
+    ``embedded``: ``embed_dataset``'s (z, valid) when the caller has them."""
     if not config.landmarks:
         return None, {}
-    z, valid = embed_dataset(fast, dataset, config.device)
+    z, valid = embedded if embedded is not None else embed_dataset(fast, dataset, config.device)
     z = z[torch.as_tensor(valid, device=z.device)]
     landmarks = z[select_landmarks(metric, z, n=min(config.landmarks, len(z)), seed=config.seed).to(z.device)]
     graph = LandmarkGraph(metric, landmarks, radius=config.landmark_radius)
     return graph, {"landmarks": float(len(landmarks)), "landmark_components": float(graph.components)}
 
 
-__all__ = ["DistanceTrainConfig", "build_landmark_graph", "embed_dataset", "train_temporal_distance"]
+def train_distance_and_graph(dataset: Dataset, fast, config: DistanceTrainConfig, step_scale: float, progress: bool = True):
+    """The metric and its landmark graph over one embedding of the dataset (for pixels, encoding every
+    frame is the slow part). Returns (metric, graph or None, metrics)."""
+    t0 = time.perf_counter()
+    embedded = embed_dataset(fast, dataset, config.device)
+    embed_s = time.perf_counter() - t0
+    metric, metrics = train_temporal_distance(dataset, fast, config, step_scale, progress, embedded=embedded)
+    graph, graph_metrics = build_landmark_graph(dataset, fast, metric, config, embedded=embedded)
+    return metric, graph, {**metrics, "embed_seconds": embed_s, **graph_metrics}
+
+
+__all__ = ["DistanceTrainConfig", "build_landmark_graph", "embed_dataset", "train_distance_and_graph", "train_temporal_distance"]

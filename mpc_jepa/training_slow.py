@@ -26,7 +26,7 @@ from mpc_jepa.models.landmark_graph import LandmarkGraph
 from mpc_jepa.models.losses import vicreg_covariance, vicreg_variance
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.models.temporal_distance import TemporalDistance
-from mpc_jepa.training_distance import DistanceTrainConfig, build_landmark_graph, train_temporal_distance
+from mpc_jepa.training_distance import DistanceTrainConfig, build_landmark_graph, train_distance_and_graph
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,7 @@ def train_slow(
     metrics = {"steps_per_second": config.steps / (time.perf_counter() - t0), **slow_report(slow, dataset, val_eps, config, device)}
     if config.distance_steps:
         dcfg = replace(distance_config or DistanceTrainConfig(), steps=config.distance_steps, seed=config.seed, device=config.device)
-        slow.metric, metrics["temporal_distance"] = train_temporal_distance(dataset, slow.fast, dcfg, config.reach_step, progress)
-        slow.graph, graph_metrics = build_landmark_graph(dataset, slow.fast, slow.metric, dcfg)
-        metrics["temporal_distance"].update(graph_metrics)
+        slow.metric, slow.graph, metrics["temporal_distance"] = train_distance_and_graph(dataset, slow.fast, dcfg, config.reach_step, progress)
     save_slow(out, slow, dataset.task, config, metrics)
     return slow.eval(), metrics
 
@@ -119,9 +117,7 @@ def add_temporal_distance(path, fast, dataset: Dataset, config: DistanceTrainCon
     slow = load_slow(path, fast, task=dataset.task)
     ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
     train_config = SlowTrainConfig(**{**ckpt["train_config"], "distance_steps": config.steps})
-    slow.metric, ckpt["metrics"]["temporal_distance"] = train_temporal_distance(dataset, fast, config, train_config.reach_step, progress)
-    slow.graph, graph_metrics = build_landmark_graph(dataset, fast, slow.metric, config)
-    ckpt["metrics"]["temporal_distance"].update(graph_metrics)
+    slow.metric, slow.graph, ckpt["metrics"]["temporal_distance"] = train_distance_and_graph(dataset, fast, config, train_config.reach_step, progress)
     save_slow(path, slow, dataset.task, train_config, ckpt["metrics"])
     slow.meta = ckpt["metrics"]
     return slow

@@ -26,7 +26,7 @@ def geodesic_rank_correlation(
 ) -> dict:
     """Spearman(distance, geodesic) and Spearman(distance, Euclidean), on all pairs, on pairs in
     different rooms (two_room) or corridors (maze), and on pairs over ``_LONG`` apart along the path.
-    The distance is the latent norm, or the learned ``metric``'s (a ``TemporalDistance``) when given.
+    The distance is the latent norm, or ``metric``'s (a ``TemporalDistance`` or ``LandmarkGraph``) when given.
     The states are taken at rest (velocity 0), as goals are. task: "two_room" or "maze"."""
     import importlib
 

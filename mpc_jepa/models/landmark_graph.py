@@ -52,18 +52,15 @@ class LandmarkGraph:
         self.landmarks = landmarks.detach().float()
         with torch.no_grad():
             self._features = metric(self.landmarks)  # [heads, N, E]
-            hops = self.pairwise(self.landmarks).cpu().numpy().astype(np.float64)  # [N, N]
-        hops = np.minimum(hops, hops.T)  # the metric is symmetric; keep exact zeros off the graph's edges
+            hops = self.pairwise(self.landmarks).double().cpu()  # [N, N]
+        hops = torch.minimum(hops, hops.T).numpy()  # the metric is symmetric; keep exact zeros off the graph's edges
         edges = csr_matrix(np.where(hops <= self.radius, np.maximum(hops, 1e-9), 0.0))
         self.components = int(connected_components(edges, directed=False)[0])
         paths = shortest_path(edges, method="D", directed=False)
         # landmarks the graph cannot join (another component) are joined by their direct hop, at its price
-        paths = np.where(np.isfinite(paths), paths, self._hop_np(hops))
+        paths = np.where(np.isfinite(paths), paths, self.hop(torch.from_numpy(hops)).numpy())
         self.paths = torch.as_tensor(paths, dtype=torch.float32, device=self.landmarks.device)  # [N, N]
         self._goal_cache: tuple | None = None
-
-    def _hop_np(self, d: np.ndarray) -> np.ndarray:
-        return d + self.overreach * np.maximum(d - self.radius, 0.0)
 
     def hop(self, d: Tensor) -> Tensor:
         """Metric distance -> the cost of one hop (itself within ``radius``, steeper beyond)."""
