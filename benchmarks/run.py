@@ -1,4 +1,4 @@
-"""`make bench`: run the benchmarks and write benchmarks/RESULTS.md (see mpc_jepa/benchmark.py)."""
+"""`make bench`: run the benchmarks and write benchmarks/RESULTS.md (see mpc_jepa/apps/bench/)."""
 
 import sys
 

@@ -14,14 +14,27 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # before anything imports mujoco's re
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "mpc_jepa.checkpoint": ("CheckpointError", "load_world_model", "save_checkpoint"),
+    "mpc_jepa.control": ("CountingModel", "EpisodeResult", "FrameStack", "MPCController", "run_episode"),
     "mpc_jepa.costs": ("ActionMagnitude", "ActionSmoothness", "GoalDistance", "SumCost", "goal_cost"),
     "mpc_jepa.data": ("Dataset", "DatasetError", "ExplorationConfig", "WindowSampler", "collect"),
     "mpc_jepa.evaluation": ("PlanSettings", "evaluate", "make_cost", "make_planner"),
     "mpc_jepa.models": ("CNNEncoder", "JEPAWorldModel", "KeypointEncoder", "MLPEncoder", "Predictor", "WorldModelConfig"),
+    "mpc_jepa.models.checkpoints": ("CheckpointError", "load_slow", "load_world_model", "save_checkpoint"),
     "mpc_jepa.models.oracle": ("OracleModel",),
-    "mpc_jepa.mpc": ("CountingModel", "EpisodeResult", "MPCController", "run_episode"),
-    "mpc_jepa.planners": ("CEMConfig", "CEMPlanner", "GradCEMConfig", "GradCEMPlanner", "GradientConfig", "GradientPlanner", "MPPIConfig", "MPPIPlanner"),
+    "mpc_jepa.planners": (
+        "PLANNERS",
+        "CEMConfig",
+        "CEMPlanner",
+        "GradCEMConfig",
+        "GradCEMPlanner",
+        "GradientConfig",
+        "GradientPlanner",
+        "HierarchicalPlanner",
+        "HierarchyConfig",
+        "MPPIConfig",
+        "MPPIPlanner",
+        "VerifiedPlanner",
+    ),
     "mpc_jepa.training": ("TrainConfig", "train"),
     "mpc_jepa.types": ("CostFn", "Plan", "Planner", "WorldModel"),
 }

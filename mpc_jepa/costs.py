@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 
-def _broadcast_goal(goal: Tensor, latents: Tensor) -> Tensor:
+def broadcast_goal(goal: Tensor, latents: Tensor) -> Tensor:
     """goal [B, *Z] (or [*Z]) -> [M, *Z] matching latents [M, T+1, *Z], M a multiple of B."""
     z_shape = latents.shape[2:]
     if goal.shape == z_shape:
@@ -67,7 +67,7 @@ class GoalDistance:
         """[M, T+1, *Z] -> [M, T+1] distances to the goal."""
         if self.goal is None:
             raise ValueError("GoalDistance has no goal: bind one with .with_goal(z_goal)")
-        goal = _broadcast_goal(self.goal.to(latents.dtype), latents).unsqueeze(1)  # [M, 1, *Z]
+        goal = broadcast_goal(self.goal.to(latents.dtype), latents).unsqueeze(1)  # [M, 1, *Z]
         if self.metric is not None:
             return self.metric(latents, goal)
         diff = latents - goal

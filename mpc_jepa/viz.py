@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import imageio.v2 as imageio
 import matplotlib
 
 matplotlib.use("Agg")  # headless; notebooks switch to their inline backend themselves
@@ -13,8 +14,6 @@ import numpy as np  # noqa: E402
 
 def save_video(frames: list[np.ndarray], path: str | Path, fps: int = 25) -> Path:
     """Write [H, W, 3] uint8 frames as MP4 (or GIF if ffmpeg is missing). Returns the path written."""
-    import imageio.v2 as imageio
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not frames:

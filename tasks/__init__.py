@@ -10,7 +10,7 @@ import os
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering unless the user chose a backend
 
-from tasks.base import Goal, Task, TaskError
+from tasks.base import Goal, Task, TaskError, TrainingRecipe
 from tasks.dmc import DMCTask
 from tasks.maze import Maze
 from tasks.pendulum import Pendulum
@@ -20,7 +20,7 @@ from tasks.two_room import TwoRoom
 
 _REGISTRY: dict[str, type[Task]] = {cls.name: cls for cls in (PointMass, Reacher, TwoRoom, Pendulum, Maze)}
 
-__all__ = ["Goal", "Task", "TaskError", "load", "names"]
+__all__ = ["Goal", "Task", "TaskError", "TrainingRecipe", "load", "names"]
 
 
 def names() -> list[str]:

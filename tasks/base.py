@@ -39,6 +39,17 @@ class TaskError(ValueError):
 
 
 @dataclass(frozen=True)
+class TrainingRecipe:
+    """How a task's models are best trained: read by the demo, the benchmarks and notebooks
+    (``mpc_jepa.pipeline.ensure_models``), so the recipe is written once, beside the task."""
+
+    collect_episodes: int = 200
+    """Exploration episodes in the dataset."""
+    rollout_steps: int = 5
+    """Open-loop steps in the world model's prediction loss (long ones teach walls)."""
+
+
+@dataclass(frozen=True)
 class Goal:
     """A goal: what the agent sees there, and where it is physically.
 
@@ -69,6 +80,10 @@ class Task:
     """Physics control steps per agent step (the action is held)."""
     coverage_bounds: tuple[tuple[float, float], ...] | None = None
     """Box over the physical quantity on which dataset coverage is measured (None: not measured)."""
+    walls: tuple[tuple[float, float, float, float], ...] = ()
+    """Obstacles as boxes (x0, y0, x1, y1) in the physical plane, for maps."""
+    recipe: TrainingRecipe = TrainingRecipe()
+    """How this task's models are best trained."""
 
     def __init__(self, *, seed: int | None = 0, pixels: bool = False, image_size: int = 64):
         if not isinstance(image_size, (int, np.integer)) or not 16 <= int(image_size) <= 512:
@@ -119,6 +134,34 @@ class Task:
     def distance_fn(self, a: np.ndarray, b: np.ndarray) -> float:
         """Physical distance between two ``_physical`` values (task units)."""
         return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
+
+    # ----- optional path geometry (tasks whose goal lies behind obstacles) -----------
+    @property
+    def has_geometry(self) -> bool:
+        """Whether the task knows its shortest paths (``geodesic_distance``, ``region_of``)."""
+        return type(self).geodesic_distance is not Task.geodesic_distance
+
+    def geodesic_distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Shortest obstacle-free path length between physical points: [..., P], [..., P] -> [...]."""
+        raise TaskError(f"{self.name}: the task has no path geometry (geodesic_distance)")
+
+    def region_of(self, physical: np.ndarray) -> np.ndarray:
+        """Index of the region (room, corridor) of physical points: [..., P] -> [...] int."""
+        raise TaskError(f"{self.name}: the task has no regions (region_of)")
+
+    def at_rest(self, states: np.ndarray) -> np.ndarray:
+        """State observations [N, S] with their velocities zeroed (goals are at rest)."""
+        raise TaskError(f"{self.name}: the task cannot put state observations at rest (at_rest)")
+
+    def is_hard_episode(self) -> bool:
+        """Whether the current episode's straight line to its goal is blocked by an obstacle
+        (a greedy planner gets stuck); chosen by geometry, never by outcome."""
+        return False
+
+    def leak_probes(self, rng: np.random.Generator, per_band: int) -> dict[str, list]:
+        """Open-loop wall probes: {band: [(start xy [2], action [A]), ...]}, each start beside a
+        wall with its action pushing into it (``diagnostics.task_geometry.wall_leak``)."""
+        raise TaskError(f"{self.name}: the task has no wall probes (leak_probes)")
 
     # ----- shared API -----------------------------------------------------------------
     def reset(self, seed: int | None = None, *, exploration: bool = False) -> dict[str, np.ndarray]:

@@ -23,6 +23,7 @@ from dm_control import mujoco as dm_mujoco
 from dm_control.rl import control
 
 from tasks import two_room
+from tasks.base import TaskError
 from tasks.two_room import HALF, MARGIN, RADIUS, WALL_HALF_THICKNESS, TwoRoom
 
 WALL_X = 0.1  # the inner walls stand at x = -WALL_X and x = +WALL_X (m)
@@ -103,7 +104,19 @@ def sample_in_corridor(rng: np.random.Generator, corridor: int) -> np.ndarray:
 class Maze(TwoRoom):
     name = "maze"
     episode_length = 400
-    walls = WALLS
+    walls = tuple(WALLS)
+
+    def geodesic_distance(self, a, b):
+        return geodesic_distance(a, b)
+
+    def region_of(self, physical):
+        return corridor_of(physical)
+
+    def is_hard_episode(self) -> bool:
+        return True  # every episode starts in one outer corridor with its goal in the other
+
+    def leak_probes(self, rng, per_band):
+        raise TaskError("maze: no wall probes (its walls are not two_room's dividing wall)")
 
     def _build_env(self, random):
         physics = dm_mujoco.Physics.from_xml_string(_maze_xml())

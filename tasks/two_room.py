@@ -16,7 +16,7 @@ from dm_control import mujoco as dm_mujoco
 from dm_control.rl import control
 from dm_control.suite import base
 
-from tasks.base import Task
+from tasks.base import Task, TrainingRecipe
 
 HALF = 0.3  # arena half-width (m), inside the outer walls
 WALL_HALF_THICKNESS = 0.01
@@ -128,10 +128,42 @@ class TwoRoom(Task):
     camera = "fixed"
     action_repeat = 4
     coverage_bounds = ((-HALF, HALF), (-HALF, HALF))
-    walls = [  # the dividing wall's two segments, (x0, y0, x1, y1), for plots
+    walls = (  # the dividing wall's two segments, (x0, y0, x1, y1)
         (-WALL_HALF_THICKNESS, -HALF, WALL_HALF_THICKNESS, DOOR_LOW),
         (-WALL_HALF_THICKNESS, DOOR_HIGH, WALL_HALF_THICKNESS, HALF),
-    ]
+    )
+    # 800 episodes: random actions rarely pass the door; 16-step rollouts: with 5, open-loop
+    # predictions pass through the wall near its corners (diagnostics.task_geometry.wall_leak:
+    # 55% after 32 steps, 0% with 16)
+    recipe = TrainingRecipe(collect_episodes=800, rollout_steps=16)
+    hard_clearance = 0.15
+    """A hard episode's straight line meets the wall this far (m) or more outside the door."""
+    leak_bands = {"bottom": (-0.28, -0.15), "middle": (-0.15, 0.05), "top": (0.22, 0.28)}
+    """y ranges (m) of the wall probes: the bottom corner, the middle, the top corner."""
+
+    def geodesic_distance(self, a, b):
+        return geodesic_distance(a, b)
+
+    def region_of(self, physical):
+        return room_of(physical)
+
+    def at_rest(self, states):
+        states = np.array(states, dtype=np.float32)
+        states[..., 2:] = 0  # [x, y, vx, vy]
+        return states
+
+    def is_hard_episode(self) -> bool:
+        return line_blocked(self.physical(), self.goal.physical, self.hard_clearance)
+
+    def leak_probes(self, rng, per_band):
+        out = {}
+        for band, (lo, hi) in self.leak_bands.items():
+            out[band] = []
+            for _ in range(per_band):
+                side = rng.choice([-1.0, 1.0])
+                xy = np.array([side * rng.uniform(0.03, 0.06), rng.uniform(lo, hi)])
+                out[band].append((xy, np.array([-side, rng.uniform(-0.5, 0.5)])))  # into the wall, sliding
+        return out
 
     def _build_env(self, random):
         physics = dm_mujoco.Physics.from_xml_string(_XML)

@@ -2,6 +2,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tasks
@@ -116,8 +117,28 @@ def test_unknown_planner_and_model_are_named():
         make_planner("nope", OracleModel(task), PlanSettings())
     with pytest.raises(ValueError, match="differentiable"):
         make_planner("grad", OracleModel(task), PlanSettings())
-    with pytest.raises(SystemExit, match="'magic'"):
-        main(["eval", "--model", "magic", "--episodes", "1"])
+
+
+
+def test_cli_reports_library_errors_as_one_line(workdir, monkeypatch, capsys):
+    """Bad tasks, settings, checkpoints: one `error:` line naming the value, exit code 2, no traceback."""
+    monkeypatch.chdir(workdir)
+    Path("bad.pt").write_bytes(b"PK\x03\x04 cut short")
+    cases = {
+        ("eval", "--task", "pointmass", "--episodes", "1"): "unknown task 'pointmass'",
+        ("eval", "--episodes", "-3"): "episodes must be >= 1, got -3",
+        ("eval", "--model", "magic", "--episodes", "1"): "'magic'",
+        ("eval", "--checkpoint", "bad.pt", "--episodes", "1"): "cannot read checkpoint 'bad.pt'",
+        ("eval", "--horizon", "0", "--episodes", "1"): "horizon must be >= 1, got 0",
+        ("collect", "--episodes", "0"): "episodes must be >= 1, got 0",
+    }
+    for argv, message in cases.items():
+        assert main(list(argv)) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and message in err and "\n" not in err, (argv, err)
+    with pytest.raises(SystemExit) as exc:  # argparse: an unknown planner is not a choice
+        main(["eval", "--planner", "nope"])
+    assert exc.value.code == 2 and "'nope'" in capsys.readouterr().err
 
 
 def test_fault_table_names_existing_tests():
@@ -155,3 +176,29 @@ def test_slow_level_metric_and_temporal_goal_from_the_command_line(workdir, monk
     assert "success" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="--level must be"):
         main(["train", "--level", "medium", *common])
+
+
+def test_demo_maps_the_filmed_goal_and_writes_strict_json(workdir, monkeypatch):
+    """The map's star is the filmed episode's goal (episode 0), not the last evaluated one's; the
+    results parse under a strict JSON parser (no NaN / Infinity)."""
+    import mpc_jepa.apps.demo as demo
+
+    monkeypatch.chdir(workdir)
+    drawn = {}
+    monkeypatch.setattr(demo, "plot_trajectories_on_map", lambda trajs, goal, *a, **k: drawn.update(goal=goal, trajs=trajs))
+    s = demo.DemoSettings(episodes=2, hierarchy=False, out="runs/demo_test")
+    demo.run_demo(s)
+    task = tasks.load("point_mass", seed=0)
+    task.reset(seed=s.seed)
+    filmed_goal = task.goal.physical
+    task.reset(seed=s.seed + 1)
+    assert np.linalg.norm(task.goal.physical - filmed_goal) > 0.01  # the bug would be visible
+    np.testing.assert_allclose(drawn["goal"], filmed_goal)
+    assert set(drawn["trajs"]) == {"cem (learned)", "grad (learned)", "gradcem (learned)", "cem (oracle)"}
+
+    def refuse(constant):
+        raise ValueError(f"non-strict JSON constant {constant}")
+
+    res = json.loads((workdir / "runs/demo_test/results.json").read_text(), parse_constant=refuse)
+    np.testing.assert_allclose(res["filmed"]["goal"], filmed_goal)
+    assert res["results"]["cem/oracle"]["episodes"] == 2

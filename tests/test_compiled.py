@@ -5,8 +5,8 @@ import warnings
 import pytest
 import torch
 
-from mpc_jepa import compiled
-from mpc_jepa.compiled import CompiledModel
+from mpc_jepa.models import compiled
+from mpc_jepa.models.compiled import CompiledModel
 from mpc_jepa.evaluation import PlanSettings, planning_model
 from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
 

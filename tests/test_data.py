@@ -110,7 +110,7 @@ def pixels(tmp_path_factory):
 
 
 def test_pixels_are_compressed_and_read_lazily(pixels):
-    from mpc_jepa.pixel_store import PixelStore
+    from mpc_jepa.data.pixel_store import PixelStore
 
     ds = Dataset(pixels.path)
     store = ds["pixels"]
@@ -135,7 +135,7 @@ def test_pixels_are_compressed_and_read_lazily(pixels):
 def test_pixel_store_refuses_an_archive_of_another_dataset(pixels, tmp_path):
     import shutil
 
-    from mpc_jepa.pixel_store import PixelStore
+    from mpc_jepa.data.pixel_store import PixelStore
 
     with pytest.raises(ValueError, match="holds 5 episodes, the dataset has 4"):
         PixelStore(pixels.path / "pixels.npz", np.arange(0, 53, 13))

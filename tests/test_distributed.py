@@ -10,7 +10,7 @@ import torch.multiprocessing as mp
 
 import tasks
 from mpc_jepa import data
-from mpc_jepa.checkpoint import read_checkpoint
+from mpc_jepa.models.checkpoints import read_checkpoint
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.training import TrainConfig, train
 

@@ -13,11 +13,11 @@ import torch
 
 import tasks
 from mpc_jepa import data
-from mpc_jepa.checkpoint import CheckpointError, load_world_model, read_checkpoint
+from mpc_jepa.models.checkpoints import CheckpointError, load_world_model, read_checkpoint
 from mpc_jepa.cli import main
 from mpc_jepa.costs import GoalDistance
 from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
-from mpc_jepa.mpc import MPCController
+from mpc_jepa.control import MPCController
 from mpc_jepa.planners import CEMConfig, CEMPlanner
 from mpc_jepa.training import TrainConfig, train
 

@@ -1,4 +1,5 @@
 import copy
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -6,14 +7,15 @@ import torch
 
 import tasks
 from mpc_jepa import data
-from mpc_jepa.checkpoint import CheckpointError
-from mpc_jepa.costs import GoalDistance
+from mpc_jepa.models.checkpoints import CheckpointError
+from mpc_jepa.costs import GoalDistance, StepReachability
 from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
 from mpc_jepa.models.slow import ActionChunkEncoder, SlowModelConfig, SlowWorldModel
 from mpc_jepa.planners import CEMConfig, CEMPlanner
-from mpc_jepa.planners.hierarchical import HierarchicalPlanner
+from mpc_jepa.planners.hierarchical import HierarchicalPlanner, HierarchyConfig
 from mpc_jepa.training import TrainConfig, train
-from mpc_jepa.training_slow import SlowTrainConfig, load_slow, train_slow
+from mpc_jepa.models.checkpoints import load_slow
+from mpc_jepa.training.slow import SlowTrainConfig, train_slow
 from tests.toy import LinearModel
 
 K = 4
@@ -28,14 +30,20 @@ class ToySlow(LinearModel):
         super().__init__(dt=0.1 * K)
 
 
-def make_hier(seed=0, **kw):
-    slow = CEMPlanner(ToySlow(), CEMConfig(horizon=4, num_samples=64, num_elites=8, num_iters=3, seed=seed))
-    fast = CEMPlanner(LinearModel(), CEMConfig(horizon=6, num_samples=64, num_elites=8, num_iters=3, seed=seed + 1))
-    return HierarchicalPlanner(slow, fast, k=K, **kw)
-
-
 def l1_metric(z, g):
     return (z - g).abs().sum(-1)
+
+
+def make_hier(seed=0, metric=None, max_step=None, model=None):
+    """A hierarchy over the toy linear system; ``metric``: the slow level's learned distance
+    stand-in, ``max_step``: its reachability penalty."""
+    slow = CEMPlanner(ToySlow(), CEMConfig(horizon=4, num_samples=64, num_elites=8, num_iters=3, seed=seed))
+    fast = CEMPlanner(model or LinearModel(), CEMConfig(horizon=6, num_samples=64, num_elites=8, num_iters=3, seed=seed + 1))
+    distance = GoalDistance(weighting="uniform", terminal_weight=1.0, metric=metric)
+    penalty = None
+    if max_step is not None:
+        penalty = StepReachability(lambda z: metric(z[:, :-1], z[:, 1:]), max_step)
+    return HierarchicalPlanner(slow, fast, distance, HierarchyConfig(k=K, replan_every=1, handover_margin=0.0), penalty)
 
 
 def test_slow_model_shapes_and_chunk_encoder():
@@ -67,7 +75,7 @@ def test_slow_model_shapes_and_chunk_encoder():
         ActionChunkEncoder(K, 2, 3)(torch.zeros(5, 3, 2))
 
 
-@pytest.mark.parametrize("kw", [{}, {"slow_metric": l1_metric, "slow_max_step": 0.3}], ids=["latent", "metric"])
+@pytest.mark.parametrize("kw", [{}, {"metric": l1_metric, "max_step": 0.3}], ids=["latent", "metric"])
 def test_hierarchical_planner_contract(kw):
     z0 = torch.tensor([[0.0, 0.0], [0.3, -0.2]])
     goal = torch.tensor([[0.8, -0.6], [-0.5, 0.4]])
@@ -89,8 +97,10 @@ def test_hierarchical_planner_contract(kw):
     assert torch.all(torch.isfinite(c.actions))
     with pytest.raises(ValueError, match="goal-bound"):
         make_hier().plan(z0, lambda lat, act: lat.sum((1, 2)))
-    with pytest.raises(ValueError, match="needs a slow_metric"):
-        make_hier(slow_max_step=1.0)
+    with pytest.raises(ValueError, match="slow_distance must be a goal distance"):
+        HierarchicalPlanner(None, None, lambda lat, act: lat.sum((1, 2)))
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        HierarchyConfig(k=0)
 
 
 @pytest.fixture(scope="module")
@@ -135,12 +145,12 @@ def test_slow_level_learns_and_round_trips(two_room_models):
 
 def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(two_room_models, tmp_path):
     from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
-    from mpc_jepa.training_slow import save_slow
+    from mpc_jepa.models.checkpoints import save_slow
 
     ds, fast, slow, metrics, d = two_room_models
     bare = SlowWorldModel(fast, slow.config)
     bare.load_state_dict({k: v for k, v in slow.state_dict().items() if not k.startswith("metric.")})
-    save_slow(tmp_path / "old.pt", bare, "two_room", SlowTrainConfig(distance_steps=0), {})
+    save_slow(tmp_path / "old.pt", bare, "two_room", asdict(SlowTrainConfig(distance_steps=0)), {})
     old = load_slow(tmp_path / "old.pt", fast, task="two_room")
     assert old.metric is None and old.graph is None
     with pytest.raises(ValueError, match="temporal-distance metric"):
@@ -153,16 +163,19 @@ def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(two
         make_cost(fast, PlanSettings(goal_metric="graph"), no_graph)
     assert make_cost(fast, PlanSettings(goal_metric="graph"), slow).metric == slow.graph.distance
     planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_cost="graph"), slow_model=slow)
-    assert planner.slow_metric == slow.graph.distance
+    assert planner.slow_distance.metric == slow.graph.distance and planner.slow_distance.weighting == "uniform"
     planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_cost="latent"), slow_model=old)
-    assert planner.slow_metric is None
-    planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_max_step=1.5), slow_model=slow)
-    assert planner.slow_metric is not None and planner.slow_max_step == pytest.approx(1.5 * K * slow.metric.step_scale)
+    assert planner.slow_distance.metric is None and planner.slow_penalty is None
+    ps = PlanSettings(planner="hierarchical", slow_cost="temporal", slow_max_step=1.5, slow_weighting="linear")
+    planner = make_planner("hierarchical", fast, ps, slow_model=slow)
+    assert planner.slow_distance.metric == slow.metric.distance and planner.slow_distance.weighting == "linear"
+    assert planner.slow_penalty.max_step == pytest.approx(1.5 * K * slow.metric.step_scale)
+    assert planner.config.k == K and planner.config.replan_every == ps.slow_replan_every
 
 
 def test_verification_picks_the_candidate_the_fast_model_confirms():
     """A slow plan that only the slow model likes loses to an elite the fast model confirms."""
-    from mpc_jepa.planners.hierarchical import HierarchicalPlanner
+    from mpc_jepa.planners import VerifiedPlanner
     from mpc_jepa.types import Plan
 
     class Line:  # fast model: z moves by the action, 1-D
@@ -172,22 +185,28 @@ def test_verification_picks_the_candidate_the_fast_model_confirms():
             return torch.cat([z0[:, None], z0[:, None] + actions.cumsum(1)], 1)
 
     k, H = 2, 3
-    planner = HierarchicalPlanner(None, None, k=k, verify_model=Line(), chunks=lambda a: a.unsqueeze(-2).expand(*a.shape[:-1], k, a.shape[-1]))
+    class Fixed:  # the slow planner: returns the slow model's (wrong) pick and an elite
+        def plan(self, z0, cost, init=None):
+            return slow_plan
+
+    planner = VerifiedPlanner(Fixed(), Line(), lambda a: a.unsqueeze(-2).expand(*a.shape[:-1], k, a.shape[-1]), k)
     z0 = torch.zeros(1, 1)
     cost = GoalDistance(torch.full((1, 1), 6.0), weighting="terminal")
     wrong = torch.full((1, H, 1), -1.0)  # the slow model's pick: moves away from the goal
     right = torch.full((1, 1, H, 1), 1.0)  # an elite: reaches z = 6 after H*k = 6 fast steps
     slow_plan = Plan(wrong, torch.zeros(1), torch.zeros(1, H + 1, 1), {"last_elites": right})
-    out = planner._verified(z0, slow_plan, cost)
+    out = planner.plan(z0, cost)
     torch.testing.assert_close(out.actions, right[:, 0])
     torch.testing.assert_close(out.latents[0, :, 0], torch.tensor([0.0, 2.0, 4.0, 6.0]))  # every k fast steps
     assert float(out.cost) < 1e-5 and int(out.info["verified_choice"]) == 1
-    with pytest.raises(ValueError, match="go together"):
-        HierarchicalPlanner(None, None, k=k, verify_model=Line())
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        VerifiedPlanner(Fixed(), Line(), None, 0)
 
 
 def test_two_room_geodesic_goes_through_the_door():
-    from tasks.two_room import DOOR_HIGH, DOOR_LOW, RADIUS, geodesic_distance
+    from tasks.two_room import DOOR_HIGH, DOOR_LOW, RADIUS
+
+    geodesic_distance = tasks.load("two_room").geodesic_distance  # the task owns its geometry
 
     a, b = np.array([-0.1, -0.2]), np.array([0.1, -0.2])
     y = DOOR_LOW + RADIUS  # the lowest point of the opening the centre passes
@@ -201,16 +220,17 @@ def test_two_room_geodesic_goes_through_the_door():
 
 
 def test_wall_diagnostics_report_rates_and_correlations(tmp_path):
-    from mpc_jepa.wall_diagnostics import geodesic_rank_correlation, wall_leak
+    from mpc_jepa.diagnostics.task_geometry import geodesic_rank_correlation, wall_leak
 
     ds = data.collect(tasks.load("two_room", seed=0), tmp_path / "tr", episodes=8, episode_length=30, seed=0, progress=False)
     model = JEPAWorldModel.build(WorldModelConfig(latent_dim=8, hidden=32), 4, 2).eval()
-    rho = geodesic_rank_correlation(model, ds, num_rows=200, num_pairs=2000)
+    task = tasks.load("two_room", seed=0)
+    rho = geodesic_rank_correlation(model, ds, task, num_rows=200, num_pairs=2000)
     keys = {"spearman_geodesic", "spearman_euclidean", "cross_room_spearman_geodesic", "cross_room_spearman_euclidean", "long_spearman_geodesic"}
     assert set(rho) == keys | {"long_pairs"} and all(-1 <= rho[k] <= 1 for k in keys - {"long_spearman_geodesic"})
-    with pytest.raises(ValueError, match="task must be one of.*got 'point_mass'"):
-        geodesic_rank_correlation(model, ds, task="point_mass")
-    leak = wall_leak(model, ds, steps=(2, 4), per_band=4)
+    with pytest.raises(ValueError, match="needs a task with a path geometry, got 'point_mass'"):
+        geodesic_rank_correlation(model, ds, tasks.load("point_mass"))
+    leak = wall_leak(model, ds, task, steps=(2, 4), per_band=4)
     assert set(leak) == {"bottom", "middle", "top"} and all(set(v) == {2, 4} and all(0 <= r <= 1 for r in v.values()) for v in leak.values())
     with pytest.raises(ValueError, match=r"inside a room or the door, got \[0.0, -0.2\]"):
         tasks.load("two_room").set_position(np.array([0.0, -0.2]))

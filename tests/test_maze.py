@@ -53,16 +53,17 @@ def test_geometry_diagnostics_read_the_maze(tmp_path):
 
     from mpc_jepa import data
     from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
-    from mpc_jepa.wall_diagnostics import geodesic_rank_correlation
+    from mpc_jepa.diagnostics.task_geometry import geodesic_rank_correlation
 
     ds = data.collect(tasks.load("maze", seed=0), tmp_path / "mz", episodes=10, episode_length=30, seed=0, progress=False)
     model = JEPAWorldModel.build(WorldModelConfig(latent_dim=8, hidden=32), 4, 2).eval()
-    rho = geodesic_rank_correlation(model, ds, num_rows=300, num_pairs=3000, task="maze")
+    maze = tasks.load("maze", seed=0)
+    rho = geodesic_rank_correlation(model, ds, maze, num_rows=300, num_pairs=3000)
     assert rho["long_pairs"] > 0 and all(-1 <= rho[k] <= 1 for k in rho if k.endswith("geodesic") or k.endswith("euclidean"))
 
     class Oracle:  # a "model" whose latent is the position: its straight-line distance ignores the walls
         def encode(self, states):
             return torch.as_tensor(states)[:, :2]
 
-    exact = geodesic_rank_correlation(Oracle(), ds, num_rows=300, num_pairs=3000, task="maze")
+    exact = geodesic_rank_correlation(Oracle(), ds, maze, num_rows=300, num_pairs=3000)
     assert exact["spearman_euclidean"] > 0.99 and exact["long_spearman_geodesic"] < exact["spearman_euclidean"]

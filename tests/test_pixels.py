@@ -8,7 +8,7 @@ import tasks
 from mpc_jepa import data, diagnostics
 from mpc_jepa.costs import GoalDistance
 from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
-from mpc_jepa.mpc import FrameStack, MPCController, run_episode
+from mpc_jepa.control import FrameStack, MPCController, run_episode
 from mpc_jepa.planners import CEMConfig, CEMPlanner
 from mpc_jepa.training import TrainConfig, train
 
@@ -31,7 +31,7 @@ def test_frame_stack_orders_frames_and_repeats_the_goal():
 def test_obs_tensor_stacks_windows_like_frame_stack():
     model = JEPAWorldModel.build(WorldModelConfig(obs_type="pixels", latent_dim=8, history=2, cnn_width=4), 16, 2)
     frames = np.random.default_rng(0).integers(0, 255, (2, 5, 16, 16, 3), dtype=np.uint8)  # [B, L, H, W, 3]
-    obs = diagnostics.obs_tensor(model, frames)
+    obs = data.obs_tensor(model, frames)
     assert obs.shape == (2, 4, 6, 16, 16)  # L - h + 1 observations of 3h channels
     fs = FrameStack(2)
     for t in range(3):
@@ -74,13 +74,14 @@ def test_tiny_pixel_model_learns_positions_and_plans_from_images(pixel_data, tmp
 def test_slow_level_trains_over_a_pixel_model_and_plans_from_images(pixel_data, tmp_path):
     from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
     from mpc_jepa.models.slow import SlowModelConfig
-    from mpc_jepa.training_slow import SlowTrainConfig, _slow_obs, load_slow, train_slow
+    from mpc_jepa.models.checkpoints import load_slow
+    from mpc_jepa.training.slow import SlowTrainConfig, _slow_obs, train_slow
 
     fast = JEPAWorldModel.build(WorldModelConfig(obs_type="pixels", latent_dim=8, hidden=32, history=2), 64, 2).eval()
     window = np.asarray(pixel_data["pixels"][:10])[None]  # [1, 10, 64, 64, 3]: k=4, S=2, h=2
     obs = _slow_obs(fast, window, 4, "cpu")
     assert obs.shape == (1, 3, 6, 64, 64)
-    np.testing.assert_array_equal(obs[0, 1].numpy(), diagnostics.obs_tensor(fast, window[:, 4:6])[0, 0].numpy())  # frames 4, 5
+    np.testing.assert_array_equal(obs[0, 1].numpy(), data.obs_tensor(fast, window[:, 4:6])[0, 0].numpy())  # frames 4, 5
     cfg = SlowTrainConfig(steps=5, batch_size=16, slow_steps=2, distance_steps=20)
     slow, metrics = train_slow(pixel_data, fast, tmp_path / "slow.pt", cfg, SlowModelConfig(k=4), progress=False)
     assert {"slow_pred_ratio_s1", "slow_pred_ratio_s2", "macro_std_min"} <= set(metrics)

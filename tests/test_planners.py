@@ -157,7 +157,7 @@ def test_gradient_early_stop_ends_a_converged_search(problem):
 
 
 def test_controller_rejects_non_finite_observations():
-    from mpc_jepa.mpc import MPCController
+    from mpc_jepa.control import MPCController
 
     ctrl = MPCController(LinearModel(), CEMPlanner(LinearModel(), CEMConfig(horizon=T)), GoalDistance())
     with pytest.raises(ValueError, match="non-finite"):
@@ -177,7 +177,7 @@ def test_single_restart_gradient_planner_plans(problem):
 
 @pytest.mark.parametrize("horizon", [15, 16])  # odd and even: the Nyquist bin is real-only for even T
 def test_colored_noise_has_a_1_over_f_beta_spectrum_down_to_the_constant_component(horizon):
-    from mpc_jepa.planners._sampling import colored_noise, make_generator
+    from mpc_jepa.planners.sampling import colored_noise, make_generator
 
     beta = 2.0
     x = colored_noise(4000, horizon, 2, beta, make_generator(0, "cpu"), "cpu")  # [N, T, A]

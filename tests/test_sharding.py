@@ -10,7 +10,7 @@ import torch.multiprocessing as mp
 import tasks
 from mpc_jepa.evaluation import PlanSettings, evaluate
 from mpc_jepa.models.oracle import OracleModel
-from mpc_jepa.sharding import EvalJob, evaluate_ranks, evaluate_sharded, shards
+from mpc_jepa.pipeline.sharding import EvalJob, evaluate_ranks, evaluate_sharded, shards
 
 JOB = EvalJob("point_mass", "oracle", "", "", "cpu", PlanSettings(planner="cem", num_samples=32, num_elites=4, num_iters=2, horizon=8), 3, 7)
 

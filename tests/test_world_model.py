@@ -4,7 +4,7 @@ import torch
 
 import tasks
 from mpc_jepa import data, diagnostics
-from mpc_jepa.checkpoint import CheckpointError, load_world_model, read_checkpoint
+from mpc_jepa.models.checkpoints import CheckpointError, load_world_model, read_checkpoint
 from mpc_jepa.models import CNNEncoder, JEPAWorldModel, KeypointEncoder, MLPEncoder, Predictor, WorldModelConfig
 from mpc_jepa.models.encoders import SpatialSoftmax
 from mpc_jepa.training import TrainConfig, train

@@ -9,7 +9,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from mpc_jepa.planners import _sampling as S
+from mpc_jepa.planners import sampling as S
 from mpc_jepa.types import CostFn, Plan
 
 
@@ -59,6 +59,12 @@ class CEMConfig:
         if self.return_mode not in ("best", "mean"):
             raise ValueError(f"return_mode must be 'best' or 'mean', got {self.return_mode!r}")
 
+    @classmethod
+    def from_settings(cls, s) -> CEMConfig:
+        """From the shared planner settings ``s`` (``evaluation.PlanSettings`` or alike)."""
+        elites = min(s.num_elites, s.num_samples)
+        return cls(horizon=s.horizon, num_samples=s.num_samples, num_elites=elites, num_iters=s.num_iters, seed=s.planner_seed)
+
 
 class CEMPlanner(S.SeededPlanner):
     """CEM / iCEM over a world model. ``plan(z0 [B, *Z], cost) -> Plan`` with actions [B, T, A].
@@ -105,11 +111,8 @@ class CEMPlanner(S.SeededPlanner):
                 extra.append(mean.unsqueeze(1))  # the warm start itself is always a candidate
             cand = torch.cat([cand, *extra], dim=1) if extra else cand  # [B, N_i, T, A]
             costs, latents = S.evaluate(self.model, z0, cand, cost)  # [B, N_i], [B, N_i, T+1, *Z]
-            c_best, a_best, l_best = S.best_of(costs, cand, latents)
-            better = c_best < best_cost
-            best_cost = torch.where(better, c_best, best_cost)
-            best_actions = torch.where(better[:, None, None], a_best, best_actions)
-            best_latents = l_best if best_latents is None else torch.where(better.view(-1, *[1] * (l_best.dim() - 1)), l_best, best_latents)
+            best = S.keep_best((best_cost, best_actions, best_latents), S.best_of(costs, cand, latents))
+            best_cost, best_actions, best_latents = best
             elite_costs, idx = torch.topk(costs, cfg.num_elites, dim=1, largest=False)  # [B, E]
             elites = torch.gather(cand, 1, idx[:, :, None, None].expand(-1, -1, T, A))  # [B, E, T, A]
             mean, std = self.refit(elites, elite_costs, mean, std)

@@ -9,7 +9,7 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from mpc_jepa.planners import _sampling as S
+from mpc_jepa.planners import sampling as S
 from mpc_jepa.types import CostFn, Plan
 
 
@@ -48,6 +48,11 @@ class GradientConfig:
             raise ValueError(f"need lr > 0, init_std >= 0, noise_std >= 0; got {self.lr}, {self.init_std}, {self.noise_std}")
         if self.bound not in ("tanh", "clip"):
             raise ValueError(f"bound must be 'tanh' or 'clip', got {self.bound!r}")
+
+    @classmethod
+    def from_settings(cls, s) -> GradientConfig:
+        """From the shared planner settings ``s`` (``evaluation.PlanSettings`` or alike)."""
+        return cls(horizon=s.horizon, num_restarts=s.grad_restarts, num_steps=s.grad_steps, lr=s.grad_lr, seed=s.planner_seed)
 
 
 _ATANH_LIMIT = 0.995  # warm-start actions at the bound would need infinite parameters
@@ -105,11 +110,8 @@ class GradientPlanner(S.SeededPlanner):
                 actions = self._to_actions(params)
                 costs, latents = S.evaluate(self.model, z0, actions, cost)  # [B, R], [B, R, T+1, *Z]
                 loss = torch.where(torch.isfinite(costs), costs, torch.zeros_like(costs)).sum()
-            c_best, a_best, l_best = S.best_of(costs.detach(), actions.detach(), latents.detach())
-            better = c_best < best_cost
-            best_cost = torch.where(better, c_best, best_cost)
-            best_actions = torch.where(better[:, None, None], a_best, best_actions)
-            best_latents = l_best if best_latents is None else torch.where(better.view(-1, *[1] * (l_best.dim() - 1)), l_best, best_latents)
+            new = S.best_of(costs.detach(), actions.detach(), latents.detach())
+            best_cost, best_actions, best_latents = S.keep_best((best_cost, best_actions, best_latents), new)
             cost_per_iter.append(best_cost.clone())
             if self.callback is not None:
                 self.callback(i, {"best_cost": best_cost, "costs": costs.detach()})

@@ -33,6 +33,11 @@ class MPPIConfig(CEMConfig):
         if self.temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {self.temperature}")
 
+    @classmethod
+    def from_settings(cls, s) -> MPPIConfig:
+        """From the shared planner settings: every candidate enters the weighted refit."""
+        return cls(horizon=s.horizon, num_samples=s.num_samples, num_elites=s.num_samples, num_iters=s.num_iters, seed=s.planner_seed)
+
 
 class MPPIPlanner(CEMPlanner):
     """Model-predictive path integral control, batched like ``CEMPlanner``."""

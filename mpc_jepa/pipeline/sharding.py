@@ -2,7 +2,7 @@
 
 A job is a picklable description (names and paths, not live models): each worker loads the task
 and models itself and runs its share of the episode numbers. Episode i always uses the same task
-and planner seeds (see ``evaluation.evaluate``), so the merged results equal a sequential run;
+and planner seeds (see ``evaluation.closed_loop.evaluate``), so the merged results equal a sequential run;
 only the timings differ.
 """
 
@@ -12,8 +12,12 @@ import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
-from mpc_jepa import distributed
-from mpc_jepa.evaluation import PlanSettings, evaluate, load_model, load_slow_model, needs_slow_model, summarize
+import torch
+
+import tasks
+from mpc_jepa.evaluation import PlanSettings, evaluate, needs_slow_model, summarize
+from mpc_jepa.pipeline.models import load_model, load_slow_model
+from mpc_jepa.training import distributed
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,6 @@ class EvalJob:
 
 def run_shard(job: EvalJob, indices: list[int]) -> list[dict]:
     """Run episodes ``indices`` of ``job`` in this process; their per-episode result dicts."""
-    import tasks
-
     task = tasks.load(job.task, seed=job.seed, pixels=job.pixels)
     model = load_model(task, job.model, job.checkpoint, job.device)
     slow = load_slow_model(task, model, job.slow_checkpoint, job.plan.slow_search) if needs_slow_model(job.plan) else None
@@ -54,8 +56,6 @@ def _merge(parts: list[list[dict]]) -> dict:
 
 
 def _single_thread() -> None:
-    import torch
-
     torch.set_num_threads(1)  # N workers on N cores: no oversubscription
 
 

@@ -15,7 +15,6 @@ fast encoder (every row of the dataset), so a step costs three small MLP passes.
 from __future__ import annotations
 
 import copy
-import math
 import time
 from dataclasses import dataclass
 
@@ -23,10 +22,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from mpc_jepa import diagnostics
-from mpc_jepa.data import Dataset
+from mpc_jepa.data import Dataset, embed_rows
 from mpc_jepa.models.landmark_graph import LandmarkGraph, select_landmarks
 from mpc_jepa.models.temporal_distance import TemporalDistance
+from mpc_jepa.training.schedules import cosine_schedule
 
 
 @dataclass(frozen=True)
@@ -76,53 +75,28 @@ class DistanceTrainConfig:
             raise ValueError(f"landmarks must be 0 or >= 2 and landmark_radius > 0, got {self.landmarks}, {self.landmark_radius}")
 
 
-@torch.no_grad()
-def embed_dataset(fast, dataset: Dataset, device="cpu", chunk: int = 4096) -> tuple[torch.Tensor, np.ndarray]:
-    """Every row's embedding under the frozen ``fast`` encoder.
-
-    Returns (z [N, D] float32 on ``device``, valid [N] bool): rows without a full frame history
-    (pixels: the first h-1 rows of each episode) are invalid (their z is zero)."""
-    key, h = diagnostics.obs_key(fast), diagnostics.history_of(fast)
-    n = len(dataset)
-    starts = np.asarray(dataset.episode_starts)
-    offset = np.arange(n) - np.repeat(starts[:-1], np.diff(starts))  # row's index within its episode
-    valid = offset >= h - 1
-    fast = fast.to(device).eval()
-    z = torch.zeros(n, fast.latent_dim, device=device)
-    data = np.asarray(dataset[key])
-    rows = np.flatnonzero(valid)
-    for i in range(0, len(rows), chunk):
-        r = rows[i : i + chunk]
-        if key == "pixels":
-            runs = data[r[:, None] + np.arange(-h + 1, 1)[None]]  # [c, h, H, W, 3]
-            obs = diagnostics.obs_tensor(fast, runs, device).squeeze(1)  # [c, 3h, H, W]
-        else:
-            obs = torch.as_tensor(data[r], device=device).float()
-        z[torch.as_tensor(r, device=device)] = fast.encode(obs)
-    return z, valid
-
-
 def train_temporal_distance(
     dataset: Dataset, fast, config: DistanceTrainConfig = DistanceTrainConfig(), step_scale: float = 0.1, progress: bool = True, embedded=None
 ):
     """Train a ``TemporalDistance`` over the frozen ``fast`` model. Returns (metric, metrics dict).
 
-    ``embedded``: ``embed_dataset``'s (z, valid) when the caller has them (the landmark graph reads them too)."""
+    ``embedded``: ``embed_rows(fast, dataset)`` ([N, D]) when the caller has it (the landmark
+    graph reads it too)."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = torch.device(config.device)
     t0 = time.perf_counter()
-    z, valid = embedded if embedded is not None else embed_dataset(fast, dataset, device)
+    z = embedded if embedded is not None else embed_rows(fast, dataset, device=device)  # [N, D]
     embed_s = time.perf_counter() - t0
     starts = np.asarray(dataset.episode_starts)
     episode_end = np.repeat(starts[1:] - 1, np.diff(starts))  # [N] last row of each row's episode
-    has_next = valid & (np.arange(len(dataset)) < episode_end)
+    has_next = np.arange(len(dataset)) < episode_end
     rows = np.flatnonzero(has_next)  # transitions t -> t+1 inside an episode
-    goal_rows = np.flatnonzero(valid)
+    goal_rows = np.arange(len(dataset))
     phi = TemporalDistance(fast.latent_dim, config.out_dim, config.hidden, 2, config.discount, step_scale, config.heads).to(device)
     target = copy.deepcopy(phi).requires_grad_(False)
     opt = torch.optim.Adam(phi.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s / max(config.steps, 1), 1.0))))
+    sched = cosine_schedule(opt, config.steps)
     t1 = time.perf_counter()
     for _ in tqdm(range(config.steps), desc="train temporal distance", disable=not progress):
         i = rng.choice(rows, size=config.batch_size)
@@ -154,11 +128,10 @@ def build_landmark_graph(
 ) -> tuple[LandmarkGraph | None, dict]:
     """The ``LandmarkGraph`` of ``metric`` over ``config.landmarks`` embeddings of dataset rows
     (farthest-point sampled); (None, {}) with ``config.landmarks == 0``. Returns (graph, metrics).
-    ``embedded``: ``embed_dataset``'s (z, valid) when the caller has them."""
+    ``embedded``: ``embed_rows(fast, dataset)`` ([N, D]) when the caller has it."""
     if not config.landmarks:
         return None, {}
-    z, valid = embedded if embedded is not None else embed_dataset(fast, dataset, config.device)
-    z = z[torch.as_tensor(valid, device=z.device)]
+    z = embedded if embedded is not None else embed_rows(fast, dataset, device=config.device)
     landmarks = z[select_landmarks(metric, z, n=min(config.landmarks, len(z)), seed=config.seed).to(z.device)]
     graph = LandmarkGraph(metric, landmarks, radius=config.landmark_radius)
     return graph, {"landmarks": float(len(landmarks)), "landmark_components": float(graph.components)}
@@ -168,11 +141,11 @@ def train_distance_and_graph(dataset: Dataset, fast, config: DistanceTrainConfig
     """The metric and its landmark graph over one embedding of the dataset (for pixels, encoding every
     frame is the slow part). Returns (metric, graph or None, metrics)."""
     t0 = time.perf_counter()
-    embedded = embed_dataset(fast, dataset, config.device)
+    embedded = embed_rows(fast, dataset, device=config.device)
     embed_s = time.perf_counter() - t0
     metric, metrics = train_temporal_distance(dataset, fast, config, step_scale, progress, embedded=embedded)
     graph, graph_metrics = build_landmark_graph(dataset, fast, metric, config, embedded=embedded)
     return metric, graph, {**metrics, "embed_seconds": embed_s, **graph_metrics}
 
 
-__all__ = ["DistanceTrainConfig", "build_landmark_graph", "embed_dataset", "train_distance_and_graph", "train_temporal_distance"]
+__all__ = ["DistanceTrainConfig", "build_landmark_graph", "train_distance_and_graph", "train_temporal_distance"]

@@ -6,46 +6,10 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from mpc_jepa.data import Dataset, WindowSampler
+from mpc_jepa.data import Dataset, WindowSampler, embed_rows, history_of, obs_key, obs_tensor
 from mpc_jepa.models.losses import effective_rank
 
 HORIZONS = (1, 5, 10, 20)
-
-
-def obs_key(model) -> str:
-    """The dataset array a model reads: "pixels" or "states"."""
-    return "pixels" if len(model.obs_shape) == 3 else "states"
-
-
-def history_of(model) -> int:
-    """Frames stacked per observation (1 for states)."""
-    return model.obs_shape[0] // 3 if obs_key(model) == "pixels" else 1
-
-
-def obs_tensor(model, array: np.ndarray, device="cpu") -> torch.Tensor:
-    """Dataset rows -> encoder input.
-
-    States [..., S] -> float32. Pixels with history h: a run of L consecutive frames
-    [..., L, H, W, 3] uint8 -> [..., L-h+1, 3h, H, W] (each observation stacks its frame and the
-    h-1 before it, oldest first); with h = 1 a single frame [..., H, W, 3] -> [..., 3, H, W] also works.
-    """
-    x = torch.as_tensor(np.asarray(array), device=device)
-    if obs_key(model) != "pixels":
-        return x.float()
-    x = x.movedim(-1, -3)  # [..., L, 3, H, W]
-    h = history_of(model)
-    if h == 1:
-        return x
-    L = x.shape[-4]
-    if L < h:
-        raise ValueError(f"stacking {h} frames needs runs of at least {h} frames, got {L}")
-    return torch.cat([x[..., i : L - h + 1 + i, :, :, :] for i in range(h)], dim=-3)  # [..., L-h+1, 3h, H, W]
-
-
-def history_rows(dataset: Dataset, rows: np.ndarray, h: int) -> np.ndarray:
-    """[n] rows -> [n, h] rows of each one's frame history (oldest first), clamped at its episode's start."""
-    starts = np.asarray(dataset.episode_starts)[np.searchsorted(dataset.episode_starts, rows, side="right") - 1]
-    return np.maximum(rows[:, None] + np.arange(1 - h, 1)[None], starts[:, None])
 
 
 @torch.no_grad()
@@ -77,28 +41,11 @@ def _ridge_r2(x_tr, y_tr, x_te, y_te, lam=1e-3) -> float:
     return float(np.mean(1 - resid / np.maximum(total, 1e-12)))
 
 
-@torch.no_grad()
-def embed_rows(model, dataset: Dataset, rows: np.ndarray, device="cpu", chunk: int = 4096) -> np.ndarray:
-    """Embeddings [len(rows), D] of dataset rows."""
-    key, h = obs_key(model), history_of(model)
-    out = []
-    for i in range(0, len(rows), chunk):
-        r = rows[i : i + chunk]
-        if h == 1:
-            obs = obs_tensor(model, dataset[key][r], device)
-        else:
-            idx = history_rows(dataset, r, h)  # [n, h]
-            frames = np.asarray(dataset[key][idx.ravel()]).reshape(*idx.shape, *dataset[key].shape[1:])  # [n, h, H, W, 3]
-            obs = obs_tensor(model, frames, device)[:, 0]  # [n, 3h, H, W]
-        out.append(model.encoder(obs).cpu().numpy())
-    return np.concatenate(out)
-
-
 def physical_probe(model, dataset: Dataset, num_rows: int = 4000, seed: int = 0, lam: float = 1e-3):
     """A ridge-regression probe latent -> physical quantity, fit on dataset rows, for plots only
     (subgoals on a map). Returns f: [..., D] array -> [..., P] array."""
     rows = np.sort(np.random.default_rng(seed).choice(len(dataset), size=min(num_rows, len(dataset)), replace=False))
-    z = embed_rows(model, dataset, rows)
+    z = embed_rows(model, dataset, rows).cpu().numpy()
     z1 = np.c_[z, np.ones(len(z))]
     w = np.linalg.solve(z1.T @ z1 + lam * np.eye(z1.shape[1]), z1.T @ np.asarray(dataset["physical"])[rows])
     return lambda x: np.concatenate([np.asarray(x), np.ones((*np.shape(x)[:-1], 1))], -1) @ w
@@ -114,7 +61,8 @@ def geometry_report(model, dataset: Dataset, train_eps, val_eps, num_rows: int =
         return np.sort(rng.choice(rows, size=min(num_rows, len(rows)), replace=False))
 
     tr, te = rows_of(train_eps), rows_of(val_eps)
-    z_tr, z_te = embed_rows(model, dataset, tr, device), embed_rows(model, dataset, te, device)
+    z_tr = embed_rows(model, dataset, tr, device).cpu().numpy()
+    z_te = embed_rows(model, dataset, te, device).cpu().numpy()
     p_tr, p_te = np.asarray(dataset["physical"][tr]), np.asarray(dataset["physical"][te])
     std = z_te.std(0)
     i, j = rng.integers(len(te), size=(2, 4000))
@@ -133,3 +81,19 @@ def geometry_report(model, dataset: Dataset, train_eps, val_eps, num_rows: int =
 def collapsed(report: dict, threshold: float = 0.1) -> bool:
     """True when some embedding dimension's std is below ``threshold`` x the mean std, or all ~0."""
     return report["std_min_over_mean"] < threshold or report["std_mean"] < 1e-6
+
+
+def format_report(metrics: dict) -> str:
+    """A short human-readable diagnostics table."""
+    lines = ["horizon  pred/copy"]
+    for k in HORIZONS:
+        if f"pred_ratio_h{k}" in metrics:
+            lines.append(f"{k:7d}  {metrics[f'pred_ratio_h{k}']:.3f}")
+    lines.append(
+        f"std min/mean {metrics['std_min_over_mean']:.2f}  "
+        f"effective rank {metrics['effective_rank']:.1f}/{metrics['latent_dim']}  "
+        f"probe R^2 {metrics['probe_r2']:.3f}  "
+        f"latent-vs-physical distance Spearman {metrics['distance_spearman']:.2f}  "
+        f"collapsed={metrics['collapsed']}"
+    )
+    return "\n".join(lines)

@@ -99,6 +99,26 @@ def best_of(costs: Tensor, actions: Tensor, latents: Tensor) -> tuple[Tensor, Te
     return costs[ar, idx], actions[ar, idx], latents[ar, idx]
 
 
+def keep_best(
+    best: tuple[Tensor, Tensor, Tensor | None], new: tuple[Tensor, Tensor, Tensor]
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Per problem, the better of the best-so-far and a new candidate (ties keep the old one).
+
+    best, new: (cost [B], actions [B, T, A], latents [B, T+1, *Z]); best latents may be None
+    before the first candidate. Returns the updated (cost, actions, latents).
+    """
+    best_cost, best_actions, best_latents = best
+    cost, actions, latents = new
+    better = cost < best_cost  # [B]
+    if best_latents is None:
+        best_latents = latents
+    return (
+        torch.where(better, cost, best_cost),
+        torch.where(better[:, None, None], actions, best_actions),
+        torch.where(better.view(-1, *[1] * (latents.dim() - 1)), latents, best_latents),
+    )
+
+
 def fallback_if_nonfinite(actions: Tensor) -> Tensor:
     """Final guard: any non-finite action becomes 0 (in bounds), everything clamped to [-1, 1]."""
     return torch.nan_to_num(actions, nan=0.0, posinf=0.0, neginf=0.0).clamp(-1, 1)

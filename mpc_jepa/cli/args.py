@@ -41,10 +41,12 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls, prefix: str = "", s
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         flag = "--" + (prefix + f.name).replace("_", "-")
         help_text = f"{docs.get(f.name, '')} (default: {default!r})".replace("%", "%%")  # argparse formats help with %
+        choices = f.metadata.get("choices")
         if typ is bool:
             parser.add_argument(flag, dest=prefix + f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
-        elif origin is typing.Literal:
-            parser.add_argument(flag, dest=prefix + f.name, choices=list(args), default=default, help=help_text)
+        elif origin is typing.Literal or choices:
+            options = list(choices or args)
+            parser.add_argument(flag, dest=prefix + f.name, choices=options, default=default, help=help_text)
         elif origin in (tuple, list):
             parser.add_argument(flag, dest=prefix + f.name, type=args[0], nargs="+", default=default, help=help_text)
         else:

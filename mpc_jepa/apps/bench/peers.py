@@ -12,9 +12,9 @@ import time
 import numpy as np
 import torch
 
-from mpc_jepa.compiled import CompiledModel
+from mpc_jepa.control import CountingModel
 from mpc_jepa.costs import GoalDistance
-from mpc_jepa.mpc import CountingModel
+from mpc_jepa.models.compiled import CompiledModel
 from mpc_jepa.planners import CEMConfig, CEMPlanner, MPPIConfig, MPPIPlanner
 
 

@@ -10,6 +10,7 @@ from torch import Tensor
 
 from mpc_jepa.planners.cem import CEMConfig, CEMPlanner
 from mpc_jepa.planners.gradient import GradientConfig, GradientPlanner
+from mpc_jepa.planners.sampling import keep_best
 from mpc_jepa.types import CostFn, Plan
 
 
@@ -31,6 +32,11 @@ class GradCEMConfig:
         if self.mode not in ("refine", "inner"):
             raise ValueError(f"mode must be 'refine' or 'inner', got {self.mode!r}")
 
+    @classmethod
+    def from_settings(cls, s) -> GradCEMConfig:
+        """From the shared planner settings: the flat CEM's and gradient planner's configs."""
+        return cls(cem=CEMConfig.from_settings(s), grad=GradientConfig.from_settings(s))
+
 
 class _GradRefitCEM(CEMPlanner):
     """CEM whose refit first moves the elites downhill with the gradient planner."""
@@ -43,15 +49,10 @@ class _GradRefitCEM(CEMPlanner):
 
     def refit(self, elites, elite_costs, mean, std):
         refined = self.grad.optimize(self._z0, self._cost, elites.clone(), num_steps=self.grad.config.num_steps)
-        if self.best is None:
-            self.best = refined
-        else:
-            better = refined.cost < self.best.cost
-            self.best = Plan(
-                torch.where(better[:, None, None], refined.actions, self.best.actions),
-                torch.where(better, refined.cost, self.best.cost),
-                torch.where(better.view(-1, *[1] * (refined.latents.dim() - 1)), refined.latents, self.best.latents),
-            )
+        new = (refined.cost, refined.actions, refined.latents)
+        if self.best is not None:
+            new = keep_best((self.best.cost, self.best.actions, self.best.latents), new)
+        self.best = Plan(new[1], new[0], new[2])
         # the refined best replaces the worst elite before the refit
         elites = torch.cat([elites[:, :-1], refined.actions.unsqueeze(1)], dim=1)
         return super().refit(elites, elite_costs, mean, std)
@@ -80,13 +81,11 @@ class GradCEMPlanner:
     @staticmethod
     def _merge(sampled: Plan, refined: Plan) -> Plan:
         """Per problem, the better of the sampling stage's and the gradient stage's plans."""
-        better = refined.cost < sampled.cost
-        actions = torch.where(better[:, None, None], refined.actions, sampled.actions)
-        cost_ = torch.where(better, refined.cost, sampled.cost)
+        old = (sampled.cost, sampled.actions, sampled.latents)
+        cost_, actions, latents = keep_best(old, (refined.cost, refined.actions, refined.latents))
         curve = sampled.info["cost_per_iter"]
         if "cost_per_iter" in refined.info:
             curve = torch.cat([curve, torch.minimum(refined.info["cost_per_iter"], sampled.cost)])
         info = {"cost_per_iter": curve, "elites": sampled.info.get("elites")}
         info = {k: v for k, v in info.items() if v is not None}
-        latents = torch.where(better.view(-1, *[1] * (refined.latents.dim() - 1)), refined.latents, sampled.latents)
         return Plan(actions, cost_, latents, info)

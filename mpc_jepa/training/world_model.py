@@ -13,7 +13,6 @@ The reach terms give the latent space the geometry planning needs (see docs/ARCH
 from __future__ import annotations
 
 import csv
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,12 +22,14 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from mpc_jepa import diagnostics, distributed
-from mpc_jepa.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
-from mpc_jepa.data import Dataset, WindowSampler
+from mpc_jepa import diagnostics
+from mpc_jepa.data import Dataset, WindowSampler, obs_tensor
+from mpc_jepa.models.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
 from mpc_jepa.models.encoders import mlp
 from mpc_jepa.models.losses import reach_local, reach_spread, vicreg_covariance, vicreg_variance
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
+from mpc_jepa.training import distributed
+from mpc_jepa.training.schedules import cosine_schedule
 
 
 @dataclass(frozen=True)
@@ -95,16 +96,6 @@ class TrainResult:
     model: JEPAWorldModel
     metrics: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
-
-
-def _lr_lambda(cfg: TrainConfig):
-    def f(step: int) -> float:
-        if step < cfg.warmup_steps:
-            return (step + 1) / cfg.warmup_steps
-        progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-
-    return f
 
 
 def dataset_stats(dataset: Dataset, episodes: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -193,7 +184,7 @@ def train(
     inverse_head = mlp(2 * model_config.latent_dim, 128, model.action_dim, 1).to(device) if config.inverse_weight > 0 else None
     params = list(model.encoder.parameters()) + list(model.predictor.parameters()) + (list(inverse_head.parameters()) if inverse_head else [])
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(config))
+    sched = cosine_schedule(opt, config.steps, config.warmup_steps)
     step = 0
     history: list[dict] = []
     if resume and out.exists():
@@ -245,7 +236,7 @@ def train(
     model.train()
     while step < config.steps:
         batch = sampler.sample(config.batch_size, rng, shard=(info.rank, info.world_size))
-        obs = diagnostics.obs_tensor(model, batch[key], device)  # [B, T+1, *O] (this rank's slice)
+        obs = obs_tensor(model, batch[key], device)  # [B, T+1, *O] (this rank's slice)
         actions = torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float()  # [B, T, A]
         losses = losses_fn(obs, actions)
         opt.zero_grad(set_to_none=True)
@@ -315,17 +306,3 @@ def _append_csv(path: Path, row: dict) -> None:
         if new:
             w.writeheader()
         w.writerow({k: row[k] for k in row})
-
-
-def format_report(metrics: dict) -> str:
-    """A short human-readable diagnostics table."""
-    lines = ["horizon  pred/copy"]
-    for k in diagnostics.HORIZONS:
-        if f"pred_ratio_h{k}" in metrics:
-            lines.append(f"{k:7d}  {metrics[f'pred_ratio_h{k}']:.3f}")
-    lines.append(
-        f"std min/mean {metrics['std_min_over_mean']:.2f}  effective rank {metrics['effective_rank']:.1f}/{metrics['latent_dim']}  "
-        f"probe R^2 {metrics['probe_r2']:.3f}  latent-vs-physical distance Spearman {metrics['distance_spearman']:.2f}  "
-        f"collapsed={metrics['collapsed']}"
-    )
-    return "\n".join(lines)

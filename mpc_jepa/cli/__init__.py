@@ -1,0 +1,65 @@
+"""The ``mpc-jepa`` command line. Every subcommand's settings are a typed dataclass (see --help).
+
+The library's errors (an unknown task, a bad setting, a damaged checkpoint or dataset) are
+reported as one ``error:`` line naming the value, with exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mpc_jepa.apps.bench import BenchSettings
+from mpc_jepa.apps.demo import DemoSettings
+from mpc_jepa.cli import commands as c
+from mpc_jepa.cli.args import add_dataclass_args
+from mpc_jepa.evaluation import PlanSettings
+from mpc_jepa.models import WorldModelConfig
+from mpc_jepa.models.slow import SlowModelConfig
+from mpc_jepa.pipeline import CollectSettings, TrainSettings
+from mpc_jepa.training import DistanceTrainConfig, TrainConfig
+
+USAGE_ERRORS = (ValueError, FileNotFoundError)
+"""What the library raises for bad input (TaskError, CheckpointError, DatasetError are ValueErrors)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mpc-jepa", description="Model-predictive planning with JEPA world models in MuJoCo.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands = {
+        "tasks": ("list the registered tasks", c.cmd_tasks, ()),
+        "collect": ("collect an exploration dataset", c.cmd_collect, (CollectSettings,)),
+        "train": (
+            "train a JEPA world model, the slow level or its metric (collects the dataset if missing)",
+            c.cmd_train,
+            (TrainSettings, TrainConfig, WorldModelConfig),
+        ),
+        "eval": ("closed-loop evaluation of a planner over seeded episodes", c.cmd_eval, (c.EvalSettings, PlanSettings)),
+        "plan": ("plan one episode and write a video", c.cmd_plan, (c.PlanEpisodeSettings, PlanSettings)),
+        "demo": ("collect, train, plan with several planners, write videos and plots", c.cmd_demo, (DemoSettings,)),
+        "bench": ("run the benchmarks and write benchmarks/RESULTS.md", c.cmd_bench, (BenchSettings,)),
+    }
+    for name, (help_text, func, settings) in commands.items():
+        p = sub.add_parser(name, help=help_text)
+        for cls in settings:
+            add_dataclass_args(p, cls)
+        if name == "train":
+            add_dataclass_args(p, SlowModelConfig, prefix="slow_")
+            add_dataclass_args(p, DistanceTrainConfig, prefix="distance_", skip=("seed", "device"))
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except USAGE_ERRORS as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+__all__ = ["build_parser", "main"]

@@ -1,0 +1,169 @@
+"""The subcommands of ``mpc-jepa``: each reads its typed settings and calls the pipeline or an app."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import tasks
+from mpc_jepa.apps.bench import BenchSettings, run_benchmarks
+from mpc_jepa.apps.demo import DemoSettings, run_demo
+from mpc_jepa.cli.args import dataclass_from_args
+from mpc_jepa.control import MPCController, observe_physics, run_episode
+from mpc_jepa.evaluation import (
+    PlanSettings,
+    evaluate,
+    make_cost,
+    make_planner,
+    needs_slow_model,
+    observer,
+    planning_model,
+)
+from mpc_jepa.files import write_json
+from mpc_jepa.models import WorldModelConfig
+from mpc_jepa.models.slow import SlowModelConfig
+from mpc_jepa.pipeline import (
+    CollectSettings,
+    TrainSettings,
+    load_model,
+    load_slow_model,
+    run_collect,
+    run_train,
+    run_train_distance,
+    run_train_slow,
+)
+from mpc_jepa.pipeline.sharding import EvalJob, evaluate_ranks, evaluate_sharded
+from mpc_jepa.training import DistanceTrainConfig, TrainConfig, distributed
+from mpc_jepa.viz import label_frames, save_video
+
+
+def cmd_tasks(_args) -> int:
+    for name in tasks.names():
+        t = tasks.load(name, seed=0)
+        doc = type(t).__doc__.strip().splitlines()[0] if type(t).__doc__ else ""
+        print(
+            f"{name:12s} state_dim={t.state_dim} action_dim={t.action_dim} episode_length={t.episode_length} "
+            f"success: distance <= {t.success_threshold} ({doc})"
+        )
+    print("dmc:<domain>-<task>  any dm-control suite task, goal = state reached k steps later")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    run_collect(dataclass_from_args(CollectSettings, args))
+    return 0
+
+
+def cmd_train(args) -> int:
+    s = dataclass_from_args(TrainSettings, args)
+    cfg = dataclass_from_args(TrainConfig, args)
+    if s.level == "fast":
+        run_train(s, cfg, dataclass_from_args(WorldModelConfig, args))
+    elif s.level == "slow":
+        slow_cfg = dataclass_from_args(SlowModelConfig, args, prefix="slow_")
+        run_train_slow(s, cfg, slow_cfg, dataclass_from_args(DistanceTrainConfig, args, prefix="distance_"))
+    else:
+        dcfg = dataclass_from_args(DistanceTrainConfig, args, prefix="distance_", seed=cfg.seed, device=cfg.device)
+        run_train_distance(s, dcfg)
+    return 0
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    task: str = "point_mass"
+    """Task to evaluate on."""
+    checkpoint: str = ""
+    """World-model checkpoint (default: runs/<task>/world_model.pt); unused with --model oracle."""
+    model: str = "learned"
+    """'learned' (the JEPA checkpoint) or 'oracle' (the task's true MuJoCo physics)."""
+    episodes: int = 50
+    """Episodes (seeds seed, seed+1, ...)."""
+    seed: int = 100000
+    """First episode seed (far from the collection seeds)."""
+    json: str = ""
+    """Write per-episode and summary results here as JSON."""
+    device: str = "cpu"
+    """Torch device for the learned model."""
+    slow_checkpoint: str = ""
+    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default: runs/<task>/slow_model.pt)."""
+    pixels: bool = False
+    """Plan from 64x64 camera images with a pixel checkpoint (default runs/<task>/world_model_pixels.pt); goals are images."""
+    workers: int = 1
+    """Processes sharing the episodes (results equal a sequential run; under torchrun the ranks share them)."""
+
+    def __post_init__(self):
+        for name in ("episodes", "workers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
+def cmd_eval(args) -> int:
+    s = dataclass_from_args(EvalSettings, args)
+    ps = dataclass_from_args(PlanSettings, args)
+    task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
+    model = load_model(task, s.model, s.checkpoint, s.device)
+    if s.workers > 1 or distributed.env_world_size() > 1:
+        job = EvalJob(s.task, s.model, s.checkpoint, s.slow_checkpoint, s.device, ps, s.episodes, s.seed, s.pixels)
+        out = evaluate_ranks(job) if distributed.env_world_size() > 1 else evaluate_sharded(job, s.workers)
+        if out is None:  # not rank 0: rank 0 reports
+            return 0
+    else:
+        slow = load_slow_model(task, model, s.slow_checkpoint, ps.slow_search) if needs_slow_model(ps) else None
+        out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device, slow_model=slow)
+    out["settings"] = {**asdict(s), **asdict(ps)}
+    summ = out["summary"]
+    evals = "n/a" if summ["model_evals_per_step"] is None else f"{summ['model_evals_per_step']:.0f}"
+    print(
+        f"{s.task} {s.model} {ps.planner}: success {summ['success_rate']:.0%}, "
+        f"mean final distance {summ['mean_final_distance']:.4f}, "
+        f"median {summ['median_ms_per_step']:.1f} ms/step, {evals} model evals/step"
+    )
+    if s.json:
+        print(f"wrote {write_json(s.json, out)}")
+    return 0
+
+
+@dataclass(frozen=True)
+class PlanEpisodeSettings:
+    task: str = "point_mass"
+    """Task."""
+    checkpoint: str = ""
+    """World-model checkpoint (default: runs/<task>/world_model.pt)."""
+    model: str = "learned"
+    """'learned' or 'oracle'."""
+    seed: int = 100000
+    """Episode seed."""
+    video: str = "runs/plan/episode.mp4"
+    """Video to write (GIF where no MP4 encoder is available)."""
+    pixels: bool = False
+    """Plan from camera images with a pixel checkpoint (default runs/<task>/world_model_pixels.pt)."""
+    slow_checkpoint: str = ""
+    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default: runs/<task>/slow_model.pt)."""
+
+
+def cmd_plan(args) -> int:
+    s = dataclass_from_args(PlanEpisodeSettings, args)
+    ps = dataclass_from_args(PlanSettings, args)
+    task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
+    model = load_model(task, s.model, s.checkpoint)
+    slow = load_slow_model(task, model, s.slow_checkpoint, ps.slow_search) if needs_slow_model(ps) else None
+    planner = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow)
+    ctrl = MPCController(model, planner, make_cost(model, ps, slow), ps.replan_every)
+    frames: list = []
+    observe = observe_physics if s.model == "oracle" else observer(model)
+    r = run_episode(task, ctrl, s.seed, observe=observe, frames=frames)
+    path = save_video(label_frames(frames, f"{s.task} {ps.planner} ({s.model})"), s.video)
+    print(
+        f"success={r.success} final distance {r.final_distance:.4f} (start {r.start_distance:.4f}), "
+        f"{r.ms_per_step:.1f} ms/step; wrote {path}"
+    )
+    return 0
+
+
+def cmd_demo(args) -> int:
+    run_demo(dataclass_from_args(DemoSettings, args))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    run_benchmarks(dataclass_from_args(BenchSettings, args))
+    return 0

@@ -1,0 +1,15 @@
+"""The agent's loop: a controller (planner + cost + short-term memory) and the episode runner."""
+
+from mpc_jepa.control.controller import MPCController
+from mpc_jepa.control.counting import CountingModel
+from mpc_jepa.control.episode import EpisodeResult, run_episode
+from mpc_jepa.control.observers import FrameStack, observe_physics
+
+__all__ = [
+    "CountingModel",
+    "EpisodeResult",
+    "FrameStack",
+    "MPCController",
+    "observe_physics",
+    "run_episode",
+]

@@ -1,0 +1,70 @@
+"""Receding-horizon control: plan, execute the first action(s), replan."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from mpc_jepa.types import Plan
+
+
+class MPCController:
+    """Model-predictive controller over any ``WorldModel`` and ``Planner``.
+
+    ``reset(goal_obs)`` encodes the goal and binds it into ``cost`` (anything with ``with_goal``);
+    ``act(obs)`` replans every ``replan_every`` steps, warm-started explicitly from the previous
+    plan shifted by the steps executed, and returns the next action [A] in [-1, 1].
+
+    Short-term memory (LeCun's module) is exactly: the last plan, the step counter, the goal.
+    """
+
+    def __init__(self, model, planner, cost, replan_every: int = 1, device="cpu"):
+        if replan_every < 1:
+            raise ValueError(f"replan_every must be >= 1, got {replan_every}")
+        self.model, self.planner, self.base_cost = model, planner, cost
+        self.replan_every = int(replan_every)
+        self.device = torch.device(device)
+        self.plan_: Plan | None = None
+        self.cost = cost
+        self.t = 0
+        self.last_plan_ms = 0.0
+
+    def reset(self, goal_obs) -> None:
+        """Start an episode toward ``goal_obs`` (one observation, no batch axis)."""
+        with torch.no_grad():
+            z_goal = self.model.encode(self._obs_batch(goal_obs))  # [1, *Z]
+        self.cost = self.base_cost.with_goal(z_goal) if hasattr(self.base_cost, "with_goal") else self.base_cost
+        self.plan_, self.t = None, 0
+
+    def _obs_batch(self, obs) -> Tensor:
+        # states arrive as float32, physics states (oracle) as float64: the model keeps what it needs
+        arr = np.asarray(obs) if not isinstance(obs, (str, bytes, dict)) else None
+        if arr is None or arr.dtype.kind not in "fiub":
+            raise TypeError(f"observations and goals must be numeric arrays, got {type(obs).__name__}: {str(obs)[:80]!r}")
+        shape = getattr(self.model, "obs_shape", None)
+        if shape is not None and len(shape) == 3 and (arr.dtype != np.uint8 or arr.shape != tuple(shape)):
+            # a float image in [0, 1] or an HWC image would be silently misread by the pixel encoder
+            raise ValueError(f"image observations and goals must be uint8 of shape {tuple(shape)} (use FrameStack), got {arr.dtype} {arr.shape}")
+        x = torch.as_tensor(arr, device=self.device)
+        if x.is_floating_point() and not torch.isfinite(x).all():
+            raise ValueError(f"observation has non-finite values: {np.asarray(obs)}")
+        return x.unsqueeze(0)
+
+    def act(self, obs) -> np.ndarray:
+        """Next action [A] for observation ``obs`` (no batch axis)."""
+        k = self.t % self.replan_every
+        if k == 0:
+            with torch.no_grad():
+                z0 = self.model.encode(self._obs_batch(obs))  # [1, *Z]
+            init = self.plan_.shifted(self.replan_every) if self.plan_ is not None else None
+            start = time.perf_counter()
+            self.plan_ = self.planner.plan(z0, self.cost, init)
+            self.last_plan_ms = 1000 * (time.perf_counter() - start)
+        self.t += 1
+        action = self.plan_.actions[0, k].detach().cpu().numpy().astype(np.float64)
+        if not np.all(np.isfinite(action)):  # planners guard this already; never send NaN to a robot
+            raise FloatingPointError(f"planner returned a non-finite action {action}")
+        return action

@@ -1,0 +1,95 @@
+"""One closed-loop goal-reaching episode of a task under a controller, and its result."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from mpc_jepa.control.controller import MPCController
+from mpc_jepa.control.counting import CountingModel
+
+
+@dataclass
+class EpisodeResult:
+    """One closed-loop episode."""
+
+    success: bool
+    final_distance: float
+    min_distance: float
+    start_distance: float
+    steps: int
+    ms_per_step: float
+    """Median wall-clock milliseconds per control step (planning + encoding)."""
+    mean_ms_per_step: float
+    """Their mean: differs from the median when some steps replan more (a hierarchy's slow level)."""
+    model_evals_per_step: float | None
+    """Predicted transitions per control step (mean); None when no model counted them."""
+    seed: int = 0
+    trajectory: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("trajectory")
+        return d
+
+
+def run_episode(
+    task,
+    controller: MPCController,
+    seed: int,
+    *,
+    observe=None,
+    max_steps: int | None = None,
+    record: bool = False,
+    frames: list | None = None,
+    counters: list | None = None,
+) -> EpisodeResult:
+    """Run one goal-reaching episode: reset ``task`` with ``seed``, control until its length.
+
+    Args:
+        observe: maps the task's observation dict to the controller's input
+            (default: ``obs['state']``; the oracle uses the physics state).
+        record: keep the physical trajectory in the result.
+        frames: if a list, rendered frames (goal shown) are appended to it.
+        counters: ``CountingModel``s whose evaluations are summed (default: the controller's model).
+    Success is the task's physical test at the final step.
+    """
+    observe = observe or (lambda t, o: o["state"])
+    obs = task.reset(seed=seed)
+    if hasattr(observe, "reset"):
+        observe.reset()
+    goal = {"state": task.goal.state, "pixels": task.goal.pixels, "physics": task.goal.physics_state}
+    goal_obs = observe.goal(goal) if hasattr(observe, "goal") else observe(task, goal)
+    controller.reset(goal_obs)
+    if counters is None:
+        counters = [controller.model] if isinstance(controller.model, CountingModel) else []
+    evals0 = sum(c.evals for c in counters)
+    start_distance = task.distance()
+    times, dists, traj = [], [], []
+    steps = max_steps or task.episode_length
+    for _ in range(steps):
+        if frames is not None:
+            frames.append(task.render(show_goal=True))
+        start = time.perf_counter()
+        action = controller.act(observe(task, {**obs, "physics": task.get_state()}))
+        times.append(1000 * (time.perf_counter() - start))
+        obs = task.step(action)
+        dists.append(task.distance())
+        if record:
+            traj.append(task.physical())
+    if frames is not None:
+        frames.append(task.render(show_goal=True))
+    return EpisodeResult(
+        success=bool(task.success()),
+        final_distance=float(dists[-1]),
+        min_distance=float(min(dists)),
+        start_distance=float(start_distance),
+        steps=steps,
+        ms_per_step=float(np.median(times)),
+        mean_ms_per_step=float(np.mean(times)),
+        model_evals_per_step=((sum(c.evals for c in counters) - evals0) / steps) if counters else None,
+        seed=seed,
+        trajectory=traj,
+    )

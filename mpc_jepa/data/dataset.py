@@ -1,0 +1,134 @@
+"""Trajectory datasets on disk: open lazily, split by episode, sample windows (``collect`` writes them).
+
+On-disk format (a directory, format version 1); every array but the images is a plain ``.npy`` file,
+so it can be memory-mapped (``np.load(mmap_mode='r')``) for datasets larger than RAM; images are
+compressed (see ``mpc_jepa.data.pixel_store``):
+
+| file                | shape                 | dtype   | content                                             |
+|---------------------|-----------------------|---------|-----------------------------------------------------|
+| ``meta.json``       |                       |         | task, dims, episode count, exploration, seed, coverage |
+| ``states.npy``      | [N, S]                | float32 | state observations, episodes back to back          |
+| ``actions.npy``     | [N, A]                | float32 | action taken at each observation, in [-1, 1]; the last row of each episode is 0 (no action) |
+| ``rewards.npy``     | [N]                   | float32 | suite reward after the action (0 on the last row)   |
+| ``physics.npy``     | [N, nstate]           | float64 | full MuJoCo physics state (``Task.get_state``)      |
+| ``physical.npy``    | [N, P]                | float64 | the task's goal-relevant physical quantity          |
+| ``episode_starts.npy`` | [E + 1]            | int64   | row offsets: episode e is rows [starts[e], starts[e+1]) |
+| ``pixels.npz``      | [N, H, W, 3]          | uint8   | only with pixels: camera images, one deflated array per episode |
+
+Datasets written before images were compressed hold ``pixels.npy`` instead (memory-mapped, still read).
+
+A dataset is written into a temporary sibling directory and renamed into place only when
+complete, so a crash or Ctrl-C never leaves a half-written dataset under the final name.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mpc_jepa.data.pixel_store import PixelStore
+
+FORMAT_VERSION = 1
+ARRAYS = ("states", "actions", "rewards", "physics", "physical")
+
+
+class DatasetError(ValueError):
+    """A dataset path or content is not what was asked for."""
+
+
+class Dataset:
+    """A dataset directory opened lazily (arrays memory-mapped). See the module docstring."""
+
+    def __init__(self, path: str | os.PathLike, *, mmap: bool = True):
+        self.path = Path(path)
+        if not str(path):
+            raise DatasetError("dataset path is empty")
+        meta_file = self.path / "meta.json"
+        if not meta_file.is_file():
+            raise DatasetError(f"no dataset at {str(self.path)!r} (missing meta.json)")
+        self.meta = json.loads(meta_file.read_text())
+        if self.meta.get("format_version") != FORMAT_VERSION:
+            raise DatasetError(f"{str(self.path)!r}: format_version {self.meta.get('format_version')!r}, expected {FORMAT_VERSION}")
+        mode = "r" if mmap else None
+        self.arrays = {k: np.load(self.path / f"{k}.npy", mmap_mode=mode) for k in (*ARRAYS, "episode_starts")}
+        self.episode_starts = np.asarray(self.arrays["episode_starts"])
+        if self.meta["pixels"]:
+            if (self.path / "pixels.npz").is_file():
+                self.arrays["pixels"] = PixelStore(self.path / "pixels.npz", self.episode_starts)
+            else:  # datasets written before images were compressed
+                self.arrays["pixels"] = np.load(self.path / "pixels.npy", mmap_mode=mode)
+        if self.episode_starts[-1] != len(self.arrays["states"]):
+            raise DatasetError(f"{str(self.path)!r}: episode_starts ends at {self.episode_starts[-1]}, but there are {len(self.arrays['states'])} rows")
+
+    task = property(lambda self: self.meta["task"])
+    num_episodes = property(lambda self: len(self.episode_starts) - 1)
+
+    def __len__(self) -> int:
+        return int(self.episode_starts[-1])
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.arrays[key]
+
+    def episode(self, e: int) -> dict[str, np.ndarray]:
+        """Arrays of episode ``e``: each [T_e + 1, ...]."""
+        if not 0 <= e < self.num_episodes:
+            raise DatasetError(f"episode {e} out of range [0, {self.num_episodes})")
+        s, f = self.episode_starts[e], self.episode_starts[e + 1]
+        return {k: np.asarray(v[s:f]) for k, v in self.arrays.items() if k != "episode_starts"}
+
+    def split(self, val_fraction: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Disjoint (train, held-out) episode indices; held-out gets ceil(val_fraction * E) >= 1."""
+        if not 0 < val_fraction < 1:
+            raise DatasetError(f"val_fraction must be in (0, 1), got {val_fraction}")
+        if self.num_episodes < 2:
+            raise DatasetError(f"need >= 2 episodes to split, dataset has {self.num_episodes}")
+        perm = np.random.default_rng(seed).permutation(self.num_episodes)
+        n_val = max(1, int(np.ceil(val_fraction * self.num_episodes)))
+        return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+class WindowSampler:
+    """Samples training windows (obs_t..obs_{t+T}, a_t..a_{t+T-1}) that never cross an episode end."""
+
+    def __init__(self, dataset: Dataset, length: int, episodes: np.ndarray | None = None, keys: tuple[str, ...] = ("states",)):
+        if length < 1:
+            raise DatasetError(f"window length must be >= 1, got {length}")
+        self.dataset, self.length, self.keys = dataset, int(length), keys
+        episodes = np.arange(dataset.num_episodes) if episodes is None else np.asarray(episodes)
+        starts = []
+        for e in episodes:
+            s, f = dataset.episode_starts[e], dataset.episode_starts[e + 1]
+            if f - s > length:  # an episode of L rows has L - length windows of length+1 rows
+                starts.append(np.arange(s, f - length))
+        if not starts:
+            raise DatasetError(f"no episode is longer than the window length {length}")
+        self.starts = np.concatenate(starts)
+        # arrays in RAM: windows come from all episodes at random (compressed images are decompressed once)
+        self._cache = {k: np.asarray(dataset[k]) for k in (*keys, "actions")}
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def sample(self, batch_size: int, rng: np.random.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, np.ndarray]:
+        """Returns {key: [B, T+1, ...]} for the observation keys and {'actions': [B, T, A]}.
+
+        ``shard=(rank, world)``: draw the global batch of ``batch_size`` windows (the same on every
+        rank, from the same generator state) and load only this rank's contiguous slice of it.
+        """
+        t0 = rng.choice(self.starts, size=batch_size)
+        rank, world = shard
+        if world > 1:
+            t0 = np.array_split(t0, world)[rank]
+        return self.windows(t0)
+
+    def windows(self, t0: np.ndarray) -> dict[str, np.ndarray]:
+        """Windows starting at rows ``t0`` [B]; see ``sample``."""
+        idx = t0[:, None] + np.arange(self.length + 1)[None]  # [B, T+1]
+        out = {}
+        for k in self.keys:
+            src = self._cache[k]
+            out[k] = np.asarray(src[idx.ravel()]).reshape(*idx.shape, *src.shape[1:])
+        out["actions"] = self._cache["actions"][idx[:, :-1]]  # [B, T, A]
+        return out

@@ -1,0 +1,23 @@
+"""Closed-loop evaluation: planners and costs from settings, seeded episodes, summaries."""
+
+from mpc_jepa.evaluation.closed_loop import evaluate, observer, summarize
+from mpc_jepa.evaluation.factory import (
+    learned_distance,
+    make_cost,
+    make_planner,
+    needs_slow_model,
+    planning_model,
+)
+from mpc_jepa.evaluation.settings import PlanSettings
+
+__all__ = [
+    "PlanSettings",
+    "evaluate",
+    "learned_distance",
+    "make_cost",
+    "make_planner",
+    "needs_slow_model",
+    "observer",
+    "planning_model",
+    "summarize",
+]

@@ -1,0 +1,112 @@
+"""Planners and costs built from ``PlanSettings``: the one place that reads the registry."""
+
+from __future__ import annotations
+
+from mpc_jepa.costs import GoalDistance, StepReachability
+from mpc_jepa.evaluation.settings import PlanSettings
+from mpc_jepa.models.compiled import CompiledModel
+from mpc_jepa.planners import CEMConfig, CEMPlanner, HierarchicalPlanner, HierarchyConfig, VerifiedPlanner
+from mpc_jepa.planners.registry import planner_spec
+
+
+def planning_model(model, s: PlanSettings):
+    """``model`` as the planners should call it: compiled if ``s.compile`` (None stays None)."""
+    if model is None or not s.compile:
+        return model
+    return CompiledModel(model)
+
+
+def needs_slow_model(s: PlanSettings) -> bool:
+    """Whether planning with ``s`` reads the slow level (its predictor or its metric)."""
+    return s.planner == "hierarchical" or s.goal_metric != "latent"
+
+
+def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=None):
+    """The registered planner ``name`` over ``model`` with the settings ``s``.
+
+    The hierarchical planner also needs ``slow_model`` (a ``SlowWorldModel``, with its metric and
+    landmark graph for the learned slow costs)."""
+    spec = planner_spec(name)
+    if spec.composite:
+        return make_hierarchical(model, slow_model, s, callback)
+    if spec.needs_gradients and getattr(model, "differentiable", True) is False:
+        raise ValueError(f"the {name} planner needs a differentiable model; the oracle (true physics) is not")
+    return spec.planner(model, spec.config.from_settings(s), callback)
+
+
+def make_hierarchical(model, slow_model, s: PlanSettings, callback=None) -> HierarchicalPlanner:
+    """Slow CEM over ``slow_model`` (optionally verified through ``model``) + fast CEM over ``model``,
+    coupled by ``HierarchyConfig``; the slow cost is built here from ``s.slow_cost``."""
+    if slow_model is None:
+        raise ValueError(
+            "the hierarchical planner needs a slow model (train one with `mpc-jepa train --level slow`)"
+        )
+    if getattr(slow_model, "search", s.slow_search) != s.slow_search:
+        raise ValueError(
+            f"the slow model searches {slow_model.search!r}, the settings ask {s.slow_search!r}:"
+            f" load it with search={s.slow_search!r}"
+        )
+    slow_cfg = CEMConfig(
+        horizon=s.slow_horizon,
+        num_samples=s.slow_samples,
+        num_elites=min(s.num_elites, s.slow_samples),
+        num_iters=s.slow_iters,
+        seed=s.planner_seed + 7,  # not the fast level's noise
+    )
+    slow = CEMPlanner(slow_model, slow_cfg)
+    if s.slow_verify:
+        slow = VerifiedPlanner(slow, model, slow_model.chunks, slow_model.k)
+    distance, penalty = slow_cost(slow_model, s)
+    coupling = HierarchyConfig(
+        k=slow_model.k,
+        replan_every=s.slow_replan_every,
+        subgoal_index=s.slow_subgoal,
+        handover_margin=s.slow_handover,
+    )
+    fast = make_planner("cem", model, s, callback)
+    return HierarchicalPlanner(slow, fast, distance, coupling, penalty)
+
+
+def slow_cost(slow_model, s: PlanSettings) -> tuple[GoalDistance, StepReachability | None]:
+    """The slow level's goal distance (weighted by ``s.slow_weighting``) and, for the learned
+    distances with ``s.slow_max_step`` > 0, the penalty on slow steps longer than a transition can be."""
+    if s.slow_cost == "latent":
+        return GoalDistance(weighting=s.slow_weighting, terminal_weight=1.0), None
+    metric = learned_distance(slow_model, s.slow_cost, "slow_cost")
+    distance = GoalDistance(weighting=s.slow_weighting, terminal_weight=1.0, metric=metric.distance)
+    if s.slow_max_step <= 0:
+        return distance, None
+    max_step = s.slow_max_step * slow_model.k * metric.step_scale
+    return distance, StepReachability(metric.step_lengths, max_step)
+
+
+def learned_distance(slow_model, kind: str, setting: str):
+    """The slow level's ``TemporalDistance`` (kind 'temporal') or its ``LandmarkGraph`` ('graph'),
+    with a clear error naming ``setting`` when the slow model lacks it."""
+    metric = getattr(slow_model, "metric", None)
+    if metric is None:
+        raise ValueError(
+            f"{setting}={kind!r} needs a slow model with a temporal-distance metric"
+            f" (train one with `mpc-jepa train --level distance`), or use {setting}='latent'"
+        )
+    if kind == "temporal":
+        return metric
+    graph = getattr(slow_model, "graph", None)
+    if graph is None:
+        raise ValueError(
+            f"{setting}='graph' needs a slow model with landmarks"
+            " (`mpc-jepa train --level distance` builds them)"
+        )
+    return graph
+
+
+def make_cost(model, s: PlanSettings, slow_model=None) -> GoalDistance:
+    """The (flat or fast) planner's goal distance: the latent norm (for the oracle, on its
+    configuration features, velocity scaled), or with ``s.goal_metric`` 'temporal' / 'graph' the
+    slow level's learned distance (not for 'hierarchical', whose fast level keeps the latent norm
+    toward its near subgoals: see ``PlanSettings.slow_cost``)."""
+    project = getattr(model, "goal_features", None)
+    metric = None
+    if s.goal_metric != "latent" and s.planner != "hierarchical":
+        metric = learned_distance(slow_model, s.goal_metric, "goal_metric").distance
+    return GoalDistance(weighting=s.weighting, terminal_weight=s.terminal_weight, project=project, metric=metric)

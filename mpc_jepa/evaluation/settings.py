@@ -1,0 +1,87 @@
+"""The planner and cost settings shared by the command line, the demo and the benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mpc_jepa.planners.registry import PLANNERS, planner_spec
+
+GOAL_METRICS = ("latent", "temporal", "graph")
+SLOW_COSTS = ("graph", "temporal", "latent")
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Planner and cost settings shared by `eval`, `plan`, `bench` and `demo`."""
+
+    planner: str = field(default="cem", metadata={"choices": tuple(PLANNERS)})
+    """Planner (mpc_jepa.planners.registry): cem (iCEM), mppi, grad (Adam through the predictor),
+    gradcem (CEM then Adam) or hierarchical (slow CEM proposes subgoals, fast CEM reaches them)."""
+    horizon: int = 15
+    """Planning horizon T (agent steps)."""
+    num_samples: int = 128
+    """Sampling planners: candidates in the first iteration."""
+    num_elites: int = 12
+    """CEM: elites."""
+    num_iters: int = 3
+    """Sampling planners: iterations per control step."""
+    grad_steps: int = 10
+    """Gradient planner: Adam steps per control step."""
+    grad_restarts: int = 8
+    """Gradient planner: restarts optimised in one batch."""
+    grad_lr: float = 0.3
+    """Gradient planner: Adam step size."""
+    goal_metric: Literal["latent", "temporal", "graph"] = "latent"
+    """Goal distance of the (flat or fast) planner: the latent norm, the slow level's learned
+    temporal distance, or that metric composed over its landmark graph (both need the slow
+    checkpoint; for comparisons: the hierarchy's fast level keeps the latent norm toward its near subgoals)."""
+    weighting: Literal["terminal", "uniform", "linear"] = "uniform"
+    """Goal distance over the horizon: last step only, mean over steps, or growing weights."""
+    terminal_weight: float = 1.0
+    """Extra weight on the last step (added to the running weights)."""
+    replan_every: int = 1
+    """Control steps between replans (the plan's next actions are executed in between)."""
+    slow_horizon: int = 16
+    """Hierarchical: slow planning horizon (slow steps of k fast steps each)."""
+    slow_samples: int = 1024
+    """Hierarchical: slow CEM candidates (the slow search has local minima: walls)."""
+    slow_iters: int = 5
+    """Hierarchical: slow CEM iterations."""
+    slow_replan_every: int = 8
+    """Hierarchical: fast steps between slow replans (k: once per slow step)."""
+    slow_weighting: Literal["uniform", "linear", "terminal"] = "uniform"
+    """Hierarchical: the slow level's goal-distance weighting over its horizon."""
+    slow_verify: bool = False
+    """Hierarchical: re-score the slow plan and its elites through the fast model (see HierarchicalPlanner)."""
+    slow_handover: float = 0.5
+    """Hierarchical: aim at the goal itself once the slow plan gains less than this latent distance
+    after the subgoal (0.5 = five steps of the default reachability geometry)."""
+    slow_cost: Literal["graph", "temporal", "latent"] = "graph"
+    """Hierarchical: the slow level's goal distance: its learned temporal distance composed over
+    its landmark graph (models.landmark_graph), the metric alone (steps through the data's
+    transitions; models.temporal_distance), or the fast latent's norm."""
+    slow_max_step: float = 1.5
+    """Hierarchical, temporal slow cost: slow steps longer than this many k-step strides under the
+    metric are penalised (the slow model predicting the impossible, e.g. through a wall); 0: off."""
+    slow_subgoal: int = 2
+    """Hierarchical: which predicted slow latent becomes the fast level's subgoal."""
+    slow_search: Literal["held", "ramp", "code"] = "held"
+    """Hierarchical: what the slow planner searches: a primitive action held for k steps, a ramp
+    between two, or raw macro-action codes (which the planner exploits: see SlowWorldModel)."""
+    planner_seed: int = 0
+    """Planner noise seed (each episode adds its own seed to it)."""
+    compile: bool = False
+    """Run the learned models' rollouts through torch.compile: ~1.7-2x faster planning on a CPU
+    after a one-off compilation (~70 s cold, seconds from inductor's cache; see mpc_jepa.compiled)."""
+
+
+
+    def __post_init__(self):
+        planner_spec(self.planner)  # names the known planners
+        for name in ("horizon", "num_samples", "num_elites", "num_iters", "replan_every", "slow_horizon"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name, allowed in (("goal_metric", GOAL_METRICS), ("slow_cost", SLOW_COSTS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")

@@ -1,0 +1,156 @@
+"""Checkpoints of the fast world model and of the slow level: weights, configs, task, version.
+
+Written atomically (``files.atomic_write``); loaded with ``torch.load(weights_only=True)``: a
+checkpoint holds only tensors and plain Python values, so loading one never runs code. Both kinds
+go through ``read_checkpoint``, which names the file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from mpc_jepa import __version__
+from mpc_jepa.files import atomic_write
+from mpc_jepa.models.landmark_graph import LandmarkGraph
+from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
+from mpc_jepa.models.temporal_distance import TemporalDistance
+from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
+
+WORLD_MODEL_FORMAT = "mpc_jepa.world_model/1"
+SLOW_MODEL_FORMAT = "mpc_jepa.slow_model/1"
+_KIND = {WORLD_MODEL_FORMAT: "world-model", SLOW_MODEL_FORMAT: "slow-model"}
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, damaged, or made for something else."""
+
+
+def atomic_torch_save(obj, path: str | os.PathLike) -> None:
+    """torch.save to a temp file in the same directory, fsync, then rename over ``path``."""
+    atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def read_checkpoint(path, fmt: str = WORLD_MODEL_FORMAT, task: str | None = None) -> dict:
+    """The raw checkpoint dict of format ``fmt``; ``task``, when given, must match.
+
+    Raises:
+        CheckpointError: missing, truncated or foreign file, or trained on another task.
+    """
+    path, kind = Path(path), _KIND[fmt]
+    if not path.is_file():
+        raise CheckpointError(f"no {kind} checkpoint at {str(path)!r}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # truncated zip, pickle with code, ...
+        raise CheckpointError(
+            f"cannot read checkpoint {str(path)!r} (truncated or not a mpc_jepa checkpoint): {e}"
+        ) from e
+    if not isinstance(ckpt, dict) or ckpt.get("format") != fmt:
+        raise CheckpointError(f"{str(path)!r} is not a mpc_jepa {kind} checkpoint")
+    if task is not None and ckpt["task"] != task:
+        raise CheckpointError(
+            f"{kind} checkpoint {str(path)!r} was trained on task {ckpt['task']!r}, not {task!r}"
+        )
+    return ckpt
+
+
+def save_checkpoint(
+    path,
+    model: JEPAWorldModel,
+    config: WorldModelConfig,
+    *,
+    task: str,
+    meta: dict | None = None,
+    train_state: dict | None = None,
+) -> None:
+    """Write ``model`` (and optionally the training state for --resume) to ``path`` atomically."""
+    pixels = config.obs_type == "pixels"
+    atomic_torch_save(
+        {
+            "format": WORLD_MODEL_FORMAT,
+            "version": __version__,
+            "task": task,
+            "config": asdict(config),
+            "obs_dim_or_size": int(model.obs_shape[-1] if pixels else model.obs_shape[0]),
+            "action_dim": model.action_dim,
+            "model": model.state_dict(),
+            "meta": meta or {},
+            "train_state": train_state,
+        },
+        path,
+    )
+
+
+def load_world_model(
+    path, *, task: str | None = None, obs_type: str | None = None, device="cpu"
+) -> JEPAWorldModel:
+    """Load a trained world model (eval mode). ``task`` / ``obs_type``, when given, must match.
+
+    Raises:
+        CheckpointError: missing, truncated or foreign file, or made for another task or
+            observation type.
+    """
+    ckpt = read_checkpoint(path, WORLD_MODEL_FORMAT, task)
+    # checkpoints saved before keypoint encoders existed had CNNs
+    config = WorldModelConfig(**{"pixel_encoder": "cnn", **ckpt["config"]})
+    if obs_type is not None and config.obs_type != obs_type:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} reads {config.obs_type!r} observations, not {obs_type!r}"
+        )
+    model = JEPAWorldModel.build(config, ckpt["obs_dim_or_size"], ckpt["action_dim"])
+    model.load_state_dict(ckpt["model"])
+    model.task = ckpt["task"]
+    model.meta = ckpt["meta"]
+    return model.to(device).eval()
+
+
+def fingerprint(fast) -> float:
+    """A number that changes with the fast encoder's and predictor's weights."""
+    return float(sum(p.detach().double().abs().sum() for p in fast.parameters()))
+
+
+def save_slow(path, slow: SlowWorldModel, task: str, train_config: dict, metrics: dict) -> None:
+    """The slow level, its metric and landmarks (not the fast model: only its fingerprint)."""
+    graph = slow.graph
+    atomic_torch_save(
+        {
+            "format": SLOW_MODEL_FORMAT,
+            "version": __version__,
+            "task": task,
+            "slow_config": asdict(slow.config),
+            "train_config": train_config,
+            "fast_fingerprint": fingerprint(slow.fast),
+            "slow": {k: v for k, v in slow.state_dict().items() if not k.startswith("fast.")},
+            "distance": slow.metric.config() if slow.metric is not None else None,
+            "landmarks": graph.landmarks.cpu() if graph is not None else None,
+            "graph": {"radius": graph.radius, "overreach": graph.overreach} if graph is not None else None,
+            "metrics": metrics,
+        },
+        Path(path),
+    )
+
+
+def load_slow(path, fast, *, task: str | None = None, search: str = "held") -> SlowWorldModel:
+    """Load a slow level onto ``fast`` (the model it was trained over). Clear errors on mismatch.
+
+    ``search``: what slow planners search (see ``SlowWorldModel``)."""
+    ckpt = read_checkpoint(path, SLOW_MODEL_FORMAT, task)
+    saved = ckpt["fast_fingerprint"]
+    if abs(saved - fingerprint(fast)) > 1e-6 * max(1.0, abs(saved)):
+        raise CheckpointError(
+            f"slow model {str(path)!r} was trained over another fast model than the one given"
+        )
+    metric = TemporalDistance(**ckpt["distance"]) if ckpt.get("distance") else None
+    slow = SlowWorldModel(fast, SlowModelConfig(**ckpt["slow_config"]), search=search, metric=metric)
+    missing, unexpected = slow.load_state_dict(ckpt["slow"], strict=False)
+    if unexpected or any(not m.startswith("fast.") for m in missing):
+        raise CheckpointError(f"{str(path)!r} does not match the slow-model architecture")
+    if ckpt.get("landmarks") is not None:  # older checkpoints: none (add_landmark_graph builds it)
+        slow.graph = LandmarkGraph(slow.metric, ckpt["landmarks"], **ckpt["graph"])
+    slow.meta = ckpt["metrics"]
+    slow.train_config = ckpt["train_config"]
+    return slow.eval()

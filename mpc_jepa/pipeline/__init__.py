@@ -1,0 +1,21 @@
+"""The pipeline: settings, collect / train / ensure-models, default paths (uses the library)."""
+
+from mpc_jepa.pipeline.collect import CollectSettings, run_collect
+from mpc_jepa.pipeline.models import ensure_models, load_model, load_slow_model
+from mpc_jepa.pipeline.paths import ModelPaths, dataset_dir, slug
+from mpc_jepa.pipeline.train import TrainSettings, run_train, run_train_distance, run_train_slow
+
+__all__ = [
+    "CollectSettings",
+    "ModelPaths",
+    "TrainSettings",
+    "dataset_dir",
+    "ensure_models",
+    "load_model",
+    "load_slow_model",
+    "run_collect",
+    "run_train",
+    "run_train_distance",
+    "run_train_slow",
+    "slug",
+]

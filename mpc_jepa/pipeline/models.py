@@ -1,0 +1,69 @@
+"""Models by name and path: load what the user asks for, or make sure an app's models exist."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import tasks
+from mpc_jepa.data import Dataset
+from mpc_jepa.models import WorldModelConfig
+from mpc_jepa.models.checkpoints import CheckpointError, load_slow, load_world_model
+from mpc_jepa.models.oracle import OracleModel
+from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
+from mpc_jepa.pipeline.collect import CollectSettings, run_collect
+from mpc_jepa.pipeline.paths import ModelPaths
+from mpc_jepa.training import SlowTrainConfig, TrainConfig, add_landmark_graph, add_temporal_distance, train, train_slow
+
+MODELS = ("learned", "oracle")
+
+
+def load_model(task, model: str = "learned", checkpoint: str = "", device: str = "cpu"):
+    """The learned world model from ``checkpoint`` (default ``ModelPaths.default``: pixels for a
+    task loaded with pixels=True; checked against the task) or the oracle (true physics)."""
+    if model == "oracle":
+        return OracleModel(task)
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    path = checkpoint or ModelPaths.default(task.name, task.pixels).fast
+    return load_world_model(path, task=task.name, obs_type="pixels" if task.pixels else "state", device=device)
+
+
+def load_slow_model(task, fast, path: str = "", search: str = "held") -> SlowWorldModel:
+    """The slow level over ``fast`` (default runs/<task>/slow_model.pt); ``search``: see ``SlowWorldModel``."""
+    return load_slow(path or ModelPaths.default(task.name).slow, fast, task=task.name, search=search)
+
+
+def ensure_models(
+    task_name: str,
+    paths: ModelPaths,
+    train_steps: int = 3000,
+    slow: bool = True,
+    progress: bool = False,
+    episodes: int | None = None,
+) -> tuple[Dataset, object, SlowWorldModel | None]:
+    """The dataset, fast model and (``slow``) slow level of ``paths``, each made when missing
+    with the task's ``TrainingRecipe`` (collection size, rollout length) and reused after.
+
+    Slow levels saved before the temporal-distance metric or the landmark graph existed get them
+    added. ``episodes`` overrides the recipe's collection size. Returns (dataset, fast, slow or None).
+    """
+    recipe = tasks.load(task_name).recipe
+    collect = CollectSettings(task=task_name, out=str(paths.dataset), episodes=episodes or recipe.collect_episodes)
+    ds = run_collect(collect, progress)
+    try:
+        fast = load_world_model(paths.fast, task=task_name)
+    except CheckpointError:
+        cfg = TrainConfig(steps=train_steps, rollout_steps=recipe.rollout_steps)
+        fast = train(ds, paths.fast, cfg, WorldModelConfig(), progress=progress).model
+    if not slow:
+        return ds, fast, None
+    try:
+        slow_model = load_slow(paths.slow, fast, task=task_name)
+        if slow_model.metric is None:  # saved before the temporal-distance metric existed
+            slow_model = add_temporal_distance(paths.slow, fast, ds, progress=progress)
+        elif slow_model.graph is None:  # ... or before its landmark graph
+            slow_model = add_landmark_graph(paths.slow, fast, ds)
+    except CheckpointError:
+        cfg = replace(SlowTrainConfig(), steps=train_steps)
+        slow_model = train_slow(ds, fast, paths.slow, cfg, SlowModelConfig(), progress=progress)[0]
+    return ds, fast, slow_model

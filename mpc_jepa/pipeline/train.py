@@ -1,0 +1,118 @@
+"""`mpc-jepa train`: collect if needed, then train the fast model, the slow level or its metric."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mpc_jepa.data import Dataset, obs_key
+from mpc_jepa.diagnostics import format_report
+from mpc_jepa.models import WorldModelConfig
+from mpc_jepa.models.checkpoints import load_world_model
+from mpc_jepa.models.slow import SlowModelConfig
+from mpc_jepa.pipeline.collect import CollectSettings, run_collect
+from mpc_jepa.pipeline.paths import ModelPaths
+from mpc_jepa.training import (
+    DistanceTrainConfig,
+    SlowTrainConfig,
+    TrainConfig,
+    TrainResult,
+    add_temporal_distance,
+    distributed,
+    train,
+    train_slow,
+)
+
+LEVELS = ("fast", "slow", "distance")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    task: str = "point_mass"
+    """Task whose dataset is used (collected first if missing)."""
+    dataset: str = ""
+    """Dataset directory (default: data/<task>)."""
+    out: str = ""
+    """Checkpoint to write (default: runs/<task>/world_model.pt, or slow_model.pt for the slow level)."""
+    collect_episodes: int = 200
+    """Episodes to collect when the dataset is missing."""
+    resume: bool = False
+    """Continue an interrupted run from --out (optimizer, schedule, step, RNG restored)."""
+    level: str = "fast"
+    """'fast': the JEPA world model; 'slow': the hierarchical slow level over a trained fast model (and
+    its temporal-distance metric); 'distance': (re)train only the metric of the slow level at --out."""
+    fast_checkpoint: str = ""
+    """With --level slow or distance: the trained fast model (default: runs/<task>/world_model.pt)."""
+
+    def __post_init__(self):
+        if self.level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {self.level!r}")
+
+    def checkpoint(self, pixels: bool = False) -> Path:
+        if self.out:
+            return Path(self.out)
+        paths = ModelPaths.default(self.task, pixels)
+        return paths.fast if self.level == "fast" else paths.slow
+
+
+def run_train(s: TrainSettings, cfg: TrainConfig, mcfg: WorldModelConfig, progress: bool = True) -> TrainResult:
+    """Collect if needed, then train. Under torchrun: rank 0 collects, all ranks train (DDP)."""
+    info = distributed.init_from_env(cfg.device)
+    pixels = mcfg.obs_type == "pixels"
+    settings = CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=pixels)
+    if info.is_main:
+        ds = run_collect(settings, progress)
+    distributed.barrier(info)
+    if not info.is_main:
+        ds = Dataset(settings.path())
+    out = s.checkpoint(pixels=pixels)
+    result = train(ds, out, cfg, mcfg, resume=s.resume, progress=progress)
+    if info.is_main:
+        print(f"wrote {out}  ({result.metrics['steps_per_second']:.0f} steps/s, {info.world_size} process(es))")
+        print(format_report(result.metrics))
+    return result
+
+
+def _fast_and_dataset(s: TrainSettings, device: str, progress: bool):
+    """The trained fast model of ``s.task`` and its dataset (images too for a pixel fast model)."""
+    fast_path = s.fast_checkpoint or ModelPaths.default(s.task).fast
+    fast = load_world_model(fast_path, task=s.task, device=device)
+    pixels = obs_key(fast) == "pixels"  # a pixel fast model: the slow level trains on images too
+    settings = CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=pixels)
+    return fast, run_collect(settings, progress)
+
+
+def run_train_slow(
+    s: TrainSettings,
+    cfg: TrainConfig,
+    slow_cfg: SlowModelConfig,
+    distance_cfg: DistanceTrainConfig | None = None,
+    progress: bool = True,
+):
+    """Train the slow level (and, with ``distance_cfg.steps`` > 0, its metric) over the trained
+    fast model of ``s.task``; the fast run's steps, batch, rollout length, lr and seed apply."""
+    distance_cfg = distance_cfg or DistanceTrainConfig()
+    fast, ds = _fast_and_dataset(s, cfg.device, progress)
+    tcfg = SlowTrainConfig(
+        steps=cfg.steps,
+        batch_size=cfg.batch_size,
+        slow_steps=cfg.rollout_steps,
+        lr=cfg.lr,
+        reach_step=cfg.reach_step,
+        distance_steps=distance_cfg.steps,
+        seed=cfg.seed,
+        device=cfg.device,
+    )
+    out = s.checkpoint()
+    slow, metrics = train_slow(ds, fast, out, tcfg, slow_cfg, progress=progress, distance_config=distance_cfg)
+    print(f"wrote {out}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float)))
+    return slow, metrics
+
+
+def run_train_distance(s: TrainSettings, distance_cfg: DistanceTrainConfig, progress: bool = True):
+    """Train the temporal-distance metric of the slow level at ``s.checkpoint()`` and rewrite it."""
+    fast, ds = _fast_and_dataset(s, distance_cfg.device, progress)
+    slow = add_temporal_distance(s.checkpoint(), fast, ds, distance_cfg, progress=progress)
+    metrics = slow.meta["temporal_distance"]
+    print(f"wrote {s.checkpoint()}: temporal distance " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+    return slow

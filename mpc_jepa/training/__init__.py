@@ -1,0 +1,18 @@
+"""Training: the JEPA world model, the slow level, the temporal distance; schedules, DDP."""
+
+from mpc_jepa.training.distance import DistanceTrainConfig, train_distance_and_graph
+from mpc_jepa.training.slow import SlowTrainConfig, add_landmark_graph, add_temporal_distance, train_slow
+from mpc_jepa.training.world_model import TrainConfig, TrainResult, report, train
+
+__all__ = [
+    "DistanceTrainConfig",
+    "SlowTrainConfig",
+    "TrainConfig",
+    "TrainResult",
+    "add_landmark_graph",
+    "add_temporal_distance",
+    "report",
+    "train",
+    "train_distance_and_graph",
+    "train_slow",
+]
