@@ -6,7 +6,7 @@ TORCH ?= torch==2.13.0
 export MUJOCO_GL ?= egl
 export PYTHONHASHSEED := 0
 
-.PHONY: install demo test test-slow bench lint clean
+.PHONY: install demo test test-slow bench lint notebooks clean
 
 # The stamp depends on pyproject.toml so a dependency change reinstalls.
 $(VENV)/.installed: pyproject.toml
@@ -43,8 +43,15 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/run.py
 
+# Re-execute the notebooks and store them with their figures (they read on a code host unrun).
+notebooks: install
+	$(PY) -c "import sys, nbformat; from nbclient import NotebookClient; \
+	[(NotebookClient(nb := nbformat.read(p, 4), timeout=900, kernel_name='python3').execute(), \
+	nbformat.write(nb, p)) for p in sys.argv[1:]]" notebooks/*.ipynb
+
 lint: install
 	$(VENV)/bin/ruff check mpc_jepa tasks tests benchmarks
+	$(VENV)/bin/ruff format --check mpc_jepa tasks tests benchmarks
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) runs .pytest_cache

@@ -14,12 +14,36 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # before anything imports mujoco's re
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "mpc_jepa.control": ("CountingModel", "EpisodeResult", "FrameStack", "MPCController", "run_episode"),
-    "mpc_jepa.costs": ("ActionMagnitude", "ActionSmoothness", "GoalDistance", "SumCost", "goal_cost"),
+    "mpc_jepa.control": (
+        "CountingModel",
+        "EpisodeResult",
+        "FrameStack",
+        "MPCController",
+        "run_episode",
+    ),
+    "mpc_jepa.costs": (
+        "ActionMagnitude",
+        "ActionSmoothness",
+        "GoalDistance",
+        "SumCost",
+        "goal_cost",
+    ),
     "mpc_jepa.data": ("Dataset", "DatasetError", "ExplorationConfig", "WindowSampler", "collect"),
     "mpc_jepa.evaluation": ("PlanSettings", "evaluate", "make_cost", "make_planner"),
-    "mpc_jepa.models": ("CNNEncoder", "JEPAWorldModel", "KeypointEncoder", "MLPEncoder", "Predictor", "WorldModelConfig"),
-    "mpc_jepa.models.checkpoints": ("CheckpointError", "load_slow", "load_world_model", "save_checkpoint"),
+    "mpc_jepa.models": (
+        "CNNEncoder",
+        "JEPAWorldModel",
+        "KeypointEncoder",
+        "MLPEncoder",
+        "Predictor",
+        "WorldModelConfig",
+    ),
+    "mpc_jepa.models.checkpoints": (
+        "CheckpointError",
+        "load_slow",
+        "load_world_model",
+        "save_checkpoint",
+    ),
     "mpc_jepa.models.oracle": ("OracleModel",),
     "mpc_jepa.planners": (
         "PLANNERS",

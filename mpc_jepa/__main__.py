@@ -1,4 +1,5 @@
-"""``python -m mpc_jepa ...`` (and ``torchrun ... -m mpc_jepa train ...``): the ``mpc-jepa`` command line."""
+"""``python -m mpc_jepa ...`` (and ``torchrun ... -m mpc_jepa train ...``): the ``mpc-jepa`` command
+line."""
 
 import sys
 

@@ -21,7 +21,10 @@ def broadcast_goal(goal: Tensor, latents: Tensor) -> Tensor:
     if goal.shape == z_shape:
         goal = goal.unsqueeze(0)
     if goal.shape[1:] != z_shape:
-        raise ValueError(f"goal embedding has shape {list(goal.shape)}, latents have [*, T+1, {', '.join(map(str, z_shape))}]")
+        raise ValueError(
+            f"goal embedding has shape {list(goal.shape)}, latents have [*, T+1, "
+            f"{', '.join(map(str, z_shape))}]"
+        )
     M, B = latents.shape[0], goal.shape[0]
     if M % B:
         raise ValueError(f"{M} latent rows cannot be split among {B} goals")
@@ -58,7 +61,9 @@ class GoalDistance:
         if self.norm not in ("l2", "l1", "sql2"):
             raise ValueError(f"norm must be 'l2', 'l1' or 'sql2', got {self.norm!r}")
         if self.weighting not in ("terminal", "uniform", "linear"):
-            raise ValueError(f"weighting must be 'terminal', 'uniform' or 'linear', got {self.weighting!r}")
+            raise ValueError(
+                f"weighting must be 'terminal', 'uniform' or 'linear', got {self.weighting!r}"
+            )
 
     def with_goal(self, goal: Tensor) -> GoalDistance:
         return replace(self, goal=goal)
@@ -121,10 +126,11 @@ class ActionSmoothness:
 
 @dataclass(frozen=True)
 class StepReachability:
-    """weight * sum_t relu(length(z_t -> z_{t+1}) - max_step): a penalty on predicted steps longer than
-    any transition can be. With a temporal-distance metric (steps through the data's transitions) a
-    slow step of k fast steps cannot cover more than about k steps; a model that predicts more (the
-    mass through a wall) is wrong there, and this keeps a planner from exploiting it.
+    """weight * sum_t relu(length(z_t -> z_{t+1}) - max_step): a penalty on predicted steps
+    longer than any transition can be. With a temporal-distance metric (steps through the data's
+    transitions) a slow step of k fast steps cannot cover more than about k steps; a model that
+    predicts more (the mass through a wall) is wrong there, and this keeps a planner from
+    exploiting it.
     lengths: latents [M, T+1, *Z] -> [M, T] (e.g. ``TemporalDistance.step_lengths``)."""
 
     lengths: Callable[[Tensor], Tensor] = field(compare=False)
@@ -142,13 +148,23 @@ class SumCost:
     terms: tuple = ()
 
     def with_goal(self, goal: Tensor) -> SumCost:
-        return SumCost(tuple(t.with_goal(goal) if hasattr(t, "with_goal") else t for t in self.terms))
+        return SumCost(
+            tuple(t.with_goal(goal) if hasattr(t, "with_goal") else t for t in self.terms)
+        )
 
     def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:
         return sum(t(latents, actions) for t in self.terms)
 
 
-def goal_cost(goal: Tensor | None = None, *, norm="l2", weighting="terminal", terminal_weight=0.0, action_weight=0.0, smooth_weight=0.0) -> Callable:
+def goal_cost(
+    goal: Tensor | None = None,
+    *,
+    norm="l2",
+    weighting="terminal",
+    terminal_weight=0.0,
+    action_weight=0.0,
+    smooth_weight=0.0,
+) -> Callable:
     """The usual latent goal-reaching cost: goal distance plus optional action penalties."""
     terms = [GoalDistance(goal, norm=norm, weighting=weighting, terminal_weight=terminal_weight)]
     if action_weight:

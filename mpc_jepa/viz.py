@@ -13,13 +13,16 @@ import numpy as np  # noqa: E402
 
 
 def save_video(frames: list[np.ndarray], path: str | Path, fps: int = 25) -> Path:
-    """Write [H, W, 3] uint8 frames as MP4 (or GIF if ffmpeg is missing). Returns the path written."""
+    """Write [H, W, 3] uint8 frames as MP4 (or GIF if ffmpeg is missing). Returns the path
+    written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not frames:
         raise ValueError("no frames to write")
     try:
-        with imageio.get_writer(path.with_suffix(".mp4"), fps=fps, codec="libx264", quality=7, macro_block_size=1) as w:
+        with imageio.get_writer(
+            path.with_suffix(".mp4"), fps=fps, codec="libx264", quality=7, macro_block_size=1
+        ) as w:
             for f in frames:
                 w.append_data(f)
         return path.with_suffix(".mp4")
@@ -61,7 +64,9 @@ def plot_cost_curves(curves: dict[str, np.ndarray], path: str | Path) -> Path:
     return Path(path)
 
 
-def plot_latent_pca(actual: np.ndarray, predicted: np.ndarray, path: str | Path, goal: np.ndarray | None = None) -> Path:
+def plot_latent_pca(
+    actual: np.ndarray, predicted: np.ndarray, path: str | Path, goal: np.ndarray | None = None
+) -> Path:
     """Predicted (open-loop) vs actual embedding trajectories, projected on the actual's top-2 PCs.
 
     actual, predicted: [T+1, D]; goal: [D] or None.
@@ -106,13 +111,22 @@ def plot_trajectories_on_map(
     for x0, y0, x1, y1 in walls or []:
         ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, color="sienna"))
     if subgoals is not None:
-        ax.scatter(subgoals[:, 0], subgoals[:, 1], marker="x", s=12, c=np.arange(len(subgoals)), cmap="viridis", label="subgoals (early: purple)")
+        ax.scatter(
+            subgoals[:, 0],
+            subgoals[:, 1],
+            marker="x",
+            s=12,
+            c=np.arange(len(subgoals)),
+            cmap="viridis",
+            label="subgoals (early: purple)",
+        )
     if title:
         ax.set_title(title, fontsize=9)
     ax.set_xlim(*bounds[0])
     ax.set_ylim(*bounds[1])
     ax.set_aspect("equal")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)  # below the map: never hides the goal
+    # below the map: never hides the goal
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

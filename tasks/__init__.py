@@ -18,7 +18,9 @@ from tasks.point_mass import PointMass
 from tasks.reacher import Reacher
 from tasks.two_room import TwoRoom
 
-_REGISTRY: dict[str, type[Task]] = {cls.name: cls for cls in (PointMass, Reacher, TwoRoom, Pendulum, Maze)}
+_REGISTRY: dict[str, type[Task]] = {
+    cls.name: cls for cls in (PointMass, Reacher, TwoRoom, Pendulum, Maze)
+}
 
 __all__ = ["Goal", "Task", "TaskError", "TrainingRecipe", "load", "names"]
 
@@ -28,7 +30,9 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def load(name: str, *, seed: int | None = 0, pixels: bool = False, image_size: int = 64, **kwargs) -> Task:
+def load(
+    name: str, *, seed: int | None = 0, pixels: bool = False, image_size: int = 64, **kwargs
+) -> Task:
     """Build a task by name.
 
     Args:
@@ -46,7 +50,9 @@ def load(name: str, *, seed: int | None = 0, pixels: bool = False, image_size: i
             raise TaskError(f"dm-control task names look like 'dmc:<domain>-<task>', got {name!r}")
         return DMCTask(domain, task, seed=seed, pixels=pixels, image_size=image_size, **kwargs)
     if name not in _REGISTRY:
-        raise TaskError(f"unknown task {name!r}; known: {', '.join(names())} or 'dmc:<domain>-<task>'")
+        raise TaskError(
+            f"unknown task {name!r}; known: {', '.join(names())} or 'dmc:<domain>-<task>'"
+        )
     if kwargs:
         raise TaskError(f"task {name!r} takes no options, got {sorted(kwargs)}")
     return _REGISTRY[name](seed=seed, pixels=pixels, image_size=image_size)

@@ -24,6 +24,8 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # headless by default; a user's choic
 import mujoco
 from dm_control.rl import control
 
+from tasks.geometry import PathGeometry, TaskError
+
 _LIVE_TASKS: weakref.WeakSet = weakref.WeakSet()
 _ATEXIT_REGISTERED = False
 
@@ -32,10 +34,6 @@ def _close_renderers() -> None:
     # free GL contexts while EGL is still alive; at interpreter teardown freeing them errors
     for task in list(_LIVE_TASKS):
         task.close()
-
-
-class TaskError(ValueError):
-    """A task was asked for something it cannot give (bad name, size, goal)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ class Goal:
     physics_state: np.ndarray
 
 
-class Task:
+class Task(PathGeometry):
     """Base class of every goal-conditioned task. See the module docstring."""
 
     name: str = "task"
@@ -80,8 +78,6 @@ class Task:
     """Physics control steps per agent step (the action is held)."""
     coverage_bounds: tuple[tuple[float, float], ...] | None = None
     """Box over the physical quantity on which dataset coverage is measured (None: not measured)."""
-    walls: tuple[tuple[float, float, float, float], ...] = ()
-    """Obstacles as boxes (x0, y0, x1, y1) in the physical plane, for maps."""
     recipe: TrainingRecipe = TrainingRecipe()
     """How this task's models are best trained."""
 
@@ -92,7 +88,9 @@ class Task:
         self.pixels = bool(pixels)
         self.image_size = int(image_size)
         self.rng = np.random.default_rng(seed)
-        self.env: control.Environment = self._build_env(np.random.RandomState(self.rng.integers(2**31)))
+        self.env: control.Environment = self._build_env(
+            np.random.RandomState(self.rng.integers(2**31))
+        )
         self.physics = self.env.physics
         spec = self.env.action_spec()
         self._act_low = np.asarray(spec.minimum, dtype=np.float64) * np.ones(spec.shape)
@@ -121,7 +119,8 @@ class Task:
         raise NotImplementedError  # abstract hook
 
     def _sample_exploration_start(self, physics, rng: np.random.Generator) -> None:
-        """Set the physics to a start for data collection (default: the episode start distribution)."""
+        """Set the physics to a start for data collection (default: the episode start
+        distribution)."""
         self._sample_start(physics, rng)
 
     def _sample_goal(self, physics, rng: np.random.Generator) -> None:
@@ -135,34 +134,6 @@ class Task:
         """Physical distance between two ``_physical`` values (task units)."""
         return float(np.linalg.norm(np.asarray(a) - np.asarray(b)))
 
-    # ----- optional path geometry (tasks whose goal lies behind obstacles) -----------
-    @property
-    def has_geometry(self) -> bool:
-        """Whether the task knows its shortest paths (``geodesic_distance``, ``region_of``)."""
-        return type(self).geodesic_distance is not Task.geodesic_distance
-
-    def geodesic_distance(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Shortest obstacle-free path length between physical points: [..., P], [..., P] -> [...]."""
-        raise TaskError(f"{self.name}: the task has no path geometry (geodesic_distance)")
-
-    def region_of(self, physical: np.ndarray) -> np.ndarray:
-        """Index of the region (room, corridor) of physical points: [..., P] -> [...] int."""
-        raise TaskError(f"{self.name}: the task has no regions (region_of)")
-
-    def at_rest(self, states: np.ndarray) -> np.ndarray:
-        """State observations [N, S] with their velocities zeroed (goals are at rest)."""
-        raise TaskError(f"{self.name}: the task cannot put state observations at rest (at_rest)")
-
-    def is_hard_episode(self) -> bool:
-        """Whether the current episode's straight line to its goal is blocked by an obstacle
-        (a greedy planner gets stuck); chosen by geometry, never by outcome."""
-        return False
-
-    def leak_probes(self, rng: np.random.Generator, per_band: int) -> dict[str, list]:
-        """Open-loop wall probes: {band: [(start xy [2], action [A]), ...]}, each start beside a
-        wall with its action pushing into it (``diagnostics.task_geometry.wall_leak``)."""
-        raise TaskError(f"{self.name}: the task has no wall probes (leak_probes)")
-
     # ----- shared API -----------------------------------------------------------------
     def reset(self, seed: int | None = None, *, exploration: bool = False) -> dict[str, np.ndarray]:
         """Start an episode: sample a start and a goal. Returns the observation dict.
@@ -175,7 +146,9 @@ class Task:
         self.env.reset()
         self.goal = self.sample_goal(self.rng)
         with self.physics.reset_context():
-            (self._sample_exploration_start if exploration else self._sample_start)(self.physics, self.rng)
+            (self._sample_exploration_start if exploration else self._sample_start)(
+                self.physics, self.rng
+            )
         self._show_goal(self.physics, self.goal.physical)
         self._after_reset()
         return self.observe()
@@ -199,7 +172,9 @@ class Task:
         self._show_goal(self.physics, physical)
         return Goal(
             state=self.state_observation(),
-            pixels=self.render(show_goal=False) if self.pixels else None,  # looks like an observation: no marker
+            pixels=self.render(show_goal=False)
+            if self.pixels
+            else None,  # looks like an observation: no marker
             physical=physical,
             physics_state=self.get_state(),
         )
@@ -208,7 +183,9 @@ class Task:
         """Apply a normalised action [A] in [-1, 1] for ``action_repeat`` control steps."""
         action = np.asarray(action, dtype=np.float64)
         if action.shape != (self.action_dim,):
-            raise TaskError(f"{self.name}: action must have shape ({self.action_dim},), got {action.shape}")
+            raise TaskError(
+                f"{self.name}: action must have shape ({self.action_dim},), got {action.shape}"
+            )
         if not np.all(np.isfinite(action)):
             raise TaskError(f"{self.name}: action must be finite, got {action}")
         for _ in range(self.action_repeat):
@@ -259,7 +236,10 @@ class Task:
         spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
         state = np.asarray(state, dtype=np.float64)
         if state.shape != (mujoco.mj_stateSize(m, spec),):
-            raise TaskError(f"{self.name}: physics state must have shape ({mujoco.mj_stateSize(m, spec)},), got {state.shape}")
+            raise TaskError(
+                f"{self.name}: physics state must have shape ({mujoco.mj_stateSize(m, spec)},), "
+                f"got {state.shape}"
+            )
         mujoco.mj_setState(m, d, state, spec)
         mujoco.mj_forward(m, d)
 
@@ -274,10 +254,15 @@ class Task:
             model.mat_reflectance[:] = 0
             self._renderer = mujoco.Renderer(model, size, size)
             global _ATEXIT_REGISTERED
-            if not _ATEXIT_REGISTERED:  # after mujoco's GL module registered its own exit hook, so ours runs first
+            # registered after mujoco's GL module registered its own exit hook: ours runs first
+            if not _ATEXIT_REGISTERED:
                 atexit.register(_close_renderers)
                 _ATEXIT_REGISTERED = True
-            for flag in (mujoco.mjtRndFlag.mjRND_SHADOW, mujoco.mjtRndFlag.mjRND_REFLECTION, mujoco.mjtRndFlag.mjRND_SKYBOX):
+            for flag in (
+                mujoco.mjtRndFlag.mjRND_SHADOW,
+                mujoco.mjtRndFlag.mjRND_REFLECTION,
+                mujoco.mjtRndFlag.mjRND_SKYBOX,
+            ):
                 self._renderer.scene.flags[flag] = 0
         if not show_goal:
             self._show_goal(self.physics, None)
@@ -299,7 +284,10 @@ class Task:
             pass
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, state_dim={self.state_dim}, action_dim={self.action_dim}, pixels={self.pixels})"
+        return (
+            f"{type(self).__name__}(name={self.name!r}, state_dim={self.state_dim}, "
+            f"action_dim={self.action_dim}, pixels={self.pixels})"
+        )
 
 
 def load_suite(domain: str, task: str, random: np.random.RandomState) -> control.Environment:

@@ -36,9 +36,14 @@ class DMCTask(Task):
     episode_length = 100
     camera = 0
 
-    def __init__(self, domain: str, task: str, *, goal_steps: int = 25, burn_in: int = 10, **kwargs):
+    def __init__(
+        self, domain: str, task: str, *, goal_steps: int = 25, burn_in: int = 10, **kwargs
+    ):
         if (domain, task) not in suite.ALL_TASKS:
-            raise TaskError(f"unknown dm-control suite task '{domain}-{task}'; known: {', '.join(f'{d}-{t}' for d, t in suite.ALL_TASKS)}")
+            raise TaskError(
+                f"unknown dm-control suite task '{domain}-{task}'; known: "
+                f"{', '.join(f'{d}-{t}' for d, t in suite.ALL_TASKS)}"
+            )
         if goal_steps < 1:
             raise TaskError(f"goal_steps must be >= 1, got {goal_steps}")
         self.domain, self.task_name = domain, task
@@ -70,7 +75,8 @@ class DMCTask(Task):
         # exploration starts are the suite's own (already diverse) initial states
         if seed is not None:
             self.rng = np.random.default_rng(seed)
-            self.env.task._random = np.random.RandomState(seed)  # the suite's own initial-state sampler
+            # the suite's own initial-state sampler
+            self.env.task._random = np.random.RandomState(seed)
         self.env.reset()
         self._explore(self.burn_in)
         start = self.get_state()

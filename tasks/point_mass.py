@@ -31,13 +31,20 @@ class PointMass(Task):
         env = load_suite("point_mass", "easy", random)
         model = env.physics.named.model
         if not env.physics.model.opt.disableflags & mujoco.mjtDisableBit.mjDSBL_CONTACT:
-            raise RuntimeError("point_mass: the suite model has contacts enabled; the drawn marker would collide")
+            raise RuntimeError(
+                "point_mass: the suite model has contacts enabled; the drawn marker would collide"
+            )
         model.geom_size["pointmass", 0] = MARKER_RADIUS
         model.geom_rbound["pointmass"] = MARKER_RADIUS  # the renderer culls geoms by this bound
         return env
 
     def _state_observation(self, physics):
-        return np.concatenate([physics.named.data.qpos[["root_x", "root_y"]], physics.named.data.qvel[["root_x", "root_y"]]])
+        return np.concatenate(
+            [
+                physics.named.data.qpos[["root_x", "root_y"]],
+                physics.named.data.qvel[["root_x", "root_y"]],
+            ]
+        )
 
     def _physical(self, physics):
         return physics.named.data.qpos[["root_x", "root_y"]].copy()

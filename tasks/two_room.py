@@ -34,26 +34,33 @@ _XML = f"""
   </option>
   <visual><quality shadowsize="0"/><global offwidth="512" offheight="512"/></visual>
   <asset>
-    <texture name="grid" type="2d" builtin="checker" rgb1=".1 .2 .3" rgb2=".2 .3 .4" width="300" height="300"/>
-    <material name="grid" texture="grid" texrepeat="6 6"/>
-    <material name="wall" rgba=".7 .5 .3 1"/>
+    <texture name="grid" type="2d" builtin="checker" rgb1=".1 .2 .3" rgb2=".2 .3 .4" width="300"
+    height="300"/> <material name="grid" texture="grid" texrepeat="6 6"/> <material name="wall"
+    rgba=".7 .5 .3 1"/>
   </asset>
   <worldbody>
     <light name="light" pos="0 0 1"/>
     <camera name="fixed" pos="0 0 0.75" quat="1 0 0 0"/>
     <geom name="ground" type="plane" pos="0 0 0" size="{HALF} {HALF} .1" material="grid"/>
-    <geom name="wall_px" type="box" pos="{HALF + WALL_HALF_THICKNESS} 0 .02" size="{WALL_HALF_THICKNESS} {HALF + 2 * WALL_HALF_THICKNESS} .02" material="wall"/>
-    <geom name="wall_nx" type="box" pos="{-HALF - WALL_HALF_THICKNESS} 0 .02" size="{WALL_HALF_THICKNESS} {HALF + 2 * WALL_HALF_THICKNESS} .02" material="wall"/>
-    <geom name="wall_py" type="box" pos="0 {HALF + WALL_HALF_THICKNESS} .02" size="{HALF} {WALL_HALF_THICKNESS} .02" material="wall"/>
-    <geom name="wall_ny" type="box" pos="0 {-HALF - WALL_HALF_THICKNESS} .02" size="{HALF} {WALL_HALF_THICKNESS} .02" material="wall"/>
-    <geom name="divider_low" type="box" pos="0 {(-HALF + DOOR_LOW) / 2} .02" size="{WALL_HALF_THICKNESS} {(DOOR_LOW + HALF) / 2} .02" material="wall"/>
-    <geom name="divider_high" type="box" pos="0 {(HALF + DOOR_HIGH) / 2} .02" size="{WALL_HALF_THICKNESS} {(HALF - DOOR_HIGH) / 2} .02" material="wall"/>
-    <geom name="target" type="sphere" pos="0 0 .01" size=".02" contype="0" conaffinity="0" rgba=".9 .2 .2 .6"/>
-    <body name="pointmass" pos="0 0 .015">
+    <geom name="wall_px" type="box" pos="{HALF + WALL_HALF_THICKNESS} 0 .02"
+    size="{WALL_HALF_THICKNESS} {HALF + 2 * WALL_HALF_THICKNESS} .02" material="wall"/>
+    <geom name="wall_nx" type="box" pos="{-HALF - WALL_HALF_THICKNESS} 0 .02"
+    size="{WALL_HALF_THICKNESS} {HALF + 2 * WALL_HALF_THICKNESS} .02" material="wall"/>
+    <geom name="wall_py" type="box" pos="0 {HALF + WALL_HALF_THICKNESS} .02" size="{HALF}
+    {WALL_HALF_THICKNESS} .02" material="wall"/> <geom name="wall_ny" type="box" pos="0 {
+    -HALF - WALL_HALF_THICKNESS
+} .02" size="{HALF} {WALL_HALF_THICKNESS} .02" material="wall"/> <geom
+    name="divider_low" type="box" pos="0 {(-HALF + DOOR_LOW) / 2} .02"
+    size="{WALL_HALF_THICKNESS} {(DOOR_LOW + HALF) / 2} .02" material="wall"/> <geom
+    name="divider_high" type="box" pos="0 {(HALF + DOOR_HIGH) / 2} .02"
+    size="{WALL_HALF_THICKNESS} {(HALF - DOOR_HIGH) / 2} .02" material="wall"/> <geom
+    name="target" type="sphere" pos="0 0 .01" size=".02" contype="0" conaffinity="0" rgba=".9 .2
+    .2 .6"/> <body name="pointmass" pos="0 0 .015">
       <joint name="root_x" type="slide" axis="1 0 0" damping="1" limited="false"/>
       <joint name="root_y" type="slide" axis="0 1 0" damping="1" limited="false"/>
-      <geom name="pointmass" type="sphere" size="{RADIUS}" mass=".3" rgba=".9 .9 .2 1" friction="0 0 0"/>
-      <geom name="marker" type="sphere" size="{MARKER_RADIUS}" mass="0" contype="0" conaffinity="0" rgba=".9 .9 .2 1"/>
+      <geom name="pointmass" type="sphere" size="{RADIUS}" mass=".3" rgba=".9 .9 .2 1"
+      friction="0 0 0"/> <geom name="marker" type="sphere" size="{MARKER_RADIUS}" mass="0"
+      contype="0" conaffinity="0" rgba=".9 .9 .2 1"/>
     </body>
   </worldbody>
   <actuator>
@@ -72,10 +79,15 @@ class _TwoRoomControlTask(base.Task):
         self.goal_xy = np.zeros(2)
 
     def initialize_episode(self, physics):
-        physics.named.data.qpos[["root_x", "root_y"]] = self.random.uniform(-HALF + MARGIN, HALF - MARGIN, 2)
+        physics.named.data.qpos[["root_x", "root_y"]] = self.random.uniform(
+            -HALF + MARGIN, HALF - MARGIN, 2
+        )
 
     def get_observation(self, physics):
-        return {"position": physics.named.data.qpos[["root_x", "root_y"]].copy(), "velocity": physics.named.data.qvel[["root_x", "root_y"]].copy()}
+        return {
+            "position": physics.named.data.qpos[["root_x", "root_y"]].copy(),
+            "velocity": physics.named.data.qvel[["root_x", "root_y"]].copy(),
+        }
 
     def get_reward(self, physics):
         return -float(np.linalg.norm(physics.named.data.qpos[["root_x", "root_y"]] - self.goal_xy))
@@ -89,7 +101,8 @@ def room_of(xy: np.ndarray) -> np.ndarray:
 def line_blocked(start: np.ndarray, goal: np.ndarray, clearance: float = 0.0) -> bool:
     """True when the straight segment start -> goal (xy) meets the dividing wall more than
     ``clearance`` (m) outside the door's free opening. A greedy planner pushes into the wall there;
-    with a large clearance, sliding along the (frictionless) wall does not lead it to the door either."""
+    with a large clearance, sliding along the (frictionless) wall does not lead it to the door
+    either."""
     return bool(_blocked(np.asarray(start, float)[:2], np.asarray(goal, float)[:2], clearance))
 
 
@@ -98,19 +111,24 @@ def _blocked(a: np.ndarray, b: np.ndarray, clearance: float = 0.0) -> np.ndarray
     opening widened by ``clearance`` (see ``line_blocked``)."""
     cross = np.sign(a[..., 0]) != np.sign(b[..., 0])
     with np.errstate(divide="ignore", invalid="ignore"):
-        y = a[..., 1] + (b[..., 1] - a[..., 1]) * a[..., 0] / (a[..., 0] - b[..., 0])  # where it meets x = 0
+        # where it meets x = 0
+        y = a[..., 1] + (b[..., 1] - a[..., 1]) * a[..., 0] / (a[..., 0] - b[..., 0])
     return cross & ~((DOOR_LOW + RADIUS - clearance <= y) & (y <= DOOR_HIGH - RADIUS + clearance))
 
 
 def geodesic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Shortest path length (m) for the mass centre from a to b: straight when the segment passes the
-    door's free opening or stays in one room, else through the best point of the opening.
+    """Shortest path length (m) for the mass centre from a to b: straight when the segment
+    passes the door's free opening or stays in one room, else through the best point of the
+    opening.
     a, b: [..., 2] -> [...]."""
     a, b = np.broadcast_arrays(np.asarray(a, float)[..., :2], np.asarray(b, float)[..., :2])
     straight = np.linalg.norm(a - b, axis=-1)
     ys = np.linspace(DOOR_LOW + RADIUS, DOOR_HIGH - RADIUS, 41)  # the opening the centre can pass
     door = np.stack([np.zeros_like(ys), ys], -1)  # [Y, 2]
-    via = (np.linalg.norm(a[..., None, :] - door, axis=-1) + np.linalg.norm(door - b[..., None, :], axis=-1)).min(-1)
+    via = (
+        np.linalg.norm(a[..., None, :] - door, axis=-1)
+        + np.linalg.norm(door - b[..., None, :], axis=-1)
+    ).min(-1)
     return np.where(_blocked(a, b), via, straight)
 
 
@@ -162,15 +180,23 @@ class TwoRoom(Task):
             for _ in range(per_band):
                 side = rng.choice([-1.0, 1.0])
                 xy = np.array([side * rng.uniform(0.03, 0.06), rng.uniform(lo, hi)])
-                out[band].append((xy, np.array([-side, rng.uniform(-0.5, 0.5)])))  # into the wall, sliding
+                # into the wall, sliding
+                out[band].append((xy, np.array([-side, rng.uniform(-0.5, 0.5)])))
         return out
 
     def _build_env(self, random):
         physics = dm_mujoco.Physics.from_xml_string(_XML)
-        return control.Environment(physics, _TwoRoomControlTask(random=random), time_limit=float("inf"))
+        return control.Environment(
+            physics, _TwoRoomControlTask(random=random), time_limit=float("inf")
+        )
 
     def _state_observation(self, physics):
-        return np.concatenate([physics.named.data.qpos[["root_x", "root_y"]], physics.named.data.qvel[["root_x", "root_y"]]])
+        return np.concatenate(
+            [
+                physics.named.data.qpos[["root_x", "root_y"]],
+                physics.named.data.qvel[["root_x", "root_y"]],
+            ]
+        )
 
     def _physical(self, physics):
         return physics.named.data.qpos[["root_x", "root_y"]].copy()
@@ -182,10 +208,16 @@ class TwoRoom(Task):
         physics.data.qvel[:] = 0
 
     def _sample_exploration_start(self, physics, rng):
-        # random actions rarely pass the door (about one crossing per 300 steps from uniform starts),
+        # random actions rarely pass the door (about one crossing per 300 steps from
+        # uniform starts),
         # so half the collection episodes start near it: the models see both passages and jambs
         if rng.random() < DOOR_START_FRACTION:
-            xy = np.array([rng.uniform(-DOOR_START_REACH, DOOR_START_REACH), rng.uniform(DOOR_LOW - DOOR_START_REACH, DOOR_HIGH + DOOR_START_REACH)])
+            xy = np.array(
+                [
+                    rng.uniform(-DOOR_START_REACH, DOOR_START_REACH),
+                    rng.uniform(DOOR_LOW - DOOR_START_REACH, DOOR_HIGH + DOOR_START_REACH),
+                ]
+            )
             xy[0] = np.sign(xy[0] or 1.0) * max(abs(xy[0]), WALL_HALF_THICKNESS + RADIUS + 0.002)
             physics.named.data.qpos[["root_x", "root_y"]] = xy
             physics.data.qvel[:] = 0
@@ -193,7 +225,8 @@ class TwoRoom(Task):
             self._sample_start(physics, rng)
 
     def set_position(self, xy: np.ndarray) -> None:
-        """Put the mass at rest at ``xy`` [2] (m); for diagnostics. Refuses positions inside a wall."""
+        """Put the mass at rest at ``xy`` [2] (m); for diagnostics. Refuses positions inside a
+        wall."""
         xy = np.asarray(xy, dtype=float)
         if (
             xy.shape != (2,)
@@ -201,7 +234,9 @@ class TwoRoom(Task):
             or abs(xy[0]) < WALL_HALF_THICKNESS + RADIUS
             and not DOOR_LOW + RADIUS <= xy[1] <= DOOR_HIGH - RADIUS
         ):
-            raise ValueError(f"two_room: position must be [x, y] inside a room or the door, got {xy.tolist()}")
+            raise ValueError(
+                f"two_room: position must be [x, y] inside a room or the door, got {xy.tolist()}"
+            )
         with self.physics.reset_context():
             self.physics.named.data.qpos[["root_x", "root_y"]] = xy
             self.physics.data.qvel[:] = 0

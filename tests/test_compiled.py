@@ -5,10 +5,9 @@ import warnings
 import pytest
 import torch
 
-from mpc_jepa.models import compiled
-from mpc_jepa.models.compiled import CompiledModel
 from mpc_jepa.evaluation import PlanSettings, planning_model
-from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
+from mpc_jepa.models import JEPAWorldModel, WorldModelConfig, compiled
+from mpc_jepa.models.compiled import CompiledModel
 
 from .toy import LinearModel
 
@@ -16,7 +15,8 @@ from .toy import LinearModel
 def _model():
     torch.manual_seed(0)
     m = JEPAWorldModel.build(WorldModelConfig(latent_dim=4, hidden=16), 4, 2)
-    for p in m.predictor.parameters():  # the zero-initialised output layer would make every rollout a copy
+    # the zero-initialised output layer would make every rollout a copy
+    for p in m.predictor.parameters():
         p.data.normal_(0, 0.3)
     return m
 

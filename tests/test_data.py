@@ -11,7 +11,14 @@ from mpc_jepa.data import Dataset, DatasetError, ExplorationConfig, WindowSample
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     path = tmp_path_factory.mktemp("ds") / "pm"
-    return data.collect(tasks.load("point_mass", seed=0), path, episodes=6, episode_length=20, seed=1, progress=False)
+    return data.collect(
+        tasks.load("point_mass", seed=0),
+        path,
+        episodes=6,
+        episode_length=20,
+        seed=1,
+        progress=False,
+    )
 
 
 def test_round_trip_and_format(small):
@@ -29,7 +36,14 @@ def test_round_trip_and_format(small):
 
 
 def test_collection_is_reproducible(small, tmp_path):
-    again = data.collect(tasks.load("point_mass", seed=0), tmp_path / "again", episodes=6, episode_length=20, seed=1, progress=False)
+    again = data.collect(
+        tasks.load("point_mass", seed=0),
+        tmp_path / "again",
+        episodes=6,
+        episode_length=20,
+        seed=1,
+        progress=False,
+    )
     np.testing.assert_array_equal(np.asarray(again["states"]), np.asarray(small["states"]))
 
 
@@ -98,7 +112,9 @@ def test_interrupted_collection_leaves_nothing(tmp_path, monkeypatch):
 def test_overwrite_replaces_atomically(small, tmp_path):
     path = tmp_path / "ds"
     data.collect(tasks.load("point_mass"), path, episodes=2, episode_length=5, progress=False)
-    ds = data.collect(tasks.load("point_mass"), path, episodes=3, episode_length=5, overwrite=True, progress=False)
+    ds = data.collect(
+        tasks.load("point_mass"), path, episodes=3, episode_length=5, overwrite=True, progress=False
+    )
     assert ds.num_episodes == 3 and sorted(os.listdir(tmp_path)) == ["ds"]
 
 
@@ -114,9 +130,14 @@ def test_pixels_are_compressed_and_read_lazily(pixels):
 
     ds = Dataset(pixels.path)
     store = ds["pixels"]
-    assert isinstance(store, PixelStore) and store.shape == (5 * 13, 32, 32, 3) and store.dtype == np.uint8
+    assert (
+        isinstance(store, PixelStore)
+        and store.shape == (5 * 13, 32, 32, 3)
+        and store.dtype == np.uint8
+    )
     raw_bytes = 5 * 13 * 32 * 32 * 3
-    assert os.path.getsize(pixels.path / "pixels.npz") < raw_bytes / 5  # flat backgrounds deflate well
+    # flat backgrounds deflate well
+    assert os.path.getsize(pixels.path / "pixels.npz") < raw_bytes / 5
     rows = np.array([0, 14, 13, 64, 27])  # across episodes, out of order
     lazy = store[rows]
     assert store._all is None  # nothing decompressed beyond the touched episodes
@@ -149,4 +170,6 @@ def test_pixel_store_refuses_an_archive_of_another_dataset(pixels, tmp_path):
     shutil.copytree(pixels.path, old)
     np.save(old / "pixels.npy", Dataset(pixels.path)["pixels"].load())
     (old / "pixels.npz").unlink()
-    np.testing.assert_array_equal(np.asarray(Dataset(old)["pixels"]), Dataset(pixels.path)["pixels"].load())
+    np.testing.assert_array_equal(
+        np.asarray(Dataset(old)["pixels"]), Dataset(pixels.path)["pixels"].load()
+    )

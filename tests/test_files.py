@@ -18,9 +18,23 @@ def _strict(text: str):
 
 
 def test_non_finite_numbers_become_null_and_arrays_lists(tmp_path):
-    obj = {"nan": float("nan"), "inf": -math.inf, "f32": np.float32(0.5), "arr": np.array([1.0, np.nan]), "t": torch.tensor([2.0]), 3: (True, None)}
+    obj = {
+        "nan": float("nan"),
+        "inf": -math.inf,
+        "f32": np.float32(0.5),
+        "arr": np.array([1.0, np.nan]),
+        "t": torch.tensor([2.0]),
+        3: (True, None),
+    }
     out = _strict(write_json(tmp_path / "x.json", obj).read_text())
-    assert out == {"nan": None, "inf": None, "f32": 0.5, "arr": [1.0, None], "t": [2.0], "3": [True, None]}
+    assert out == {
+        "nan": None,
+        "inf": None,
+        "f32": 0.5,
+        "arr": [1.0, None],
+        "t": [2.0],
+        "3": [True, None],
+    }
     with pytest.raises(ValueError, match="non-strict"):
         _strict(json.dumps({"a": float("nan")}))  # what json.dumps writes by default
     assert _strict(dumps_json([float("inf")])) == [None]

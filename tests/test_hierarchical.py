@@ -7,14 +7,13 @@ import torch
 
 import tasks
 from mpc_jepa import data
-from mpc_jepa.models.checkpoints import CheckpointError
 from mpc_jepa.costs import GoalDistance, StepReachability
 from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
+from mpc_jepa.models.checkpoints import CheckpointError, load_slow
 from mpc_jepa.models.slow import ActionChunkEncoder, SlowModelConfig, SlowWorldModel
 from mpc_jepa.planners import CEMConfig, CEMPlanner
 from mpc_jepa.planners.hierarchical import HierarchicalPlanner, HierarchyConfig
 from mpc_jepa.training import TrainConfig, train
-from mpc_jepa.models.checkpoints import load_slow
 from mpc_jepa.training.slow import SlowTrainConfig, train_slow
 from tests.toy import LinearModel
 
@@ -37,13 +36,20 @@ def l1_metric(z, g):
 def make_hier(seed=0, metric=None, max_step=None, model=None):
     """A hierarchy over the toy linear system; ``metric``: the slow level's learned distance
     stand-in, ``max_step``: its reachability penalty."""
-    slow = CEMPlanner(ToySlow(), CEMConfig(horizon=4, num_samples=64, num_elites=8, num_iters=3, seed=seed))
-    fast = CEMPlanner(model or LinearModel(), CEMConfig(horizon=6, num_samples=64, num_elites=8, num_iters=3, seed=seed + 1))
+    slow = CEMPlanner(
+        ToySlow(), CEMConfig(horizon=4, num_samples=64, num_elites=8, num_iters=3, seed=seed)
+    )
+    fast = CEMPlanner(
+        model or LinearModel(),
+        CEMConfig(horizon=6, num_samples=64, num_elites=8, num_iters=3, seed=seed + 1),
+    )
     distance = GoalDistance(weighting="uniform", terminal_weight=1.0, metric=metric)
     penalty = None
     if max_step is not None:
         penalty = StepReachability(lambda z: metric(z[:, :-1], z[:, 1:]), max_step)
-    return HierarchicalPlanner(slow, fast, distance, HierarchyConfig(k=K, replan_every=1, handover_margin=0.0), penalty)
+    return HierarchicalPlanner(
+        slow, fast, distance, HierarchyConfig(k=K, replan_every=1, handover_margin=0.0), penalty
+    )
 
 
 def test_slow_model_shapes_and_chunk_encoder():
@@ -75,7 +81,9 @@ def test_slow_model_shapes_and_chunk_encoder():
         ActionChunkEncoder(K, 2, 3)(torch.zeros(5, 3, 2))
 
 
-@pytest.mark.parametrize("kw", [{}, {"metric": l1_metric, "max_step": 0.3}], ids=["latent", "metric"])
+@pytest.mark.parametrize(
+    "kw", [{}, {"metric": l1_metric, "max_step": 0.3}], ids=["latent", "metric"]
+)
 def test_hierarchical_planner_contract(kw):
     z0 = torch.tensor([[0.0, 0.0], [0.3, -0.2]])
     goal = torch.tensor([[0.8, -0.6], [-0.5, 0.4]])
@@ -85,7 +93,8 @@ def test_hierarchical_planner_contract(kw):
     assert a.actions.shape == (2, 6, 2) and torch.all(a.actions.abs() <= 1)
     torch.testing.assert_close(a.actions, b.actions)  # same seed, same plan
     single = make_hier(3, **kw).plan(z0[1:], GoalDistance(goal[1:]))
-    torch.testing.assert_close(a.actions[1:], single.actions, atol=1e-5, rtol=1e-5)  # batch = single calls
+    # batch = single calls
+    torch.testing.assert_close(a.actions[1:], single.actions, atol=1e-5, rtol=1e-5)
     # the subgoal lies between start and goal, one slow step (K fast steps) ahead
     sub = a.info["subgoal"]
     assert torch.all((sub - z0).norm(dim=-1) < (goal - z0).norm(dim=-1))
@@ -106,19 +115,39 @@ def test_hierarchical_planner_contract(kw):
 @pytest.fixture(scope="module")
 def two_room_models(tmp_path_factory):
     d = tmp_path_factory.mktemp("hier")
-    ds = data.collect(tasks.load("two_room", seed=0), d / "tr", episodes=40, episode_length=100, seed=0, progress=False)
-    fast = train(ds, d / "fast.pt", TrainConfig(steps=500, batch_size=128, log_csv=False), WorldModelConfig(latent_dim=16, hidden=64), progress=False).model
+    ds = data.collect(
+        tasks.load("two_room", seed=0),
+        d / "tr",
+        episodes=40,
+        episode_length=100,
+        seed=0,
+        progress=False,
+    )
+    fast = train(
+        ds,
+        d / "fast.pt",
+        TrainConfig(steps=500, batch_size=128, log_csv=False),
+        WorldModelConfig(latent_dim=16, hidden=64),
+        progress=False,
+    ).model
     slow, metrics = train_slow(
-        ds, fast, d / "slow.pt", SlowTrainConfig(steps=300, batch_size=128, distance_steps=200), SlowModelConfig(k=K, macro_dim=4, hidden=64), progress=False
+        ds,
+        fast,
+        d / "slow.pt",
+        SlowTrainConfig(steps=300, batch_size=128, distance_steps=200),
+        SlowModelConfig(k=K, macro_dim=4, hidden=64),
+        progress=False,
     )
     return ds, fast, slow, metrics, d
 
 
 def test_slow_level_learns_and_round_trips(two_room_models):
     ds, fast, slow, metrics, d = two_room_models
-    assert metrics["slow_pred_ratio_s1"] < 0.8, metrics  # starts as the copy model (1.0): it learned
+    # starts as the copy model (1.0): it learned
+    assert metrics["slow_pred_ratio_s1"] < 0.8, metrics
     assert metrics["macro_std_min"] > 0.1, metrics  # macro-actions did not collapse
-    # round trip: the slow step with the chunk's macro-action lands near the fast model's k-step rollout
+    # round trip: the slow step with the chunk's macro-action lands near the fast model's
+    # k-step rollout
     batch = data.WindowSampler(ds, K).sample(64, np.random.default_rng(1))
     with torch.no_grad():
         z0 = fast.encode(torch.as_tensor(batch["states"][:, 0]))
@@ -126,16 +155,22 @@ def test_slow_level_learns_and_round_trips(two_room_models):
         fast_end = fast.rollout(z0, acts)[:, -1]
         slow_end = slow.rollout_macros(z0, slow.encode_actions(acts))[:, -1]
         moved = (fast_end - z0).norm(dim=-1).mean()
-        assert (slow_end - fast_end).norm(dim=-1).mean() < 0.8 * moved  # copying z0 would give 1.0 * moved (measured 0.61)
+        assert (slow_end - fast_end).norm(
+            dim=-1
+        ).mean() < 0.8 * moved  # copying z0 would give 1.0 * moved (measured 0.61)
     loaded = load_slow(d / "slow.pt", fast, task="two_room")
     torch.testing.assert_close(loaded.encode_actions(acts), slow.encode_actions(acts))
     # the temporal-distance metric travels with the slow level
     assert metrics["temporal_distance"]["steps_per_second"] > 0
-    torch.testing.assert_close(loaded.metric.distance(z0, fast_end), slow.metric.distance(z0, fast_end))
+    torch.testing.assert_close(
+        loaded.metric.distance(z0, fast_end), slow.metric.distance(z0, fast_end)
+    )
     # ... and so does its landmark graph
     assert metrics["temporal_distance"]["landmarks"] == 500 and loaded.graph is not None
     torch.testing.assert_close(loaded.graph.landmarks, slow.graph.landmarks)
-    torch.testing.assert_close(loaded.graph.distance(z0, fast_end), slow.graph.distance(z0, fast_end))
+    torch.testing.assert_close(
+        loaded.graph.distance(z0, fast_end), slow.graph.distance(z0, fast_end)
+    )
     with pytest.raises(CheckpointError, match="point_mass"):
         load_slow(d / "slow.pt", fast, task="point_mass")
     other = JEPAWorldModel.build(WorldModelConfig(latent_dim=16, hidden=64), 4, 2)
@@ -143,13 +178,17 @@ def test_slow_level_learns_and_round_trips(two_room_models):
         load_slow(d / "slow.pt", other)
 
 
-def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(two_room_models, tmp_path):
+def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(
+    two_room_models, tmp_path
+):
     from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
     from mpc_jepa.models.checkpoints import save_slow
 
     ds, fast, slow, metrics, d = two_room_models
     bare = SlowWorldModel(fast, slow.config)
-    bare.load_state_dict({k: v for k, v in slow.state_dict().items() if not k.startswith("metric.")})
+    bare.load_state_dict(
+        {k: v for k, v in slow.state_dict().items() if not k.startswith("metric.")}
+    )
     save_slow(tmp_path / "old.pt", bare, "two_room", asdict(SlowTrainConfig(distance_steps=0)), {})
     old = load_slow(tmp_path / "old.pt", fast, task="two_room")
     assert old.metric is None and old.graph is None
@@ -158,17 +197,40 @@ def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(two
     no_graph = copy.copy(slow)  # a metric saved before landmarks existed
     no_graph.graph = None
     with pytest.raises(ValueError, match="slow_cost='graph' needs a slow model with landmarks"):
-        make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_cost="graph"), slow_model=no_graph)
+        make_planner(
+            "hierarchical",
+            fast,
+            PlanSettings(planner="hierarchical", slow_cost="graph"),
+            slow_model=no_graph,
+        )
     with pytest.raises(ValueError, match="goal_metric='graph' needs a slow model with landmarks"):
         make_cost(fast, PlanSettings(goal_metric="graph"), no_graph)
     assert make_cost(fast, PlanSettings(goal_metric="graph"), slow).metric == slow.graph.distance
-    planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_cost="graph"), slow_model=slow)
-    assert planner.slow_distance.metric == slow.graph.distance and planner.slow_distance.weighting == "uniform"
-    planner = make_planner("hierarchical", fast, PlanSettings(planner="hierarchical", slow_cost="latent"), slow_model=old)
+    planner = make_planner(
+        "hierarchical",
+        fast,
+        PlanSettings(planner="hierarchical", slow_cost="graph"),
+        slow_model=slow,
+    )
+    assert (
+        planner.slow_distance.metric == slow.graph.distance
+        and planner.slow_distance.weighting == "uniform"
+    )
+    planner = make_planner(
+        "hierarchical",
+        fast,
+        PlanSettings(planner="hierarchical", slow_cost="latent"),
+        slow_model=old,
+    )
     assert planner.slow_distance.metric is None and planner.slow_penalty is None
-    ps = PlanSettings(planner="hierarchical", slow_cost="temporal", slow_max_step=1.5, slow_weighting="linear")
+    ps = PlanSettings(
+        planner="hierarchical", slow_cost="temporal", slow_max_step=1.5, slow_weighting="linear"
+    )
     planner = make_planner("hierarchical", fast, ps, slow_model=slow)
-    assert planner.slow_distance.metric == slow.metric.distance and planner.slow_distance.weighting == "linear"
+    assert (
+        planner.slow_distance.metric == slow.metric.distance
+        and planner.slow_distance.weighting == "linear"
+    )
     assert planner.slow_penalty.max_step == pytest.approx(1.5 * K * slow.metric.step_scale)
     assert planner.config.k == K and planner.config.replan_every == ps.slow_replan_every
 
@@ -185,11 +247,14 @@ def test_verification_picks_the_candidate_the_fast_model_confirms():
             return torch.cat([z0[:, None], z0[:, None] + actions.cumsum(1)], 1)
 
     k, H = 2, 3
+
     class Fixed:  # the slow planner: returns the slow model's (wrong) pick and an elite
         def plan(self, z0, cost, init=None):
             return slow_plan
 
-    planner = VerifiedPlanner(Fixed(), Line(), lambda a: a.unsqueeze(-2).expand(*a.shape[:-1], k, a.shape[-1]), k)
+    planner = VerifiedPlanner(
+        Fixed(), Line(), lambda a: a.unsqueeze(-2).expand(*a.shape[:-1], k, a.shape[-1]), k
+    )
     z0 = torch.zeros(1, 1)
     cost = GoalDistance(torch.full((1, 1), 6.0), weighting="terminal")
     wrong = torch.full((1, H, 1), -1.0)  # the slow model's pick: moves away from the goal
@@ -197,7 +262,8 @@ def test_verification_picks_the_candidate_the_fast_model_confirms():
     slow_plan = Plan(wrong, torch.zeros(1), torch.zeros(1, H + 1, 1), {"last_elites": right})
     out = planner.plan(z0, cost)
     torch.testing.assert_close(out.actions, right[:, 0])
-    torch.testing.assert_close(out.latents[0, :, 0], torch.tensor([0.0, 2.0, 4.0, 6.0]))  # every k fast steps
+    # every k fast steps
+    torch.testing.assert_close(out.latents[0, :, 0], torch.tensor([0.0, 2.0, 4.0, 6.0]))
     assert float(out.cost) < 1e-5 and int(out.info["verified_choice"]) == 1
     with pytest.raises(ValueError, match="k must be >= 1, got 0"):
         VerifiedPlanner(Fixed(), Line(), None, 0)
@@ -212,8 +278,10 @@ def test_two_room_geodesic_goes_through_the_door():
     y = DOOR_LOW + RADIUS  # the lowest point of the opening the centre passes
     expected = 2 * np.hypot(0.1, y + 0.2)
     assert geodesic_distance(a, b) == pytest.approx(expected, rel=1e-9)
-    assert geodesic_distance([-0.1, 0.15], [0.1, 0.15]) == pytest.approx(0.2)  # straight through the door
-    assert geodesic_distance([-0.1, 0.0], [-0.2, 0.1]) == pytest.approx(np.hypot(0.1, 0.1))  # same room
+    # straight through the door
+    assert geodesic_distance([-0.1, 0.15], [0.1, 0.15]) == pytest.approx(0.2)
+    # same room
+    assert geodesic_distance([-0.1, 0.0], [-0.2, 0.1]) == pytest.approx(np.hypot(0.1, 0.1))
     batch = geodesic_distance(np.zeros((2, 2)) + a, np.stack([b, [-0.2, 0.1]]))
     assert batch.shape == (2,) and batch[0] == pytest.approx(expected)
     assert DOOR_HIGH > y
@@ -222,16 +290,33 @@ def test_two_room_geodesic_goes_through_the_door():
 def test_wall_diagnostics_report_rates_and_correlations(tmp_path):
     from mpc_jepa.diagnostics.task_geometry import geodesic_rank_correlation, wall_leak
 
-    ds = data.collect(tasks.load("two_room", seed=0), tmp_path / "tr", episodes=8, episode_length=30, seed=0, progress=False)
+    ds = data.collect(
+        tasks.load("two_room", seed=0),
+        tmp_path / "tr",
+        episodes=8,
+        episode_length=30,
+        seed=0,
+        progress=False,
+    )
     model = JEPAWorldModel.build(WorldModelConfig(latent_dim=8, hidden=32), 4, 2).eval()
     task = tasks.load("two_room", seed=0)
     rho = geodesic_rank_correlation(model, ds, task, num_rows=200, num_pairs=2000)
-    keys = {"spearman_geodesic", "spearman_euclidean", "cross_room_spearman_geodesic", "cross_room_spearman_euclidean", "long_spearman_geodesic"}
-    assert set(rho) == keys | {"long_pairs"} and all(-1 <= rho[k] <= 1 for k in keys - {"long_spearman_geodesic"})
+    keys = {
+        "spearman_geodesic",
+        "spearman_euclidean",
+        "cross_room_spearman_geodesic",
+        "cross_room_spearman_euclidean",
+        "long_spearman_geodesic",
+    }
+    assert set(rho) == keys | {"long_pairs"} and all(
+        -1 <= rho[k] <= 1 for k in keys - {"long_spearman_geodesic"}
+    )
     with pytest.raises(ValueError, match="needs a task with a path geometry, got 'point_mass'"):
         geodesic_rank_correlation(model, ds, tasks.load("point_mass"))
     leak = wall_leak(model, ds, task, steps=(2, 4), per_band=4)
-    assert set(leak) == {"bottom", "middle", "top"} and all(set(v) == {2, 4} and all(0 <= r <= 1 for r in v.values()) for v in leak.values())
+    assert set(leak) == {"bottom", "middle", "top"} and all(
+        set(v) == {2, 4} and all(0 <= r <= 1 for r in v.values()) for v in leak.values()
+    )
     with pytest.raises(ValueError, match=r"inside a room or the door, got \[0.0, -0.2\]"):
         tasks.load("two_room").set_position(np.array([0.0, -0.2]))
 
@@ -239,17 +324,33 @@ def test_wall_diagnostics_report_rates_and_correlations(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_two_room_subgoal_moves_toward_the_door(tmp_path):
-    """The bench's two_room recipe (over 10 minutes on 2 cores; 14 with one thread): fast model on 16-step rollouts, slow
-    level, temporal-distance metric. From beside the wall, below the door, with the goal straight
-    across, the slow plan's first subgoals climb toward the door; measuring progress in the fast
+    """The bench's two_room recipe (over 10 minutes on 2 cores; 14 with one thread): fast model
+    on 16-step rollouts, slow level, temporal-distance metric. From beside the wall, below the
+    door, with the goal straight across, the slow plan's first subgoals climb toward the door;
+    measuring progress in the fast
     latent instead, they do not (the failure the metric fixes)."""
     from mpc_jepa.diagnostics import physical_probe
     from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
     from tasks.two_room import DOOR_LOW
 
-    ds = data.collect(tasks.load("two_room", seed=0), tmp_path / "tr", episodes=800, seed=0, progress=False)
-    fast = train(ds, tmp_path / "fast.pt", TrainConfig(steps=3000, rollout_steps=16, log_csv=False), WorldModelConfig(), progress=False).model
-    slow, _ = train_slow(ds, fast, tmp_path / "slow.pt", SlowTrainConfig(steps=3000), SlowModelConfig(), progress=False)
+    ds = data.collect(
+        tasks.load("two_room", seed=0), tmp_path / "tr", episodes=800, seed=0, progress=False
+    )
+    fast = train(
+        ds,
+        tmp_path / "fast.pt",
+        TrainConfig(steps=3000, rollout_steps=16, log_csv=False),
+        WorldModelConfig(),
+        progress=False,
+    ).model
+    slow, _ = train_slow(
+        ds,
+        fast,
+        tmp_path / "slow.pt",
+        SlowTrainConfig(steps=3000),
+        SlowModelConfig(),
+        progress=False,
+    )
     probe = physical_probe(fast, ds)
     y0 = 0.0
     start, goal = np.array([[0.06, y0, 0.0, 0.0]]), np.array([[-0.06, y0, 0.0, 0.0]])
@@ -258,9 +359,14 @@ def test_two_room_subgoal_moves_toward_the_door(tmp_path):
     for slow_cost in ("temporal", "latent"):
         ps = PlanSettings(planner="hierarchical", slow_cost=slow_cost, slow_handover=0.0)
         with torch.no_grad():
-            plan = make_planner("hierarchical", fast, ps, slow_model=slow).plan(z0, make_cost(fast, ps).with_goal(zg))
-        path = probe(plan.info["hierarchy"].slow_plan.latents[0].numpy())  # [H+1, 2] predicted positions
-        climbs[slow_cost] = float(path[1:4, 1].max())  # highest point of the first three slow steps (24 fast steps)
+            plan = make_planner("hierarchical", fast, ps, slow_model=slow).plan(
+                z0, make_cost(fast, ps).with_goal(zg)
+            )
+        # [H+1, 2] predicted positions
+        path = probe(plan.info["hierarchy"].slow_plan.latents[0].numpy())
+        # highest point of the first three slow steps (24 fast steps)
+        climbs[slow_cost] = float(path[1:4, 1].max())
     # bench models (runs/bench/hier_two_room*.pt): temporal 0.124, latent -0.035
-    assert climbs["temporal"] > y0 + 0.5 * (DOOR_LOW - y0), climbs  # at least halfway up to the door
+    # at least halfway up to the door
+    assert climbs["temporal"] > y0 + 0.5 * (DOOR_LOW - y0), climbs
     assert climbs["temporal"] > climbs["latent"], climbs

@@ -1,4 +1,5 @@
-"""LandmarkGraph: long distances composed from short hops of a metric that is wrong across a wall."""
+"""LandmarkGraph: long distances composed from short hops of a metric that is wrong across a
+wall."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from mpc_jepa.models.landmark_graph import LandmarkGraph, select_landmarks
 
 
 class StraightLine:
-    """A 'metric' that ignores walls (the straight-line distance in 2-D): trustworthy over short hops
+    """A 'metric' that ignores walls (the straight-line distance in 2-D): trustworthy over short
+    hops
     only, as the learned temporal distance is near walls. The TemporalDistance interface."""
 
     latent_dim, step_scale = 2, 1.0
@@ -43,8 +45,10 @@ def test_the_graph_goes_round_the_wall_where_the_metric_goes_through_it():
     assert float(StraightLine().distance(z, g)) == pytest.approx(0.6)
     assert around - 0.05 < float(graph.distance(z, g)) < around * 1.1
     same_side = float(graph.distance(z, torch.tensor([[0.2, 0.5]])))
-    assert same_side == pytest.approx(0.4, abs=0.02)  # hops along the grid: no detour where none is needed
-    assert float(graph.distance(z, z)) == pytest.approx(0.0, abs=1e-5)  # the direct hop wins at zero
+    # hops along the grid: no detour where none is needed
+    assert same_side == pytest.approx(0.4, abs=0.02)
+    # the direct hop wins at zero
+    assert float(graph.distance(z, z)) == pytest.approx(0.0, abs=1e-5)
 
 
 def test_shapes_batches_of_goals_and_the_goal_cache():
@@ -53,13 +57,19 @@ def test_shapes_batches_of_goals_and_the_goal_cache():
     g = torch.tensor([0.8, 0.1]).expand(5, 1, 2)
     d = graph.distance(z, g)
     assert d.shape == (5, 7) and torch.isfinite(d).all() and (d >= 0).all()
-    mixed = torch.stack([torch.tensor([0.8, 0.1]), torch.tensor([0.2, 0.9])])[:, None].expand(2, 7, 2)  # two goals
+    # two goals
+    mixed = torch.stack([torch.tensor([0.8, 0.1]), torch.tensor([0.2, 0.9])])[:, None].expand(
+        2, 7, 2
+    )
     d2 = graph.distance(z[:2], mixed)
     torch.testing.assert_close(d2[0], graph.distance(z[0], g[0].expand(7, 2)))
     torch.testing.assert_close(d2[1], graph.distance(z[1], torch.tensor([0.2, 0.9]).expand(7, 2)))
     assert graph.step_lengths(z).shape == (5, 6)
     # far from every landmark: finite, and dearer than the same point projected onto the data
-    assert float(graph.distance(torch.tensor([[3.0, 0.1]]), g[0])) > float(graph.distance(torch.tensor([[1.0, 0.1]]), g[0])) + 1.0
+    assert (
+        float(graph.distance(torch.tensor([[3.0, 0.1]]), g[0]))
+        > float(graph.distance(torch.tensor([[1.0, 0.1]]), g[0])) + 1.0
+    )
 
 
 def test_disconnected_landmarks_are_joined_by_their_priced_direct_hop():
@@ -87,6 +97,7 @@ def test_farthest_point_landmarks_spread_over_the_data():
     idx = select_landmarks(StraightLine(), z, n=60)
     assert len(set(idx.tolist())) == 60
     chosen = z[idx]
-    # every data point lies near a landmark (a random pick of 60 would leave most of them in the corner)
+    # every data point lies near a landmark (a random pick of 60 would leave most of them in
+    # the corner)
     assert torch.cdist(z, chosen).min(1).values.max() < 0.15
     assert (chosen.max(1).values > 0.1).float().mean() > 0.7

@@ -10,16 +10,28 @@ from tasks.maze import _TIPS, HALF, WALL_X, corridor_of, geodesic_distance
 
 def test_geodesic_bends_around_the_wall_tips():
     a, b = np.array([-0.2, -0.2]), np.array([0.2, 0.2])
-    expected = np.linalg.norm(_TIPS[0] - a) + np.linalg.norm(_TIPS[1] - _TIPS[0]) + np.linalg.norm(b - _TIPS[1])
+    expected = (
+        np.linalg.norm(_TIPS[0] - a)
+        + np.linalg.norm(_TIPS[1] - _TIPS[0])
+        + np.linalg.norm(b - _TIPS[1])
+    )
     assert geodesic_distance(a, b) == pytest.approx(expected, rel=1e-9)
     assert geodesic_distance(b, a) == pytest.approx(expected, rel=1e-9)
-    assert geodesic_distance([-0.2, -0.2], [-0.2, 0.1]) == pytest.approx(0.3)  # one corridor: straight
+    # one corridor: straight
+    assert geodesic_distance([-0.2, -0.2], [-0.2, 0.1]) == pytest.approx(0.3)
     # left to middle: round the top of the left wall, straight when the line passes through the gap
-    assert geodesic_distance([-0.2, 0.0], [0.0, 0.0]) == pytest.approx(np.linalg.norm(_TIPS[0] - [-0.2, 0.0]) + np.linalg.norm(_TIPS[0]))
+    assert geodesic_distance([-0.2, 0.0], [0.0, 0.0]) == pytest.approx(
+        np.linalg.norm(_TIPS[0] - [-0.2, 0.0]) + np.linalg.norm(_TIPS[0])
+    )
     assert geodesic_distance([-0.2, 0.27], [0.0, 0.27]) == pytest.approx(0.2)
     batch = geodesic_distance(np.stack([a, a]), np.stack([b, [-0.2, 0.1]]))
-    assert batch.shape == (2,) and batch[0] == pytest.approx(expected) and batch[1] == pytest.approx(0.3)
-    assert expected > 3 * np.linalg.norm(b - a) / 2  # the detour is long: what makes greedy planning fail
+    assert (
+        batch.shape == (2,)
+        and batch[0] == pytest.approx(expected)
+        and batch[1] == pytest.approx(0.3)
+    )
+    # the detour is long: what makes greedy planning fail
+    assert expected > 3 * np.linalg.norm(b - a) / 2
 
 
 def test_walls_block_the_mass_and_the_gaps_let_it_through():
@@ -45,25 +57,41 @@ def test_episodes_cross_the_maze_and_exploration_covers_it():
         assert geodesic_distance(obs["state"][:2], task.goal.physical) > 0.6
     starts = np.array([task.reset(seed=s, exploration=True)["state"][:2] for s in range(200)])
     assert set(np.unique(corridor_of(starts))) == {0, 1, 2}
-    assert np.all(np.abs(starts) <= HALF) and np.isfinite(geodesic_distance(starts, starts[::-1])).all()
+    assert (
+        np.all(np.abs(starts) <= HALF)
+        and np.isfinite(geodesic_distance(starts, starts[::-1])).all()
+    )
 
 
 def test_geometry_diagnostics_read_the_maze(tmp_path):
     import torch
 
     from mpc_jepa import data
-    from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
     from mpc_jepa.diagnostics.task_geometry import geodesic_rank_correlation
+    from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
 
-    ds = data.collect(tasks.load("maze", seed=0), tmp_path / "mz", episodes=10, episode_length=30, seed=0, progress=False)
+    ds = data.collect(
+        tasks.load("maze", seed=0),
+        tmp_path / "mz",
+        episodes=10,
+        episode_length=30,
+        seed=0,
+        progress=False,
+    )
     model = JEPAWorldModel.build(WorldModelConfig(latent_dim=8, hidden=32), 4, 2).eval()
     maze = tasks.load("maze", seed=0)
     rho = geodesic_rank_correlation(model, ds, maze, num_rows=300, num_pairs=3000)
-    assert rho["long_pairs"] > 0 and all(-1 <= rho[k] <= 1 for k in rho if k.endswith("geodesic") or k.endswith("euclidean"))
+    assert rho["long_pairs"] > 0 and all(
+        -1 <= rho[k] <= 1 for k in rho if k.endswith("geodesic") or k.endswith("euclidean")
+    )
 
-    class Oracle:  # a "model" whose latent is the position: its straight-line distance ignores the walls
+    # a "model" whose latent is the position: its straight-line distance ignores the walls
+    class Oracle:
         def encode(self, states):
             return torch.as_tensor(states)[:, :2]
 
     exact = geodesic_rank_correlation(Oracle(), ds, maze, num_rows=300, num_pairs=3000)
-    assert exact["spearman_euclidean"] > 0.99 and exact["long_spearman_geodesic"] < exact["spearman_euclidean"]
+    assert (
+        exact["spearman_euclidean"] > 0.99
+        and exact["long_spearman_geodesic"] < exact["spearman_euclidean"]
+    )

@@ -21,21 +21,69 @@ T = 5
 
 def make(name, model, seed=0):
     return {
-        "cem": lambda: CEMPlanner(model, CEMConfig(horizon=T, num_samples=300, num_elites=20, num_iters=12, seed=seed, min_std=0.005)),
-        "icem_white_mean": lambda: CEMPlanner(
-            model, CEMConfig(horizon=T, num_samples=300, num_elites=20, num_iters=12, noise_beta=0.0, return_mode="mean", min_std=0.005, seed=seed)
+        "cem": lambda: CEMPlanner(
+            model,
+            CEMConfig(
+                horizon=T, num_samples=300, num_elites=20, num_iters=12, seed=seed, min_std=0.005
+            ),
         ),
-        "mppi": lambda: MPPIPlanner(model, MPPIConfig(horizon=T, num_samples=300, num_elites=300, num_iters=12, temperature=0.05, min_std=0.005, seed=seed)),
-        "grad": lambda: GradientPlanner(model, GradientConfig(horizon=T, num_restarts=4, num_steps=100, lr=0.1, early_stop_patience=25, seed=seed)),
+        "icem_white_mean": lambda: CEMPlanner(
+            model,
+            CEMConfig(
+                horizon=T,
+                num_samples=300,
+                num_elites=20,
+                num_iters=12,
+                noise_beta=0.0,
+                return_mode="mean",
+                min_std=0.005,
+                seed=seed,
+            ),
+        ),
+        "mppi": lambda: MPPIPlanner(
+            model,
+            MPPIConfig(
+                horizon=T,
+                num_samples=300,
+                num_elites=300,
+                num_iters=12,
+                temperature=0.05,
+                min_std=0.005,
+                seed=seed,
+            ),
+        ),
+        "grad": lambda: GradientPlanner(
+            model,
+            GradientConfig(
+                horizon=T, num_restarts=4, num_steps=100, lr=0.1, early_stop_patience=25, seed=seed
+            ),
+        ),
         "grad_clip": lambda: GradientPlanner(
-            model, GradientConfig(horizon=T, num_restarts=4, num_steps=100, lr=0.05, bound="clip", early_stop_patience=25, seed=seed)
+            model,
+            GradientConfig(
+                horizon=T,
+                num_restarts=4,
+                num_steps=100,
+                lr=0.05,
+                bound="clip",
+                early_stop_patience=25,
+                seed=seed,
+            ),
         ),
         "gradcem_refine": lambda: GradCEMPlanner(
-            model, GradCEMConfig(cem=CEMConfig(horizon=T, num_iters=3, seed=seed), grad=GradientConfig(horizon=T, num_steps=60, lr=0.1, seed=seed))
+            model,
+            GradCEMConfig(
+                cem=CEMConfig(horizon=T, num_iters=3, seed=seed),
+                grad=GradientConfig(horizon=T, num_steps=60, lr=0.1, seed=seed),
+            ),
         ),
         "gradcem_inner": lambda: GradCEMPlanner(
             model,
-            GradCEMConfig(cem=CEMConfig(horizon=T, num_iters=4, seed=seed), grad=GradientConfig(horizon=T, num_steps=10, lr=0.1, seed=seed), mode="inner"),
+            GradCEMConfig(
+                cem=CEMConfig(horizon=T, num_iters=4, seed=seed),
+                grad=GradientConfig(horizon=T, num_steps=10, lr=0.1, seed=seed),
+                mode="inner",
+            ),
         ),
     }[name]()
 
@@ -113,7 +161,9 @@ def test_plan_shifted_warm_start():
 def test_warm_start_is_used(problem):
     z0, goal, cost, c_opt, a_opt = problem
     init = a_opt.unsqueeze(1).expand(3, T, 2).clone()
-    plan = CEMPlanner(LinearModel(), CEMConfig(horizon=T, num_samples=16, num_elites=4, num_iters=1)).plan(z0, cost, init)
+    plan = CEMPlanner(
+        LinearModel(), CEMConfig(horizon=T, num_samples=16, num_elites=4, num_iters=1)
+    ).plan(z0, cost, init)
     assert torch.all(plan.cost <= c_opt * 1.0001)
 
 
@@ -144,14 +194,19 @@ def test_cost_broadcasts_goal_over_candidates():
 def test_callback_sees_every_iteration(problem):
     z0, goal, cost, *_ = problem
     seen = []
-    CEMPlanner(LinearModel(), CEMConfig(horizon=T, num_iters=3), callback=lambda i, d: seen.append(i)).plan(z0, cost)
+    CEMPlanner(
+        LinearModel(), CEMConfig(horizon=T, num_iters=3), callback=lambda i, d: seen.append(i)
+    ).plan(z0, cost)
     assert seen == [0, 1, 2]
 
 
 def test_gradient_early_stop_ends_a_converged_search(problem):
     z0, goal, cost, c_opt, a_opt = problem
     init = a_opt.unsqueeze(1).expand(3, T, 2).clone()
-    plan = GradientPlanner(LinearModel(), GradientConfig(horizon=T, num_restarts=2, num_steps=200, lr=0.01, early_stop_patience=5)).plan(z0, cost, init)
+    plan = GradientPlanner(
+        LinearModel(),
+        GradientConfig(horizon=T, num_restarts=2, num_steps=200, lr=0.01, early_stop_patience=5),
+    ).plan(z0, cost, init)
     assert plan.info["num_steps"] < 200
     assert torch.all(plan.cost <= c_opt * 1.001)
 
@@ -159,7 +214,9 @@ def test_gradient_early_stop_ends_a_converged_search(problem):
 def test_controller_rejects_non_finite_observations():
     from mpc_jepa.control import MPCController
 
-    ctrl = MPCController(LinearModel(), CEMPlanner(LinearModel(), CEMConfig(horizon=T)), GoalDistance())
+    ctrl = MPCController(
+        LinearModel(), CEMPlanner(LinearModel(), CEMConfig(horizon=T)), GoalDistance()
+    )
     with pytest.raises(ValueError, match="non-finite"):
         ctrl.reset(np.array([np.nan, 0.0], dtype=np.float32))
     ctrl.reset(np.zeros(2, dtype=np.float32))
@@ -171,11 +228,18 @@ def test_controller_rejects_non_finite_observations():
 def test_single_restart_gradient_planner_plans(problem):
     """One restart means no random restarts at all (an empty noise batch must not break the FFT)."""
     z0, goal, cost, c_opt, a_opt = problem
-    plan = GradientPlanner(LinearModel(), GradientConfig(horizon=T, num_restarts=1, num_steps=3)).plan(z0, cost)
-    assert plan.actions.shape == (3, T, 2) and torch.isfinite(plan.actions).all() and torch.all(plan.actions.abs() <= 1)
+    plan = GradientPlanner(
+        LinearModel(), GradientConfig(horizon=T, num_restarts=1, num_steps=3)
+    ).plan(z0, cost)
+    assert (
+        plan.actions.shape == (3, T, 2)
+        and torch.isfinite(plan.actions).all()
+        and torch.all(plan.actions.abs() <= 1)
+    )
 
 
-@pytest.mark.parametrize("horizon", [15, 16])  # odd and even: the Nyquist bin is real-only for even T
+# odd and even: the Nyquist bin is real-only for even T
+@pytest.mark.parametrize("horizon", [15, 16])
 def test_colored_noise_has_a_1_over_f_beta_spectrum_down_to_the_constant_component(horizon):
     from mpc_jepa.planners.sampling import colored_noise, make_generator
 
@@ -187,7 +251,8 @@ def test_colored_noise_has_a_1_over_f_beta_spectrum_down_to_the_constant_compone
     freqs = torch.fft.rfftfreq(horizon)
     freqs[0] = freqs[1]  # the constant component gets the lowest frequency's scale
     ratio = power / freqs.pow(-beta)
-    # every bin, the constant one (mean action) and the Nyquist one included, carries its 1/f^beta share
+    # every bin, the constant one (mean action) and the Nyquist one included, carries its
+    # 1/f^beta share
     assert float(ratio.max() / ratio.min()) < 1.15, ratio
     white = colored_noise(4000, horizon, 2, 0.0, make_generator(0, "cpu"), "cpu")
     flat = torch.fft.rfft(white, dim=1).abs().square().mean(dim=(0, 2))

@@ -1,4 +1,5 @@
-"""Sharded evaluation equals the sequential run (same seeds), across worker processes and torchrun ranks."""
+"""Sharded evaluation equals the sequential run (same seeds), across worker processes and torchrun
+ranks."""
 
 import os
 import socket
@@ -12,7 +13,16 @@ from mpc_jepa.evaluation import PlanSettings, evaluate
 from mpc_jepa.models.oracle import OracleModel
 from mpc_jepa.pipeline.sharding import EvalJob, evaluate_ranks, evaluate_sharded, shards
 
-JOB = EvalJob("point_mass", "oracle", "", "", "cpu", PlanSettings(planner="cem", num_samples=32, num_elites=4, num_iters=2, horizon=8), 3, 7)
+JOB = EvalJob(
+    "point_mass",
+    "oracle",
+    "",
+    "",
+    "cpu",
+    PlanSettings(planner="cem", num_samples=32, num_elites=4, num_iters=2, horizon=8),
+    3,
+    7,
+)
 
 
 def _without_timing(out):
@@ -25,7 +35,9 @@ def sequential():
     torch.set_num_threads(1)  # workers run one thread each; BLAS sums in thread-dependent order
     try:
         task = tasks.load(JOB.task, seed=JOB.seed)
-        return evaluate(task, OracleModel(task), JOB.plan, JOB.episodes, seed=JOB.seed, progress=False)
+        return evaluate(
+            task, OracleModel(task), JOB.plan, JOB.episodes, seed=JOB.seed, progress=False
+        )
     finally:
         torch.set_num_threads(threads)
 
@@ -43,7 +55,13 @@ def test_worker_processes_equal_sequential(sequential):
 
 
 def _rank_main(rank, world, port, path):
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+    )
     torch.set_num_threads(1)
     out = evaluate_ranks(JOB)
     assert (out is None) == (rank != 0)

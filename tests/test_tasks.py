@@ -31,7 +31,9 @@ def test_shapes_bounds_and_finite(task):
     for _ in range(20):
         obs = task.step(rng.uniform(-1, 1, task.action_dim))
         assert np.all(np.isfinite(obs["state"]))
-    np.testing.assert_array_equal(task.denormalise(np.full(task.action_dim, 5.0)), task.denormalise(np.ones(task.action_dim)))
+    np.testing.assert_array_equal(
+        task.denormalise(np.full(task.action_dim, 5.0)), task.denormalise(np.ones(task.action_dim))
+    )
 
 
 def test_goal_reachable_and_success_test(task):

@@ -1,4 +1,5 @@
-"""The temporal-distance metric: shapes and metric properties, and that it learns path lengths around a wall."""
+"""The temporal-distance metric: shapes and metric properties, and that it learns path lengths
+around a wall."""
 
 import numpy as np
 import pytest
@@ -6,8 +7,8 @@ import torch
 from scipy.stats import spearmanr
 
 from mpc_jepa.costs import GoalDistance, StepReachability
-from mpc_jepa.models.temporal_distance import TemporalDistance
 from mpc_jepa.data import embed_rows
+from mpc_jepa.models.temporal_distance import TemporalDistance
 from mpc_jepa.training.distance import DistanceTrainConfig, train_temporal_distance
 
 N = 8  # grid cells per side; a wall between columns 3 and 4 with a door in the top row
@@ -80,14 +81,16 @@ def test_metric_shapes_properties_and_errors():
     z, g = torch.randn(3, 7, 5), torch.randn(3, 1, 5)
     d = m.distance(z, g)
     assert d.shape == (3, 7) and torch.all(d >= 0)
-    torch.testing.assert_close(m.distance(z, z), torch.zeros(3, 7), atol=1e-4, rtol=0)  # d(z, z) = 0
+    # d(z, z) = 0
+    torch.testing.assert_close(m.distance(z, z), torch.zeros(3, 7), atol=1e-4, rtol=0)
     torch.testing.assert_close(m.distance(z, g), m.distance(g.expand_as(z), z))  # symmetric
     # steps invert the discounted distance: raw (1 - 0.9^n) / (1 - 0.9) -> n
     n = torch.tensor([1.0, 5.0, 20.0])
     torch.testing.assert_close(m.steps((1 - 0.9**n) / 0.1), n, rtol=1e-4, atol=1e-4)
     assert TemporalDistance(**m.config()).config() == m.config()
     m.eval()
-    with torch.no_grad():  # consecutive lengths in one pass equal pairwise distances; the cache follows in-place edits
+    # consecutive lengths in one pass equal pairwise distances; the cache follows in-place edits
+    with torch.no_grad():
         torch.testing.assert_close(m.step_lengths(z), m.distance(z[:, :-1], z[:, 1:]))
         before = m.distance(z, g)
         z.add_(1.0)
@@ -106,7 +109,8 @@ def test_goal_distance_with_metric_and_step_reachability():
     cost = GoalDistance(torch.tensor([[4.0]]), weighting="terminal", metric=line)
     torch.testing.assert_close(cost.per_step(lat), torch.tensor([[4.0, 3.0, 2.0], [4.0, 1.0, 0.5]]))
     reach = StepReachability(lambda z: line(z[:, :-1], z[:, 1:]), max_step=1.5, weight=2.0)
-    torch.testing.assert_close(reach(lat, torch.zeros(2, 2, 1)), torch.tensor([0.0, 2.0 * 1.5]))  # only the 3.0 step is too long
+    # only the 3.0 step is too long
+    torch.testing.assert_close(reach(lat, torch.zeros(2, 2, 1)), torch.tensor([0.0, 2.0 * 1.5]))
 
 
 def test_metric_learns_path_lengths_around_a_wall():

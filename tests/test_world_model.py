@@ -4,15 +4,24 @@ import torch
 
 import tasks
 from mpc_jepa import data, diagnostics
+from mpc_jepa.models import (
+    CNNEncoder,
+    JEPAWorldModel,
+    KeypointEncoder,
+    MLPEncoder,
+    Predictor,
+    WorldModelConfig,
+)
 from mpc_jepa.models.checkpoints import CheckpointError, load_world_model, read_checkpoint
-from mpc_jepa.models import CNNEncoder, JEPAWorldModel, KeypointEncoder, MLPEncoder, Predictor, WorldModelConfig
 from mpc_jepa.models.encoders import SpatialSoftmax
 from mpc_jepa.training import TrainConfig, train
 
 
 @pytest.mark.parametrize("conditioning", ["film", "concat"])
 def test_state_model_shapes(conditioning):
-    m = JEPAWorldModel.build(WorldModelConfig(latent_dim=8, hidden=32, conditioning=conditioning), 4, 2)
+    m = JEPAWorldModel.build(
+        WorldModelConfig(latent_dim=8, hidden=32, conditioning=conditioning), 4, 2
+    )
     z = m.encode(torch.randn(5, 4))
     assert z.shape == (5, 8)
     assert m.predict(z, torch.randn(5, 2)).shape == (5, 8)
@@ -27,7 +36,11 @@ def test_state_model_shapes(conditioning):
 @pytest.mark.parametrize("history", [1, 3])
 @pytest.mark.parametrize("kind", ["cnn", "keypoints"])
 def test_pixel_encoder_shapes(history, kind):
-    enc = CNNEncoder(64, 12, history=history, width=8) if kind == "cnn" else KeypointEncoder(64, 12, history=history, width=8)
+    enc = (
+        CNNEncoder(64, 12, history=history, width=8)
+        if kind == "cnn"
+        else KeypointEncoder(64, 12, history=history, width=8)
+    )
     x = torch.randint(0, 255, (2, 3 * history, 64, 64), dtype=torch.uint8)
     assert enc(x).shape == (2, 12)
     assert enc(x.unsqueeze(0).expand(3, -1, -1, -1, -1)).shape == (3, 2, 12)
@@ -46,9 +59,13 @@ def test_spatial_softmax_finds_a_peak_and_is_smooth():
     grid = torch.linspace(-1, 1, 16)
     torch.testing.assert_close(xy[0], torch.stack([grid[12], grid[3]]), atol=0.02, rtol=0)
     torch.testing.assert_close(xy[1], torch.stack([grid[0], grid[8]]), atol=0.02, rtol=0)
-    # a blob moved by half a cell moves the keypoint by a fraction of a cell, not 0 or 1 (the gain cap)
+    # a blob moved by half a cell moves the keypoint by a fraction of a cell, not 0 or 1 (the
+    # gain cap)
     ys, xs = torch.meshgrid(torch.arange(16.0), torch.arange(16.0), indexing="ij")
-    blob = lambda cx: torch.exp(-((xs - cx) ** 2 + (ys - 8) ** 2) / 2.0)[None, None].expand(1, 2, -1, -1)  # noqa: E731
+    # noqa: E731
+    blob = lambda cx: torch.exp(-((xs - cx) ** 2 + (ys - 8) ** 2) / 2.0)[None, None].expand(
+        1, 2, -1, -1
+    )
     step = (ss(blob(7.5)) - ss(blob(7.0)))[0, 0] / (grid[1] - grid[0])
     assert 0.2 < float(step.detach()) < 0.8, float(step.detach())
 
@@ -61,14 +78,29 @@ def test_predictor_starts_as_copy_model():
 
 @pytest.fixture(scope="module")
 def pm_dataset(tmp_path_factory):
-    return data.collect(tasks.load("point_mass", seed=0), tmp_path_factory.mktemp("wm") / "pm", episodes=40, episode_length=50, seed=0, progress=False)
+    return data.collect(
+        tasks.load("point_mass", seed=0),
+        tmp_path_factory.mktemp("wm") / "pm",
+        episodes=40,
+        episode_length=50,
+        seed=0,
+        progress=False,
+    )
 
 
 SMALL = WorldModelConfig(latent_dim=8, hidden=64)
 
 
 def test_tiny_model_learns_to_beat_copy_baseline(pm_dataset, tmp_path):
-    cfg = TrainConfig(steps=400, batch_size=128, lr=3e-3, warmup_steps=30, eval_every=400, checkpoint_every=400, log_csv=False)
+    cfg = TrainConfig(
+        steps=400,
+        batch_size=128,
+        lr=3e-3,
+        warmup_steps=30,
+        eval_every=400,
+        checkpoint_every=400,
+        log_csv=False,
+    )
     res = train(pm_dataset, tmp_path / "m.pt", cfg, SMALL, progress=False)
     m = res.metrics
     # the predictor starts as the copy model (ratio 1): learning must take it well below
@@ -76,7 +108,10 @@ def test_tiny_model_learns_to_beat_copy_baseline(pm_dataset, tmp_path):
     assert m["pred_ratio_h1"] < 0.85 and m["pred_ratio_h5"] < 0.6 and m["pred_ratio_h20"] < 0.35, m
     assert not m["collapsed"] and m["probe_r2"] > 0.9, m
     assert (tmp_path / "m.pt").exists()
-    assert read_checkpoint(tmp_path / "m.pt")["meta"]["diagnostics"]["pred_ratio_h5"] == m["pred_ratio_h5"]
+    assert (
+        read_checkpoint(tmp_path / "m.pt")["meta"]["diagnostics"]["pred_ratio_h5"]
+        == m["pred_ratio_h5"]
+    )
 
 
 def test_collapse_is_detected(pm_dataset):
@@ -106,7 +141,10 @@ def test_checkpoint_round_trip_and_errors(pm_dataset, tmp_path):
     loaded = load_world_model(tmp_path / "m.pt", task="point_mass", obs_type="state")
     x = torch.randn(7, 4)
     torch.testing.assert_close(loaded.encode(x), res.model.encode(x))
-    torch.testing.assert_close(loaded.rollout(loaded.encode(x), torch.ones(7, 3, 2)), res.model.rollout(res.model.encode(x), torch.ones(7, 3, 2)))
+    torch.testing.assert_close(
+        loaded.rollout(loaded.encode(x), torch.ones(7, 3, 2)),
+        res.model.rollout(res.model.encode(x), torch.ones(7, 3, 2)),
+    )
     with pytest.raises(CheckpointError, match="reacher"):
         load_world_model(tmp_path / "m.pt", task="reacher")
     with pytest.raises(CheckpointError, match="pixels"):
@@ -122,15 +160,20 @@ def test_checkpoint_round_trip_and_errors(pm_dataset, tmp_path):
 def test_resume_reproduces_uninterrupted_run(pm_dataset, tmp_path):
     cfg = TrainConfig(steps=40, batch_size=32, eval_every=1000, checkpoint_every=10, log_csv=False)
     full = train(pm_dataset, tmp_path / "full.pt", cfg, SMALL, progress=False)
-    train(pm_dataset, tmp_path / "cut.pt", cfg, SMALL, progress=False, stop_after=20)  # "killed" at step 20
+    # "killed" at step 20
+    train(pm_dataset, tmp_path / "cut.pt", cfg, SMALL, progress=False, stop_after=20)
     resumed = train(pm_dataset, tmp_path / "cut.pt", cfg, SMALL, progress=False, resume=True)
     for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
         torch.testing.assert_close(a, b, msg=k)
-    assert [h["total"] for h in full.history] == pytest.approx([h["total"] for h in resumed.history])
+    assert [h["total"] for h in full.history] == pytest.approx(
+        [h["total"] for h in resumed.history]
+    )
 
 
 def test_training_is_deterministic_on_cpu(pm_dataset, tmp_path):
-    cfg = TrainConfig(steps=15, batch_size=32, eval_every=1000, checkpoint_every=1000, log_csv=False)
+    cfg = TrainConfig(
+        steps=15, batch_size=32, eval_every=1000, checkpoint_every=1000, log_csv=False
+    )
     a = train(pm_dataset, tmp_path / "a.pt", cfg, SMALL, progress=False).model
     b = train(pm_dataset, tmp_path / "b.pt", cfg, SMALL, progress=False).model
     x = torch.randn(3, 4)
@@ -138,14 +181,29 @@ def test_training_is_deterministic_on_cpu(pm_dataset, tmp_path):
 
 
 def test_training_options_run(pm_dataset, tmp_path):
-    cfg = TrainConfig(steps=10, batch_size=32, cov_weight=1.0, smooth_weight=0.1, inverse_weight=1.0, eval_every=10, checkpoint_every=10, log_csv=True)
+    cfg = TrainConfig(
+        steps=10,
+        batch_size=32,
+        cov_weight=1.0,
+        smooth_weight=0.1,
+        inverse_weight=1.0,
+        eval_every=10,
+        checkpoint_every=10,
+        log_csv=True,
+    )
     res = train(
-        pm_dataset, tmp_path / "new_dir" / "o.pt", cfg, WorldModelConfig(latent_dim=8, hidden=32, conditioning="concat", ema_target=False), progress=False
+        pm_dataset,
+        tmp_path / "new_dir" / "o.pt",
+        cfg,
+        WorldModelConfig(latent_dim=8, hidden=32, conditioning="concat", ema_target=False),
+        progress=False,
     )
     assert np.isfinite(res.metrics["pred_ratio_h1"])
     assert (tmp_path / "new_dir" / "o.csv").read_text().startswith("step,")
 
 
 def test_mlp_encoder_normalises_with_dataset_statistics():
-    enc = MLPEncoder(2, 3, mean=torch.tensor([10.0, -5.0]), std=torch.tensor([2.0, 0.5]), hidden=8, depth=1)
+    enc = MLPEncoder(
+        2, 3, mean=torch.tensor([10.0, -5.0]), std=torch.tensor([2.0, 0.5]), hidden=8, depth=1
+    )
     torch.testing.assert_close(enc.norm(torch.tensor([[10.0, -5.0]])), torch.zeros(1, 2))

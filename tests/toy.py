@@ -30,12 +30,16 @@ class LinearModel:
         return torch.stack(zs, 1)
 
 
-def quadratic_problem(z0: torch.Tensor, goal: torch.Tensor, horizon: int = 5, r: float = 0.05, dt: float = 0.1):
+def quadratic_problem(
+    z0: torch.Tensor, goal: torch.Tensor, horizon: int = 5, r: float = 0.05, dt: float = 0.1
+):
     """Cost |z_T - g|^2 + r * sum_t |a_t|^2 and its optimum (all actions equal, interior).
 
     Returns (cost_fn, optimal_cost [B], optimal_action [B, A]).
     """
-    cost = SumCost((GoalDistance(goal, norm="sql2", weighting="terminal"), ActionMagnitude(r * horizon)))
+    cost = SumCost(
+        (GoalDistance(goal, norm="sql2", weighting="terminal"), ActionMagnitude(r * horizon))
+    )
     d = goal - z0  # [B, A]
     s = dt * horizon
     a = d * s / (s**2 + horizon * r)

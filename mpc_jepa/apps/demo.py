@@ -1,4 +1,5 @@
-"""`make demo` / `mpc-jepa demo`: collect, train, plan with several planners, write videos and plots.
+"""`make demo` / `mpc-jepa demo`: collect, train, plan with several planners, write videos and
+plots.
 
 Everything is cached under ``runs/demo`` and ``data/``: a second run reuses the dataset and the
 checkpoints and only plans again. The two_room part (flat vs hierarchical) is in ``demo_two_room``.
@@ -20,7 +21,13 @@ from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner,
 from mpc_jepa.files import write_json
 from mpc_jepa.models.oracle import OracleModel
 from mpc_jepa.pipeline import ModelPaths, dataset_dir, ensure_models
-from mpc_jepa.viz import label_frames, plot_cost_curves, plot_latent_pca, plot_trajectories_on_map, save_video
+from mpc_jepa.viz import (
+    label_frames,
+    plot_cost_curves,
+    plot_latent_pca,
+    plot_trajectories_on_map,
+    save_video,
+)
 
 
 @dataclass(frozen=True)
@@ -28,7 +35,8 @@ class DemoSettings:
     task: str = "point_mass"
     """Task of the demo."""
     episodes: int = 3
-    """Evaluation episodes per planner, the first one filmed (benchmarks/RESULTS.md has 50-episode figures)."""
+    """Evaluation episodes per planner, the first one filmed (benchmarks/RESULTS.md has 50-episode
+    figures)."""
     train_steps: int = 3000
     """World-model training steps (skipped when runs/demo/<task>.pt exists)."""
     out: str = "runs/demo"
@@ -75,7 +83,9 @@ def run_demo(s: DemoSettings) -> dict:
     print(f"\n== 3/4 plots in {out}")
     plot_cost_curves(curves, out / "cost_curves.png")
     if task.coverage_bounds is not None:
-        plot_trajectories_on_map(trajs, goal, task.coverage_bounds, out / "trajectories.png", walls=task.walls)
+        plot_trajectories_on_map(
+            trajs, goal, task.coverage_bounds, out / "trajectories.png", walls=task.walls
+        )
     _latent_plot(task, model, s.seed, out / "latent_pca.png")
     print(f"  {out / 'cost_curves.png'}\n  {out / 'latent_pca.png'}\n  {out / 'trajectories.png'}")
     summary = {"results": dict(results), "filmed": {"seed": s.seed, "goal": goal}}
@@ -87,7 +97,9 @@ def run_demo(s: DemoSettings) -> dict:
     return summary
 
 
-def _planner_run(task, model, planner: str, kind: str, s: DemoSettings, out: Path) -> tuple[dict, dict]:
+def _planner_run(
+    task, model, planner: str, kind: str, s: DemoSettings, out: Path
+) -> tuple[dict, dict]:
     """Episode 0 filmed (video, trajectory, goal, cost curve), seeded exactly as ``evaluate``
     seeds it, then the other episodes. Returns (summary, filmed episode)."""
     ps = replace(PlanSettings(planner=planner), planner_seed=s.seed)
@@ -97,7 +109,9 @@ def _planner_run(task, model, planner: str, kind: str, s: DemoSettings, out: Pat
         if len(seen) < 100:
             seen.append(float(d["best_cost"][0]))
 
-    ctrl = MPCController(counting, make_planner(planner, counting, ps, callback=record), make_cost(model, ps))
+    ctrl = MPCController(
+        counting, make_planner(planner, counting, ps, callback=record), make_cost(model, ps)
+    )
     frames: list = []
     observe = observe_physics if kind == "oracle" else None
     ep = run_episode(task, ctrl, s.seed, observe=observe, frames=frames, record=True)
@@ -105,16 +119,29 @@ def _planner_run(task, model, planner: str, kind: str, s: DemoSettings, out: Pat
     filmed["curve"] = np.array(seen[: len(ctrl.plan_.info["cost_per_iter"])])
     episodes = [ep.as_dict()]
     if s.episodes > 1:
-        rest = evaluate(task, model, PlanSettings(planner=planner), s.episodes, seed=s.seed, progress=False, indices=range(1, s.episodes))
+        rest = evaluate(
+            task,
+            model,
+            PlanSettings(planner=planner),
+            s.episodes,
+            seed=s.seed,
+            progress=False,
+            indices=range(1, s.episodes),
+        )
         episodes += rest["episodes"]
     summary = summarize(episodes)
     label = f"{planner} on {'JEPA' if kind == 'learned' else 'true physics'}: success={ep.success}"
-    summary["video"] = str(save_video(label_frames(frames, label), out / f"episode_{planner}_{kind}"))
+    summary["video"] = str(
+        save_video(label_frames(frames, label), out / f"episode_{planner}_{kind}")
+    )
     return summary, filmed
 
 
 def _print_table(results: dict) -> None:
-    print(f"\n{'planner':18s} {'success':>8s} {'final dist':>11s} {'ms/step':>8s} {'evals/step':>11s}  video")
+    print(
+        f"\n{'planner':18s} {'success':>8s} {'final dist':>11s} {'ms/step':>8s} "
+        f"{'evals/step':>11s}  video"
+    )
     for name, r in results.items():
         evals = "n/a" if r["model_evals_per_step"] is None else f"{r['model_evals_per_step']:.0f}"
         print(
@@ -126,7 +153,9 @@ def _print_table(results: dict) -> None:
 def _latent_plot(task, model, seed: int, path: Path, steps: int = 40) -> None:
     """Predicted (open loop) vs actual embeddings along a CEM episode's executed actions."""
     task.reset(seed=seed)
-    ctrl = MPCController(model, make_planner("cem", model, PlanSettings()), make_cost(model, PlanSettings()))
+    ctrl = MPCController(
+        model, make_planner("cem", model, PlanSettings()), make_cost(model, PlanSettings())
+    )
     ctrl.reset(task.goal.state)
     states, actions = [task.state_observation()], []
     for _ in range(steps):

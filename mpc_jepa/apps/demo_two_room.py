@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 import tasks
-from mpc_jepa.control import MPCController, run_episode
+from mpc_jepa.control import InfoRecorder, MPCController, run_episode
 from mpc_jepa.diagnostics import physical_probe
-from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner, summarize
+from mpc_jepa.evaluation import PlanSettings, hard_episode_seeds, make_cost, make_planner, summarize
 from mpc_jepa.pipeline import ModelPaths, ensure_models
 from mpc_jepa.viz import label_frames, plot_trajectories_on_map, save_video
 
@@ -24,62 +24,42 @@ RUNS = {
 learned path-following distance, and the hierarchy."""
 
 
-class SubgoalRecorder:
-    """Wraps a controller; keeps the hierarchical planner's subgoal after every replan."""
-
-    def __init__(self, controller):
-        self.inner, self.subgoals = controller, []
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def reset(self, goal_obs):
-        self.subgoals = []
-        self.inner.reset(goal_obs)
-
-    def act(self, obs):
-        action = self.inner.act(obs)
-        self.subgoals.append(self.inner.plan_.info["subgoal"][0].cpu().numpy())
-        return action
-
-
-def hard_seeds(task, first: int, n: int) -> list[int]:
-    """The first ``n`` episode seeds from ``first`` whose episodes ``task.is_hard_episode()``
-    (chosen by geometry, not by outcome)."""
-    seeds, seed = [], first
-    while len(seeds) < n:
-        task.reset(seed=seed)
-        if task.is_hard_episode():
-            seeds.append(seed)
-        seed += 1
-    return seeds
-
-
 def run_two_room(train_steps: int, first_seed: int, episodes: int, out: Path) -> dict:
     """Videos of the first hard episode, its map with the hierarchy's subgoals, and summaries."""
     paths = ModelPaths.of_run("demo", "two_room")
     ds, fast, slow = ensure_models("two_room", paths, train_steps, progress=True)
     task = tasks.load("two_room", seed=first_seed)
-    seeds = hard_seeds(task, first_seed, episodes)
-    print(f"episodes whose straight line to the goal meets the wall >= {task.hard_clearance} m from the door: seeds {seeds}")
+    seeds = hard_episode_seeds(task, first_seed, episodes)
+    print(
+        f"episodes whose straight line to the goal meets the wall >= {task.hard_clearance} m from "
+        f"the door: seeds {seeds}"
+    )
     summary, trajs, subgoals = {}, {}, None
     for name, ps in RUNS.items():
         episodes_out = []
         for i, seed in enumerate(seeds):
             pi = replace(ps, planner_seed=ps.planner_seed + seed)  # as evaluate() seeds an episode
-            ctrl = MPCController(fast, make_planner(ps.planner, fast, pi, slow_model=slow), make_cost(fast, pi, slow))
-            ctrl = SubgoalRecorder(ctrl) if ps.planner == "hierarchical" else ctrl
+            ctrl = MPCController(
+                fast, make_planner(ps.planner, fast, pi, slow_model=slow), make_cost(fast, pi, slow)
+            )
+            ctrl = InfoRecorder(ctrl, "subgoal") if ps.planner == "hierarchical" else ctrl
             frames = [] if i == 0 else None  # the first one filmed
             ep = run_episode(task, ctrl, seed, frames=frames, record=True)
             episodes_out.append(ep.as_dict())
             if i == 0:
                 trajs[f"{name}: success={ep.success}"] = np.array(ep.trajectory)
                 if ps.planner == "hierarchical":
-                    subgoals = physical_probe(fast, ds)(np.array(ctrl.subgoals))  # [T, 2], for the map only
-                video = save_video(label_frames(frames, f"two_room, {name}: success={ep.success}"), out / f"two_room_{name.replace(', ', '_').replace(' ', '_')}")
+                    # [T, 2], for the map only
+                    subgoals = physical_probe(fast, ds)(np.array(ctrl.values))
+                video = save_video(
+                    label_frames(frames, f"two_room, {name}: success={ep.success}"),
+                    out / f"two_room_{name.replace(', ', '_').replace(' ', '_')}",
+                )
         key = f"two_room {name}/learned"
         summary[key] = {**summarize(episodes_out), "seeds": seeds, "video": str(video)}
-        print(f"  {video}   success {summary[key]['success_rate']:.0%} of {len(seeds)} hard episodes")
+        print(
+            f"  {video}   success {summary[key]['success_rate']:.0%} of {len(seeds)} hard episodes"
+        )
     task.reset(seed=seeds[0])
     plot_trajectories_on_map(
         trajs,

@@ -20,24 +20,44 @@ from mpc_jepa.pipeline import CollectSettings, TrainSettings
 from mpc_jepa.training import DistanceTrainConfig, TrainConfig
 
 USAGE_ERRORS = (ValueError, FileNotFoundError)
-"""What the library raises for bad input (TaskError, CheckpointError, DatasetError are ValueErrors)."""
+"""What the library raises for bad input (TaskError, CheckpointError, DatasetError are
+ValueErrors)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mpc-jepa", description="Model-predictive planning with JEPA world models in MuJoCo.")
+    parser = argparse.ArgumentParser(
+        prog="mpc-jepa", description="Model-predictive planning with JEPA world models in MuJoCo."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     commands = {
         "tasks": ("list the registered tasks", c.cmd_tasks, ()),
         "collect": ("collect an exploration dataset", c.cmd_collect, (CollectSettings,)),
         "train": (
-            "train a JEPA world model, the slow level or its metric (collects the dataset if missing)",
+            "train a JEPA world model, the slow level or its metric (collects the dataset if "
+            "missing)",
             c.cmd_train,
             (TrainSettings, TrainConfig, WorldModelConfig),
         ),
-        "eval": ("closed-loop evaluation of a planner over seeded episodes", c.cmd_eval, (c.EvalSettings, PlanSettings)),
-        "plan": ("plan one episode and write a video", c.cmd_plan, (c.PlanEpisodeSettings, PlanSettings)),
-        "demo": ("collect, train, plan with several planners, write videos and plots", c.cmd_demo, (DemoSettings,)),
-        "bench": ("run the benchmarks and write benchmarks/RESULTS.md", c.cmd_bench, (BenchSettings,)),
+        "eval": (
+            "closed-loop evaluation of a planner over seeded episodes",
+            c.cmd_eval,
+            (c.EvalSettings, PlanSettings),
+        ),
+        "plan": (
+            "plan one episode and write a video",
+            c.cmd_plan,
+            (c.PlanEpisodeSettings, PlanSettings),
+        ),
+        "demo": (
+            "collect, train, plan with several planners, write videos and plots",
+            c.cmd_demo,
+            (DemoSettings,),
+        ),
+        "bench": (
+            "run the benchmarks and write benchmarks/RESULTS.md",
+            c.cmd_bench,
+            (BenchSettings,),
+        ),
     }
     for name, (help_text, func, settings) in commands.items():
         p = sub.add_parser(name, help=help_text)

@@ -1,4 +1,5 @@
-"""Typed settings -> argparse: every dataclass field becomes a ``--flag`` whose help is its docstring."""
+"""Typed settings -> argparse: every dataclass field becomes a ``--flag`` whose help is its
+docstring."""
 
 from __future__ import annotations
 
@@ -20,13 +21,20 @@ def field_docs(cls) -> dict[str, str]:
         body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
         for node, nxt in zip(body, body[1:]):
             if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
+                if (
+                    isinstance(nxt, ast.Expr)
+                    and isinstance(nxt.value, ast.Constant)
+                    and isinstance(nxt.value.value, str)
+                ):
                     docs[node.target.id] = " ".join(nxt.value.value.split())
     return docs
 
 
-def add_dataclass_args(parser: argparse.ArgumentParser, cls, prefix: str = "", skip: tuple[str, ...] = ()) -> None:
-    """Add one ``--name`` option per field of dataclass ``cls`` (defaults and docs shown in --help)."""
+def add_dataclass_args(
+    parser: argparse.ArgumentParser, cls, prefix: str = "", skip: tuple[str, ...] = ()
+) -> None:
+    """Add one ``--name`` option per field of dataclass ``cls`` (defaults and docs shown in
+    --help)."""
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
@@ -40,17 +48,30 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls, prefix: str = "", s
             origin, args = typing.get_origin(typ), typing.get_args(typ)
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         flag = "--" + (prefix + f.name).replace("_", "-")
-        help_text = f"{docs.get(f.name, '')} (default: {default!r})".replace("%", "%%")  # argparse formats help with %
+        # argparse formats help with %
+        help_text = f"{docs.get(f.name, '')} (default: {default!r})".replace("%", "%%")
         choices = f.metadata.get("choices")
         if typ is bool:
-            parser.add_argument(flag, dest=prefix + f.name, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+            parser.add_argument(
+                flag,
+                dest=prefix + f.name,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=help_text,
+            )
         elif origin is typing.Literal or choices:
             options = list(choices or args)
-            parser.add_argument(flag, dest=prefix + f.name, choices=options, default=default, help=help_text)
+            parser.add_argument(
+                flag, dest=prefix + f.name, choices=options, default=default, help=help_text
+            )
         elif origin in (tuple, list):
-            parser.add_argument(flag, dest=prefix + f.name, type=args[0], nargs="+", default=default, help=help_text)
+            parser.add_argument(
+                flag, dest=prefix + f.name, type=args[0], nargs="+", default=default, help=help_text
+            )
         else:
-            parser.add_argument(flag, dest=prefix + f.name, type=typ, default=default, help=help_text)
+            parser.add_argument(
+                flag, dest=prefix + f.name, type=typ, default=default, help=help_text
+            )
 
 
 def dataclass_from_args(cls, ns: argparse.Namespace, prefix: str = "", **overrides):

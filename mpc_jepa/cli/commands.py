@@ -1,4 +1,5 @@
-"""The subcommands of ``mpc-jepa``: each reads its typed settings and calls the pipeline or an app."""
+"""The subcommands of ``mpc-jepa``: each reads its typed settings and calls the pipeline or an
+app."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def cmd_tasks(_args) -> int:
         t = tasks.load(name, seed=0)
         doc = type(t).__doc__.strip().splitlines()[0] if type(t).__doc__ else ""
         print(
-            f"{name:12s} state_dim={t.state_dim} action_dim={t.action_dim} episode_length={t.episode_length} "
+            f"{name:12s} state_dim={t.state_dim} action_dim={t.action_dim} "
+            f"episode_length={t.episode_length} "
             f"success: distance <= {t.success_threshold} ({doc})"
         )
     print("dmc:<domain>-<task>  any dm-control suite task, goal = state reached k steps later")
@@ -60,9 +62,13 @@ def cmd_train(args) -> int:
         run_train(s, cfg, dataclass_from_args(WorldModelConfig, args))
     elif s.level == "slow":
         slow_cfg = dataclass_from_args(SlowModelConfig, args, prefix="slow_")
-        run_train_slow(s, cfg, slow_cfg, dataclass_from_args(DistanceTrainConfig, args, prefix="distance_"))
+        run_train_slow(
+            s, cfg, slow_cfg, dataclass_from_args(DistanceTrainConfig, args, prefix="distance_")
+        )
     else:
-        dcfg = dataclass_from_args(DistanceTrainConfig, args, prefix="distance_", seed=cfg.seed, device=cfg.device)
+        dcfg = dataclass_from_args(
+            DistanceTrainConfig, args, prefix="distance_", seed=cfg.seed, device=cfg.device
+        )
         run_train_distance(s, dcfg)
     return 0
 
@@ -84,11 +90,14 @@ class EvalSettings:
     device: str = "cpu"
     """Torch device for the learned model."""
     slow_checkpoint: str = ""
-    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default: runs/<task>/slow_model.pt)."""
+    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default:
+    runs/<task>/slow_model.pt)."""
     pixels: bool = False
-    """Plan from 64x64 camera images with a pixel checkpoint (default runs/<task>/world_model_pixels.pt); goals are images."""
+    """Plan from 64x64 camera images with a pixel checkpoint (default
+    runs/<task>/world_model_pixels.pt); goals are images."""
     workers: int = 1
-    """Processes sharing the episodes (results equal a sequential run; under torchrun the ranks share them)."""
+    """Processes sharing the episodes (results equal a sequential run; under torchrun the ranks
+    share them)."""
 
     def __post_init__(self):
         for name in ("episodes", "workers"):
@@ -102,12 +111,30 @@ def cmd_eval(args) -> int:
     task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
     model = load_model(task, s.model, s.checkpoint, s.device)
     if s.workers > 1 or distributed.env_world_size() > 1:
-        job = EvalJob(s.task, s.model, s.checkpoint, s.slow_checkpoint, s.device, ps, s.episodes, s.seed, s.pixels)
-        out = evaluate_ranks(job) if distributed.env_world_size() > 1 else evaluate_sharded(job, s.workers)
+        job = EvalJob(
+            s.task,
+            s.model,
+            s.checkpoint,
+            s.slow_checkpoint,
+            s.device,
+            ps,
+            s.episodes,
+            s.seed,
+            s.pixels,
+        )
+        out = (
+            evaluate_ranks(job)
+            if distributed.env_world_size() > 1
+            else evaluate_sharded(job, s.workers)
+        )
         if out is None:  # not rank 0: rank 0 reports
             return 0
     else:
-        slow = load_slow_model(task, model, s.slow_checkpoint, ps.slow_search) if needs_slow_model(ps) else None
+        slow = (
+            load_slow_model(task, model, s.slow_checkpoint, ps.slow_search)
+            if needs_slow_model(ps)
+            else None
+        )
         out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device, slow_model=slow)
     out["settings"] = {**asdict(s), **asdict(ps)}
     summ = out["summary"]
@@ -135,9 +162,11 @@ class PlanEpisodeSettings:
     video: str = "runs/plan/episode.mp4"
     """Video to write (GIF where no MP4 encoder is available)."""
     pixels: bool = False
-    """Plan from camera images with a pixel checkpoint (default runs/<task>/world_model_pixels.pt)."""
+    """Plan from camera images with a pixel checkpoint (default
+    runs/<task>/world_model_pixels.pt)."""
     slow_checkpoint: str = ""
-    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default: runs/<task>/slow_model.pt)."""
+    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default:
+    runs/<task>/slow_model.pt)."""
 
 
 def cmd_plan(args) -> int:
@@ -145,7 +174,11 @@ def cmd_plan(args) -> int:
     ps = dataclass_from_args(PlanSettings, args)
     task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
     model = load_model(task, s.model, s.checkpoint)
-    slow = load_slow_model(task, model, s.slow_checkpoint, ps.slow_search) if needs_slow_model(ps) else None
+    slow = (
+        load_slow_model(task, model, s.slow_checkpoint, ps.slow_search)
+        if needs_slow_model(ps)
+        else None
+    )
     planner = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow)
     ctrl = MPCController(model, planner, make_cost(model, ps, slow), ps.replan_every)
     frames: list = []
@@ -153,7 +186,8 @@ def cmd_plan(args) -> int:
     r = run_episode(task, ctrl, s.seed, observe=observe, frames=frames)
     path = save_video(label_frames(frames, f"{s.task} {ps.planner} ({s.model})"), s.video)
     print(
-        f"success={r.success} final distance {r.final_distance:.4f} (start {r.start_distance:.4f}), "
+        f"success={r.success} final distance {r.final_distance:.4f} (start "
+        f"{r.start_distance:.4f}), "
         f"{r.ms_per_step:.1f} ms/step; wrote {path}"
     )
     return 0

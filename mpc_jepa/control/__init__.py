@@ -4,11 +4,13 @@ from mpc_jepa.control.controller import MPCController
 from mpc_jepa.control.counting import CountingModel
 from mpc_jepa.control.episode import EpisodeResult, run_episode
 from mpc_jepa.control.observers import FrameStack, observe_physics
+from mpc_jepa.control.recorder import InfoRecorder
 
 __all__ = [
     "CountingModel",
     "EpisodeResult",
     "FrameStack",
+    "InfoRecorder",
     "MPCController",
     "observe_physics",
     "run_episode",

@@ -36,18 +36,33 @@ class MPCController:
         """Start an episode toward ``goal_obs`` (one observation, no batch axis)."""
         with torch.no_grad():
             z_goal = self.model.encode(self._obs_batch(goal_obs))  # [1, *Z]
-        self.cost = self.base_cost.with_goal(z_goal) if hasattr(self.base_cost, "with_goal") else self.base_cost
+        self.cost = (
+            self.base_cost.with_goal(z_goal)
+            if hasattr(self.base_cost, "with_goal")
+            else self.base_cost
+        )
         self.plan_, self.t = None, 0
 
     def _obs_batch(self, obs) -> Tensor:
-        # states arrive as float32, physics states (oracle) as float64: the model keeps what it needs
+        # states arrive as float32, physics states (oracle) as float64: the model keeps
+        # what it needs
         arr = np.asarray(obs) if not isinstance(obs, (str, bytes, dict)) else None
         if arr is None or arr.dtype.kind not in "fiub":
-            raise TypeError(f"observations and goals must be numeric arrays, got {type(obs).__name__}: {str(obs)[:80]!r}")
+            raise TypeError(
+                f"observations and goals must be numeric arrays, got {type(obs).__name__}: "
+                f"{str(obs)[:80]!r}"
+            )
         shape = getattr(self.model, "obs_shape", None)
-        if shape is not None and len(shape) == 3 and (arr.dtype != np.uint8 or arr.shape != tuple(shape)):
+        if (
+            shape is not None
+            and len(shape) == 3
+            and (arr.dtype != np.uint8 or arr.shape != tuple(shape))
+        ):
             # a float image in [0, 1] or an HWC image would be silently misread by the pixel encoder
-            raise ValueError(f"image observations and goals must be uint8 of shape {tuple(shape)} (use FrameStack), got {arr.dtype} {arr.shape}")
+            raise ValueError(
+                f"image observations and goals must be uint8 of shape {tuple(shape)} (use "
+                f"FrameStack), got {arr.dtype} {arr.shape}"
+            )
         x = torch.as_tensor(arr, device=self.device)
         if x.is_floating_point() and not torch.isfinite(x).all():
             raise ValueError(f"observation has non-finite values: {np.asarray(obs)}")
@@ -65,6 +80,7 @@ class MPCController:
             self.last_plan_ms = 1000 * (time.perf_counter() - start)
         self.t += 1
         action = self.plan_.actions[0, k].detach().cpu().numpy().astype(np.float64)
-        if not np.all(np.isfinite(action)):  # planners guard this already; never send NaN to a robot
+        # planners guard this already; never send NaN to a robot
+        if not np.all(np.isfinite(action)):
             raise FloatingPointError(f"planner returned a non-finite action {action}")
         return action

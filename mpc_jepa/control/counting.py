@@ -1,4 +1,5 @@
-"""A world-model wrapper that counts predicted transitions: budgets compared by model evaluations."""
+"""A world-model wrapper that counts predicted transitions: budgets compared by model
+evaluations."""
 
 from __future__ import annotations
 

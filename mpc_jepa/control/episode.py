@@ -23,7 +23,8 @@ class EpisodeResult:
     ms_per_step: float
     """Median wall-clock milliseconds per control step (planning + encoding)."""
     mean_ms_per_step: float
-    """Their mean: differs from the median when some steps replan more (a hierarchy's slow level)."""
+    """Their mean: differs from the median when some steps replan more (a hierarchy's slow
+    level)."""
     model_evals_per_step: float | None
     """Predicted transitions per control step (mean); None when no model counted them."""
     seed: int = 0
@@ -57,12 +58,7 @@ def run_episode(
     Success is the task's physical test at the final step.
     """
     observe = observe or (lambda t, o: o["state"])
-    obs = task.reset(seed=seed)
-    if hasattr(observe, "reset"):
-        observe.reset()
-    goal = {"state": task.goal.state, "pixels": task.goal.pixels, "physics": task.goal.physics_state}
-    goal_obs = observe.goal(goal) if hasattr(observe, "goal") else observe(task, goal)
-    controller.reset(goal_obs)
+    obs = _start(task, controller, observe, seed)
     if counters is None:
         counters = [controller.model] if isinstance(controller.model, CountingModel) else []
     evals0 = sum(c.evals for c in counters)
@@ -89,7 +85,24 @@ def run_episode(
         steps=steps,
         ms_per_step=float(np.median(times)),
         mean_ms_per_step=float(np.mean(times)),
-        model_evals_per_step=((sum(c.evals for c in counters) - evals0) / steps) if counters else None,
+        model_evals_per_step=(sum(c.evals for c in counters) - evals0) / steps
+        if counters
+        else None,
         seed=seed,
         trajectory=traj,
     )
+
+
+def _start(task, controller, observe, seed: int) -> dict:
+    """Reset the task with ``seed``, the observer and the controller (bound to the goal as the
+    observer shows it); the first observation dict."""
+    obs = task.reset(seed=seed)
+    if hasattr(observe, "reset"):
+        observe.reset()
+    goal = {
+        "state": task.goal.state,
+        "pixels": task.goal.pixels,
+        "physics": task.goal.physics_state,
+    }
+    controller.reset(observe.goal(goal) if hasattr(observe, "goal") else observe(task, goal))
+    return obs

@@ -1,21 +1,32 @@
-"""Trajectory datasets on disk: open lazily, split by episode, sample windows (``collect`` writes them).
+"""Trajectory datasets on disk: open lazily, split by episode, sample windows (``collect`` writes
+them).
 
 On-disk format (a directory, format version 1); every array but the images is a plain ``.npy`` file,
 so it can be memory-mapped (``np.load(mmap_mode='r')``) for datasets larger than RAM; images are
 compressed (see ``mpc_jepa.data.pixel_store``):
 
-| file                | shape                 | dtype   | content                                             |
+| file                | shape                 | dtype   | content
+|
 |---------------------|-----------------------|---------|-----------------------------------------------------|
-| ``meta.json``       |                       |         | task, dims, episode count, exploration, seed, coverage |
-| ``states.npy``      | [N, S]                | float32 | state observations, episodes back to back          |
-| ``actions.npy``     | [N, A]                | float32 | action taken at each observation, in [-1, 1]; the last row of each episode is 0 (no action) |
-| ``rewards.npy``     | [N]                   | float32 | suite reward after the action (0 on the last row)   |
-| ``physics.npy``     | [N, nstate]           | float64 | full MuJoCo physics state (``Task.get_state``)      |
-| ``physical.npy``    | [N, P]                | float64 | the task's goal-relevant physical quantity          |
-| ``episode_starts.npy`` | [E + 1]            | int64   | row offsets: episode e is rows [starts[e], starts[e+1]) |
-| ``pixels.npz``      | [N, H, W, 3]          | uint8   | only with pixels: camera images, one deflated array per episode |
+| ``meta.json``       |                       |         | task, dims, episode count, exploration,
+seed, coverage |
+| ``states.npy``      | [N, S]                | float32 | state observations, episodes back to back
+|
+| ``actions.npy``     | [N, A]                | float32 | action taken at each observation, in [-1,
+1]; the last row of each episode is 0 (no action) |
+| ``rewards.npy``     | [N]                   | float32 | suite reward after the action (0 on the
+last row)   |
+| ``physics.npy``     | [N, nstate]           | float64 | full MuJoCo physics state
+(``Task.get_state``)      |
+| ``physical.npy``    | [N, P]                | float64 | the task's goal-relevant physical quantity
+|
+| ``episode_starts.npy`` | [E + 1]            | int64   | row offsets: episode e is rows [starts[e],
+starts[e+1]) |
+| ``pixels.npz``      | [N, H, W, 3]          | uint8   | only with pixels: camera images, one
+deflated array per episode |
 
-Datasets written before images were compressed hold ``pixels.npy`` instead (memory-mapped, still read).
+Datasets written before images were compressed hold ``pixels.npy`` instead (memory-mapped, still
+read).
 
 A dataset is written into a temporary sibling directory and renamed into place only when
 complete, so a crash or Ctrl-C never leaves a half-written dataset under the final name.
@@ -50,7 +61,7 @@ class Dataset:
             raise DatasetError(f"no dataset at {str(self.path)!r} (missing meta.json)")
         self.meta = json.loads(meta_file.read_text())
         if self.meta.get("format_version") != FORMAT_VERSION:
-            raise DatasetError(f"{str(self.path)!r}: format_version {self.meta.get('format_version')!r}, expected {FORMAT_VERSION}")
+            raise DatasetError(f"{str(self.path)!r}: format_version " f"{self.meta.get('format_version')!r}, expected {FORMAT_VERSION}")
         mode = "r" if mmap else None
         self.arrays = {k: np.load(self.path / f"{k}.npy", mmap_mode=mode) for k in (*ARRAYS, "episode_starts")}
         self.episode_starts = np.asarray(self.arrays["episode_starts"])
@@ -60,7 +71,7 @@ class Dataset:
             else:  # datasets written before images were compressed
                 self.arrays["pixels"] = np.load(self.path / "pixels.npy", mmap_mode=mode)
         if self.episode_starts[-1] != len(self.arrays["states"]):
-            raise DatasetError(f"{str(self.path)!r}: episode_starts ends at {self.episode_starts[-1]}, but there are {len(self.arrays['states'])} rows")
+            raise DatasetError(f"{str(self.path)!r}: episode_starts ends at " f"{self.episode_starts[-1]}, but there are {len(self.arrays['states'])} rows")
 
     task = property(lambda self: self.meta["task"])
     num_episodes = property(lambda self: len(self.episode_starts) - 1)
@@ -90,7 +101,8 @@ class Dataset:
 
 
 class WindowSampler:
-    """Samples training windows (obs_t..obs_{t+T}, a_t..a_{t+T-1}) that never cross an episode end."""
+    """Samples training windows (obs_t..obs_{t+T}, a_t..a_{t+T-1}) that never cross an episode
+    end."""
 
     def __init__(self, dataset: Dataset, length: int, episodes: np.ndarray | None = None, keys: tuple[str, ...] = ("states",)):
         if length < 1:
@@ -105,7 +117,8 @@ class WindowSampler:
         if not starts:
             raise DatasetError(f"no episode is longer than the window length {length}")
         self.starts = np.concatenate(starts)
-        # arrays in RAM: windows come from all episodes at random (compressed images are decompressed once)
+        # arrays in RAM: windows come from all episodes at random (compressed images are
+        # decompressed once)
         self._cache = {k: np.asarray(dataset[k]) for k in (*keys, "actions")}
 
     def __len__(self) -> int:

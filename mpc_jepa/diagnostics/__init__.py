@@ -8,6 +8,7 @@ from mpc_jepa.diagnostics.world_model import (
     geometry_report,
     physical_probe,
     prediction_errors,
+    report,
 )
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "geometry_report",
     "physical_probe",
     "prediction_errors",
+    "report",
     "wall_leak",
 ]

@@ -31,7 +31,13 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float | None:
 
 @torch.no_grad()
 def geodesic_rank_correlation(
-    model, dataset: Dataset, task, num_rows: int = 3000, num_pairs: int = 20000, seed: int = 0, metric=None
+    model,
+    dataset: Dataset,
+    task,
+    num_rows: int = 3000,
+    num_pairs: int = 20000,
+    seed: int = 0,
+    metric=None,
 ) -> dict:
     """Spearman(distance, geodesic) and Spearman(distance, Euclidean): on all pairs, on pairs in
     different regions of ``task`` and on pairs over ``LONG_PATH`` apart along the path.
@@ -41,7 +47,9 @@ def geodesic_rank_correlation(
     A correlation over fewer than three pairs is None.
     """
     if not task.has_geometry:
-        raise ValueError(f"geodesic_rank_correlation needs a task with a path geometry, got {task.name!r}")
+        raise ValueError(
+            f"geodesic_rank_correlation needs a task with a path geometry, got {task.name!r}"
+        )
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(dataset), size=min(num_rows, len(dataset)), replace=False)
     states = torch.as_tensor(task.at_rest(np.asarray(dataset["states"])[rows])).float()
@@ -66,7 +74,9 @@ def geodesic_rank_correlation(
 
 
 @torch.no_grad()
-def wall_leak(model, dataset: Dataset, task, steps=(8, 16, 32), per_band: int = 60, seed: int = 0) -> dict:
+def wall_leak(
+    model, dataset: Dataset, task, steps=(8, 16, 32), per_band: int = 60, seed: int = 0
+) -> dict:
     """Run ``task.leak_probes`` (starts beside a wall, actions pushing into it) for max(steps)
     steps in the true physics and open loop through ``model``. Returns {band: {k: fraction of
     probes whose predicted position (linear probe) is in another region than the true one}}."""

@@ -1,4 +1,5 @@
-"""World-model diagnostics: open-loop prediction vs the copy baseline, collapse, probes, geometry."""
+"""World-model diagnostics: open-loop prediction vs the copy baseline, collapse, probes,
+geometry."""
 
 from __future__ import annotations
 
@@ -13,15 +14,30 @@ HORIZONS = (1, 5, 10, 20)
 
 
 @torch.no_grad()
-def prediction_errors(model, dataset: Dataset, episodes: np.ndarray, horizons=HORIZONS, num_windows: int = 512, seed: int = 0, device="cpu") -> dict:
-    """Open-loop latent prediction MSE at each horizon k, and its ratio to the copy baseline z_{t+k} ~ z_t."""
+def prediction_errors(
+    model,
+    dataset: Dataset,
+    episodes: np.ndarray,
+    horizons=HORIZONS,
+    num_windows: int = 512,
+    seed: int = 0,
+    device="cpu",
+) -> dict:
+    """Open-loop latent prediction MSE at each horizon k, and its ratio to the copy baseline z_{t+k}
+    ~ z_t."""
     kmax, h = max(horizons), history_of(model)
-    sampler = WindowSampler(dataset, kmax + h - 1, episodes, keys=(obs_key(model),))  # h-1 frames of history first
+    # h-1 frames of history first
+    sampler = WindowSampler(dataset, kmax + h - 1, episodes, keys=(obs_key(model),))
     rng = np.random.default_rng(seed)
-    batch = sampler.windows(rng.choice(sampler.starts, size=min(num_windows, len(sampler)), replace=False))
+    batch = sampler.windows(
+        rng.choice(sampler.starts, size=min(num_windows, len(sampler)), replace=False)
+    )
     obs = obs_tensor(model, batch[obs_key(model)], device)  # [B, K+1, *O]
     z = model.encoder(obs)  # [B, K+1, D]
-    pred = model.rollout(z[:, 0], torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float())  # [B, K+1, D]
+    # [B, K+1, D]
+    pred = model.rollout(
+        z[:, 0], torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float()
+    )
     out = {}
     for k in horizons:
         mse = (pred[:, k] - z[:, k]).pow(2).sum(-1).mean().item()
@@ -44,20 +60,30 @@ def _ridge_r2(x_tr, y_tr, x_te, y_te, lam=1e-3) -> float:
 def physical_probe(model, dataset: Dataset, num_rows: int = 4000, seed: int = 0, lam: float = 1e-3):
     """A ridge-regression probe latent -> physical quantity, fit on dataset rows, for plots only
     (subgoals on a map). Returns f: [..., D] array -> [..., P] array."""
-    rows = np.sort(np.random.default_rng(seed).choice(len(dataset), size=min(num_rows, len(dataset)), replace=False))
+    rows = np.sort(
+        np.random.default_rng(seed).choice(
+            len(dataset), size=min(num_rows, len(dataset)), replace=False
+        )
+    )
     z = embed_rows(model, dataset, rows).cpu().numpy()
     z1 = np.c_[z, np.ones(len(z))]
-    w = np.linalg.solve(z1.T @ z1 + lam * np.eye(z1.shape[1]), z1.T @ np.asarray(dataset["physical"])[rows])
+    w = np.linalg.solve(
+        z1.T @ z1 + lam * np.eye(z1.shape[1]), z1.T @ np.asarray(dataset["physical"])[rows]
+    )
     return lambda x: np.concatenate([np.asarray(x), np.ones((*np.shape(x)[:-1], 1))], -1) @ w
 
 
-def geometry_report(model, dataset: Dataset, train_eps, val_eps, num_rows: int = 4000, seed: int = 0, device="cpu") -> dict:
+def geometry_report(
+    model, dataset: Dataset, train_eps, val_eps, num_rows: int = 4000, seed: int = 0, device="cpu"
+) -> dict:
     """Collapse check (per-dimension std, effective rank), a linear probe to the physical goal
     quantity (R^2), and the rank correlation of latent vs physical distance over random pairs."""
     rng = np.random.default_rng(seed)
 
     def rows_of(eps):
-        rows = np.concatenate([np.arange(dataset.episode_starts[e], dataset.episode_starts[e + 1]) for e in eps])
+        rows = np.concatenate(
+            [np.arange(dataset.episode_starts[e], dataset.episode_starts[e + 1]) for e in eps]
+        )
         return np.sort(rng.choice(rows, size=min(num_rows, len(rows)), replace=False))
 
     tr, te = rows_of(train_eps), rows_of(val_eps)
@@ -97,3 +123,13 @@ def format_report(metrics: dict) -> str:
         f"collapsed={metrics['collapsed']}"
     )
     return "\n".join(lines)
+
+
+def report(model, dataset, train_eps, val_eps, device="cpu") -> dict:
+    """Held-out prediction errors by horizon (vs copy) and the geometry / collapse report."""
+    length = int(np.min(np.diff(dataset.episode_starts)))
+    horizons = tuple(h for h in HORIZONS if h < length)
+    out = prediction_errors(model, dataset, val_eps, horizons=horizons, device=device)
+    out.update(geometry_report(model, dataset, train_eps, val_eps, device=device))
+    out["collapsed"] = collapsed(out)
+    return out

@@ -1,6 +1,6 @@
 """Closed-loop evaluation: planners and costs from settings, seeded episodes, summaries."""
 
-from mpc_jepa.evaluation.closed_loop import evaluate, observer, summarize
+from mpc_jepa.evaluation.closed_loop import evaluate, hard_episode_seeds, observer, summarize
 from mpc_jepa.evaluation.factory import (
     learned_distance,
     make_cost,
@@ -13,6 +13,7 @@ from mpc_jepa.evaluation.settings import PlanSettings
 __all__ = [
     "PlanSettings",
     "evaluate",
+    "hard_episode_seeds",
     "learned_distance",
     "make_cost",
     "make_planner",

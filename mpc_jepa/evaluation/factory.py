@@ -5,7 +5,13 @@ from __future__ import annotations
 from mpc_jepa.costs import GoalDistance, StepReachability
 from mpc_jepa.evaluation.settings import PlanSettings
 from mpc_jepa.models.compiled import CompiledModel
-from mpc_jepa.planners import CEMConfig, CEMPlanner, HierarchicalPlanner, HierarchyConfig, VerifiedPlanner
+from mpc_jepa.planners import (
+    CEMConfig,
+    CEMPlanner,
+    HierarchicalPlanner,
+    HierarchyConfig,
+    VerifiedPlanner,
+)
 from mpc_jepa.planners.registry import planner_spec
 
 
@@ -30,16 +36,20 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
     if spec.composite:
         return make_hierarchical(model, slow_model, s, callback)
     if spec.needs_gradients and getattr(model, "differentiable", True) is False:
-        raise ValueError(f"the {name} planner needs a differentiable model; the oracle (true physics) is not")
+        raise ValueError(
+            f"the {name} planner needs a differentiable model; the oracle (true physics) is not"
+        )
     return spec.planner(model, spec.config.from_settings(s), callback)
 
 
 def make_hierarchical(model, slow_model, s: PlanSettings, callback=None) -> HierarchicalPlanner:
-    """Slow CEM over ``slow_model`` (optionally verified through ``model``) + fast CEM over ``model``,
+    """Slow CEM over ``slow_model`` (optionally verified through ``model``) + fast CEM over
+    ``model``,
     coupled by ``HierarchyConfig``; the slow cost is built here from ``s.slow_cost``."""
     if slow_model is None:
         raise ValueError(
-            "the hierarchical planner needs a slow model (train one with `mpc-jepa train --level slow`)"
+            "the hierarchical planner needs a slow model (train one with `mpc-jepa train --level "
+            "slow`)"
         )
     if getattr(slow_model, "search", s.slow_search) != s.slow_search:
         raise ValueError(
@@ -69,7 +79,8 @@ def make_hierarchical(model, slow_model, s: PlanSettings, callback=None) -> Hier
 
 def slow_cost(slow_model, s: PlanSettings) -> tuple[GoalDistance, StepReachability | None]:
     """The slow level's goal distance (weighted by ``s.slow_weighting``) and, for the learned
-    distances with ``s.slow_max_step`` > 0, the penalty on slow steps longer than a transition can be."""
+    distances with ``s.slow_max_step`` > 0, the penalty on slow steps longer than a transition can
+    be."""
     if s.slow_cost == "latent":
         return GoalDistance(weighting=s.slow_weighting, terminal_weight=1.0), None
     metric = learned_distance(slow_model, s.slow_cost, "slow_cost")
@@ -109,4 +120,6 @@ def make_cost(model, s: PlanSettings, slow_model=None) -> GoalDistance:
     metric = None
     if s.goal_metric != "latent" and s.planner != "hierarchical":
         metric = learned_distance(slow_model, s.goal_metric, "goal_metric").distance
-    return GoalDistance(weighting=s.weighting, terminal_weight=s.terminal_weight, project=project, metric=metric)
+    return GoalDistance(
+        weighting=s.weighting, terminal_weight=s.terminal_weight, project=project, metric=metric
+    )

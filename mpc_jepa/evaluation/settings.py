@@ -35,7 +35,8 @@ class PlanSettings:
     goal_metric: Literal["latent", "temporal", "graph"] = "latent"
     """Goal distance of the (flat or fast) planner: the latent norm, the slow level's learned
     temporal distance, or that metric composed over its landmark graph (both need the slow
-    checkpoint; for comparisons: the hierarchy's fast level keeps the latent norm toward its near subgoals)."""
+    checkpoint; for comparisons: the hierarchy's fast level keeps the latent norm toward its near
+    subgoals)."""
     weighting: Literal["terminal", "uniform", "linear"] = "uniform"
     """Goal distance over the horizon: last step only, mean over steps, or growing weights."""
     terminal_weight: float = 1.0
@@ -53,7 +54,8 @@ class PlanSettings:
     slow_weighting: Literal["uniform", "linear", "terminal"] = "uniform"
     """Hierarchical: the slow level's goal-distance weighting over its horizon."""
     slow_verify: bool = False
-    """Hierarchical: re-score the slow plan and its elites through the fast model (see HierarchicalPlanner)."""
+    """Hierarchical: re-score the slow plan and its elites through the fast model (see
+    HierarchicalPlanner)."""
     slow_handover: float = 0.5
     """Hierarchical: aim at the goal itself once the slow plan gains less than this latent distance
     after the subgoal (0.5 = five steps of the default reachability geometry)."""
@@ -73,15 +75,23 @@ class PlanSettings:
     """Planner noise seed (each episode adds its own seed to it)."""
     compile: bool = False
     """Run the learned models' rollouts through torch.compile: ~1.7-2x faster planning on a CPU
-    after a one-off compilation (~70 s cold, seconds from inductor's cache; see mpc_jepa.compiled)."""
-
-
+    after a one-off compilation (~70 s cold, seconds from inductor's cache; see
+    mpc_jepa.compiled)."""
 
     def __post_init__(self):
         planner_spec(self.planner)  # names the known planners
-        for name in ("horizon", "num_samples", "num_elites", "num_iters", "replan_every", "slow_horizon"):
+        for name in (
+            "horizon",
+            "num_samples",
+            "num_elites",
+            "num_iters",
+            "replan_every",
+            "slow_horizon",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         for name, allowed in (("goal_metric", GOAL_METRICS), ("slow_cost", SLOW_COSTS)):
             if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
+                )

@@ -4,4 +4,12 @@ from mpc_jepa.models.encoders import CNNEncoder, KeypointEncoder, MLPEncoder, No
 from mpc_jepa.models.predictor import Predictor
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 
-__all__ = ["CNNEncoder", "KeypointEncoder", "MLPEncoder", "Normalizer", "Predictor", "JEPAWorldModel", "WorldModelConfig"]
+__all__ = [
+    "CNNEncoder",
+    "KeypointEncoder",
+    "MLPEncoder",
+    "Normalizer",
+    "Predictor",
+    "JEPAWorldModel",
+    "WorldModelConfig",
+]

@@ -42,7 +42,8 @@ def read_checkpoint(path, fmt: str = WORLD_MODEL_FORMAT, task: str | None = None
     """
     path, kind = Path(path), _KIND[fmt]
     if not path.is_file():
-        raise CheckpointError(f"no {kind} checkpoint at {str(path)!r}")
+        what = "checkpoint" if fmt == WORLD_MODEL_FORMAT else f"{kind} checkpoint"
+        raise CheckpointError(f"no {what} at {str(path)!r}")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # truncated zip, pickle with code, ...
@@ -127,7 +128,9 @@ def save_slow(path, slow: SlowWorldModel, task: str, train_config: dict, metrics
             "slow": {k: v for k, v in slow.state_dict().items() if not k.startswith("fast.")},
             "distance": slow.metric.config() if slow.metric is not None else None,
             "landmarks": graph.landmarks.cpu() if graph is not None else None,
-            "graph": {"radius": graph.radius, "overreach": graph.overreach} if graph is not None else None,
+            "graph": {"radius": graph.radius, "overreach": graph.overreach}
+            if graph is not None
+            else None,
             "metrics": metrics,
         },
         Path(path),
@@ -145,7 +148,9 @@ def load_slow(path, fast, *, task: str | None = None, search: str = "held") -> S
             f"slow model {str(path)!r} was trained over another fast model than the one given"
         )
     metric = TemporalDistance(**ckpt["distance"]) if ckpt.get("distance") else None
-    slow = SlowWorldModel(fast, SlowModelConfig(**ckpt["slow_config"]), search=search, metric=metric)
+    slow = SlowWorldModel(
+        fast, SlowModelConfig(**ckpt["slow_config"]), search=search, metric=metric
+    )
     missing, unexpected = slow.load_state_dict(ckpt["slow"], strict=False)
     if unexpected or any(not m.startswith("fast.") for m in missing):
         raise CheckpointError(f"{str(path)!r} does not match the slow-model architecture")

@@ -7,12 +7,15 @@ from torch import Tensor, nn
 
 
 class Normalizer(nn.Module):
-    """Standardises inputs with dataset statistics (stored as buffers, so checkpoints carry them)."""
+    """Standardises inputs with dataset statistics (stored as buffers, so checkpoints carry
+    them)."""
 
     def __init__(self, mean: Tensor, std: Tensor, eps: float = 1e-6):
         super().__init__()
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).clone())
-        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32).clamp_min(eps).clone())
+        self.register_buffer(
+            "std", torch.as_tensor(std, dtype=torch.float32).clamp_min(eps).clone()
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         return (x - self.mean) / self.std
@@ -39,7 +42,15 @@ class MLPEncoder(nn.Module):
     Shapes: forward [B, S] -> [B, D] (any leading dims are kept).
     """
 
-    def __init__(self, obs_dim: int, latent_dim: int, mean: Tensor, std: Tensor, hidden: int = 256, depth: int = 2):
+    def __init__(
+        self,
+        obs_dim: int,
+        latent_dim: int,
+        mean: Tensor,
+        std: Tensor,
+        hidden: int = 256,
+        depth: int = 2,
+    ):
         super().__init__()
         self.obs_shape = (obs_dim,)
         self.norm = Normalizer(mean, std)
@@ -56,7 +67,8 @@ class CNNEncoder(nn.Module):
         image_size: H = W (divisible by 16).
         latent_dim: D.
         history: frames stacked (velocity is observable only with history >= 2).
-        width: channels of the first conv layer (doubled at each of 4 stride-2 layers, capped at 8x).
+        width: channels of the first conv layer (doubled at each of 4 stride-2 layers, capped at
+        8x).
     Shapes: forward [B, history*3, H, W] uint8 or float in [0, 255] -> [B, D].
     """
 
@@ -68,7 +80,11 @@ class CNNEncoder(nn.Module):
         chans = [3 * history, width, 2 * width, 4 * width, 8 * width]
         layers: list[nn.Module] = []
         for cin, cout in zip(chans[:-1], chans[1:]):
-            layers += [nn.Conv2d(cin, cout, 4, stride=2, padding=1), nn.GroupNorm(1, cout), nn.GELU()]
+            layers += [
+                nn.Conv2d(cin, cout, 4, stride=2, padding=1),
+                nn.GroupNorm(1, cout),
+                nn.GELU(),
+            ]
         self.conv = nn.Sequential(*layers)
         self.head = nn.Linear(chans[-1] * (image_size // 16) ** 2, latent_dim)
 
@@ -91,8 +107,11 @@ class SpatialSoftmax(nn.Module):
 
     def __init__(self, maps: int, height: int, width: int, max_gain: float = 3.0):
         super().__init__()
-        ys, xs = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
-        self.register_buffer("grid", torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1))  # [H*W, 2]
+        ys, xs = torch.meshgrid(
+            torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij"
+        )
+        # [H*W, 2]
+        self.register_buffer("grid", torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1))
         self.log_gain = nn.Parameter(torch.zeros(maps))
         self.max_gain = float(max_gain)
 
@@ -105,14 +124,16 @@ class SpatialSoftmax(nn.Module):
 
 
 class KeypointEncoder(nn.Module):
-    """Pixel encoder for scenes of a few small moving objects: a conv net, then spatial-softmax keypoints.
+    """Pixel encoder for scenes of a few small moving objects: a conv net, then spatial-softmax
+    keypoints.
 
     Each frame of the history goes through the same convolutions (an 8x8 stride-4 layer, then a 3x3
-    one: 16x16 feature maps for a 64x64 image), whose spatial softmax gives K image coordinates; the h
-    frames' coordinates feed an MLP. Positions are thus read out by construction (where a plain CNN
-    must learn to localise an object of a few pixels), velocity is the difference of the frames'
-    keypoints, and one frame costs about 1 MFLOP at width 8, which makes a CPU-sized pixel model possible
-    (normalisation layers on the feature maps tripled the time of a training step here; dropped).
+    one: 16x16 feature maps for a 64x64 image), whose spatial softmax gives K image coordinates;
+    the h frames' coordinates feed an MLP. Positions are thus read out by construction (where a
+    plain CNN must learn to localise an object of a few pixels), velocity is the difference of
+    the frames' keypoints, and one frame costs about 1 MFLOP at width 8, which makes a CPU-sized
+    pixel model possible (normalisation layers on the feature maps tripled the time of a
+    training step here; dropped).
 
     Args:
         image_size: H = W (divisible by 4).
@@ -123,17 +144,28 @@ class KeypointEncoder(nn.Module):
     Shapes: forward [B, history*3, H, W] uint8 or float in [0, 255] -> [B, D].
     """
 
-    def __init__(self, image_size: int, latent_dim: int, history: int = 1, width: int = 16, hidden: int = 128, depth: int = 2):
+    def __init__(
+        self,
+        image_size: int,
+        latent_dim: int,
+        history: int = 1,
+        width: int = 16,
+        hidden: int = 128,
+        depth: int = 2,
+    ):
         super().__init__()
         if image_size % 4:
             raise ValueError(f"image_size must be divisible by 4, got {image_size}")
         self.obs_shape = (3 * history, image_size, image_size)
         self.history = history
+        # fmt: skip
         self.conv = nn.Sequential(
-            nn.Conv2d(3, width, 8, stride=4, padding=2), nn.ReLU(),
-            nn.Conv2d(width, width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(3, width, 8, stride=4, padding=2),
+            nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=1),
+            nn.ReLU(),
             nn.Conv2d(width, width, 1),
-        )  # fmt: skip
+        )
         self.keypoints = SpatialSoftmax(width, image_size // 4, image_size // 4)
         self.net = mlp(history * 2 * width, hidden, latent_dim, depth)
 

@@ -12,7 +12,8 @@ states spread over the data by farthest-point sampling in the metric's space (th
 "Search on the Replay Buffer", Eysenbach et al. 2019, here in a JEPA's latent space). For a latent z
 and goal g:
 
-    D(z, g) = min( hop(d(z, g)),  min_i [ hop(d(z, l_i)) + H_i(g) ] ),   H_i(g) = min_j [ P_ij + hop(d(l_j, g)) ]
+    D(z, g) = min( hop(d(z, g)),  min_i [ hop(d(z, l_i)) + H_i(g) ] ),
+    H_i(g)  = min_j [ P_ij + hop(d(l_j, g)) ]
 
 where d is the metric's distance, P the all-pairs shortest paths of the landmark graph (edges: pairs
 within ``radius``) and hop(d) = d + ``overreach`` * max(0, d - radius) lets a latent far from every
@@ -31,20 +32,24 @@ from torch import Tensor
 
 
 class LandmarkGraph:
-    """Shortest-path goal distance over landmark embeddings; the same interface as ``TemporalDistance``
+    """Shortest-path goal distance over landmark embeddings; the same interface as
+    ``TemporalDistance``
     for planners (``distance``, ``step_lengths``, ``step_scale``).
 
     Args:
         metric: the trained ``TemporalDistance``.
         landmarks: [N, D] fast-latent landmarks (see ``select_landmarks``).
-        radius: longest trusted hop, in the metric's units (default 1.5: 15 steps at step_scale 0.1).
+        radius: longest trusted hop, in the metric's units (default 1.5: 15 steps at step_scale
+        0.1).
         overreach: slope of hop(d) beyond ``radius`` (connects a latent to its nearest landmark when
             none lies within the radius, at a price).
     """
 
     def __init__(self, metric, landmarks: Tensor, radius: float = 1.5, overreach: float = 10.0):
         if landmarks.ndim != 2 or landmarks.shape[1] != metric.latent_dim or len(landmarks) < 2:
-            raise ValueError(f"landmarks must be [N >= 2, {metric.latent_dim}], got {list(landmarks.shape)}")
+            raise ValueError(
+                f"landmarks must be [N >= 2, {metric.latent_dim}], got {list(landmarks.shape)}"
+            )
         if not radius > 0 or overreach < 0:
             raise ValueError(f"radius must be > 0 and overreach >= 0, got {radius}, {overreach}")
         self.metric, self.radius, self.overreach = metric, float(radius), float(overreach)
@@ -53,13 +58,17 @@ class LandmarkGraph:
         with torch.no_grad():
             self._features = metric(self.landmarks)  # [heads, N, E]
             hops = self.pairwise(self.landmarks).double().cpu()  # [N, N]
-        hops = torch.minimum(hops, hops.T).numpy()  # the metric is symmetric; keep exact zeros off the graph's edges
+        hops = torch.minimum(
+            hops, hops.T
+        ).numpy()  # the metric is symmetric; keep exact zeros off the graph's edges
         edges = csr_matrix(np.where(hops <= self.radius, np.maximum(hops, 1e-9), 0.0))
         self.components = int(connected_components(edges, directed=False)[0])
         paths = shortest_path(edges, method="D", directed=False)
-        # landmarks the graph cannot join (another component) are joined by their direct hop, at its price
+        # landmarks the graph cannot join (another component) are joined by their direct
+        # hop, at its price
         paths = np.where(np.isfinite(paths), paths, self.hop(torch.from_numpy(hops)).numpy())
-        self.paths = torch.as_tensor(paths, dtype=torch.float32, device=self.landmarks.device)  # [N, N]
+        # [N, N]
+        self.paths = torch.as_tensor(paths, dtype=torch.float32, device=self.landmarks.device)
         self._goal_cache: tuple | None = None
 
     def hop(self, d: Tensor) -> Tensor:
@@ -77,7 +86,8 @@ class LandmarkGraph:
         return self._steps(self.metric.features(z), self._features)
 
     def to_goal(self, g: Tensor) -> Tensor:
-        """[D] -> [N]: H(g), each landmark's shortest-path distance to the goal (cached per goal)."""
+        """[D] -> [N]: H(g), each landmark's shortest-path distance to the goal (cached per
+        goal)."""
         key = tuple(g.tolist())
         if self._goal_cache is None or self._goal_cache[0] != key:
             last = self.hop(self.pairwise(g[None])[0])  # [N]
@@ -86,34 +96,46 @@ class LandmarkGraph:
 
     @torch.no_grad()
     def distance(self, z: Tensor, g: Tensor) -> Tensor:
-        """[..., D], [..., D] (broadcastable) -> [...]: the composed distance D(z, g) in the metric's units."""
-        if z.device != self.paths.device:  # the slow model was moved after loading: follow it (once)
-            self.landmarks, self._features, self.paths = (t.to(z.device) for t in (self.landmarks, self._features, self.paths))
+        """[..., D], [..., D] (broadcastable) -> [...]: the composed distance D(z, g) in the
+        metric's units."""
+        if z.device != self.paths.device:  # the slow model was moved after loading: follow it
+            self.landmarks, self._features, self.paths = (
+                t.to(z.device) for t in (self.landmarks, self._features, self.paths)
+            )
             self._goal_cache = None
         shape = torch.broadcast_shapes(z.shape, g.shape)
-        z = z if z.shape == shape else z.expand(shape)  # kept as given otherwise: its features are cached
-        fz = self.metric.features(z)  # [heads, ..., E], shared with step_lengths over the same latents
+        # kept as given otherwise: its features are cached
+        z = z if z.shape == shape else z.expand(shape)
+        # [heads, ..., E], shared with step_lengths over the same latents
+        fz = self.metric.features(z)
         fz = fz.reshape(fz.shape[0], -1, fz.shape[-1])  # [heads, P, E]
         gf = g.expand(shape).reshape(-1, self.latent_dim)  # [P, D]
         same = bool((gf == gf[:1]).all())  # a planner's goal is one embedding for the whole batch
-        goals, which = (gf[:1], torch.zeros(len(gf), dtype=torch.long, device=gf.device)) if same else torch.unique(gf, dim=0, return_inverse=True)
+        goals, which = (
+            (gf[:1], torch.zeros(len(gf), dtype=torch.long, device=gf.device))
+            if same
+            else torch.unique(gf, dim=0, return_inverse=True)
+        )
         fg = self.metric.features(goals)  # [heads, U, E]
         direct = self.hop(self._steps(fz, fg).gather(1, which[:, None])[:, 0])  # [P]
         h = torch.stack([self.to_goal(x) for x in goals])  # [U, N]
         d = self._steps(fz, self._features)  # [P, N], the main cost of a query
         d.add_((d - self.radius).clamp_min_(0).mul_(self.overreach))  # hop(d), in place
-        via = d.add_(h[0] if same else h[which]).min(1).values  # [P] (one goal: broadcast, no [P, N] copy)
+        # [P] (one goal: broadcast, no [P, N] copy)
+        via = d.add_(h[0] if same else h[which]).min(1).values
         return torch.minimum(direct, via).reshape(shape[:-1])
 
     def step_lengths(self, z: Tensor) -> Tensor:
-        """[M, T+1, D] -> [M, T]: the metric's own distance between consecutive latents (short hops)."""
+        """[M, T+1, D] -> [M, T]: the metric's own distance between consecutive latents (short
+        hops)."""
         return self.metric.step_lengths(z)
 
 
 @torch.no_grad()
 def select_landmarks(metric, z: Tensor, n: int = 500, pool: int = 20000, seed: int = 0) -> Tensor:
-    """Indices [n] of ``n`` landmarks among candidate latents ``z`` [R, D]: farthest-point sampling in
-    the metric's space over a random pool of up to ``pool`` candidates, so they spread over the data
+    """Indices [n] of ``n`` landmarks among candidate latents ``z`` [R, D]: farthest-point
+    sampling in the metric's space over a random pool of up to ``pool`` candidates, so they
+    spread over the data
     rather than its dense regions."""
     if not 2 <= n <= len(z):
         raise ValueError(f"n must be in [2, {len(z)}] (the candidates), got {n}")

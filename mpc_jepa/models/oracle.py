@@ -43,18 +43,32 @@ class OracleModel:
         """Physics states [B, nstate] (from ``Task.get_state``) -> latents [B, nstate]."""
         obs = torch.as_tensor(obs)
         if obs.dim() != 2 or obs.shape[1] != self.nstate:
-            raise ValueError(f"the oracle encodes physics states of shape [B, {self.nstate}], got {list(obs.shape)}")
+            raise ValueError(
+                f"the oracle encodes physics states of shape [B, {self.nstate}], got "
+                f"{list(obs.shape)}"
+            )
         return obs.to(torch.float64)
 
     def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
         B, T, A = actions.shape
         if A != self.action_dim or z0.shape != (B, self.nstate):
-            raise ValueError(f"need z0 [B, {self.nstate}] and actions [B, T, {self.action_dim}], got {list(z0.shape)}, {list(actions.shape)}")
+            raise ValueError(
+                f"need z0 [B, {self.nstate}] and actions [B, T, {self.action_dim}], got "
+                f"{list(z0.shape)}, {list(actions.shape)}"
+            )
         ctrl = self.task.denormalise(actions.detach().cpu().double().numpy())  # [B, T, A]
         ctrl = np.repeat(ctrl, self.substeps, axis=1)  # [B, T*substeps, A]
-        state, _ = self._runner.rollout(self.model, self._datas, z0.detach().cpu().double().numpy(), ctrl, nstep=T * self.substeps)
-        states = state[:, self.substeps - 1 :: self.substeps]  # [B, T, nstate]: after each agent step
-        out = np.concatenate([z0.detach().cpu().double().numpy()[:, None], states], axis=1)  # [B, T+1, nstate]
+        state, _ = self._runner.rollout(
+            self.model,
+            self._datas,
+            z0.detach().cpu().double().numpy(),
+            ctrl,
+            nstep=T * self.substeps,
+        )
+        # [B, T, nstate]: after each agent step
+        states = state[:, self.substeps - 1 :: self.substeps]
+        # [B, T+1, nstate]
+        out = np.concatenate([z0.detach().cpu().double().numpy()[:, None], states], axis=1)
         return torch.as_tensor(out, device=z0.device)
 
     def predict(self, z: Tensor, action: Tensor) -> Tensor:

@@ -27,7 +27,8 @@ class _FiLMBlock(nn.Module):
     def forward(self, h: Tensor, a: Tensor, mod: tuple[Tensor, Tensor] | None = None) -> Tensor:
         """``mod``: precomputed ``modulation(a)`` (rollouts compute it for all steps at once)."""
         scale1, shift = self.modulation(a) if mod is None else mod
-        x = torch.addcmul(shift, nn.functional.layer_norm(h, h.shape[-1:]), scale1)  # fused LN * (1 + scale) + shift
+        # fused LN * (1 + scale) + shift
+        x = torch.addcmul(shift, nn.functional.layer_norm(h, h.shape[-1:]), scale1)
         return h + self.lin(nn.functional.gelu(x))
 
 
@@ -42,7 +43,14 @@ class Predictor(nn.Module):
     Shapes: forward [B, D], [B, A] -> [B, D].
     """
 
-    def __init__(self, latent_dim: int, action_dim: int, hidden: int = 256, depth: int = 2, conditioning: Literal["film", "concat"] = "film"):
+    def __init__(
+        self,
+        latent_dim: int,
+        action_dim: int,
+        hidden: int = 256,
+        depth: int = 2,
+        conditioning: Literal["film", "concat"] = "film",
+    ):
         super().__init__()
         if conditioning not in ("film", "concat"):
             raise ValueError(f"conditioning must be 'film' or 'concat', got {conditioning!r}")
@@ -51,7 +59,9 @@ class Predictor(nn.Module):
         if conditioning == "film":
             self.blocks = nn.ModuleList(_FiLMBlock(hidden, action_dim) for _ in range(depth))
         else:
-            self.blocks = nn.ModuleList(nn.Linear(hidden + action_dim, hidden) for _ in range(depth))
+            self.blocks = nn.ModuleList(
+                nn.Linear(hidden + action_dim, hidden) for _ in range(depth)
+            )
         self.out = nn.Linear(hidden, latent_dim)
         nn.init.zeros_(self.out.weight)  # starts as the copy model z_{t+1} = z_t
         nn.init.zeros_(self.out.bias)
@@ -60,9 +70,14 @@ class Predictor(nn.Module):
         return self.step(z, a, self.action_terms(a))
 
     def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
-        """Open loop: [B, D], [B, T, A] -> [B, T+1, D]; action-only terms computed once for all T."""
-        # unbind, not x[:, t]: its backward is one stack, where T selects would each zero-fill a [B, T, *] gradient
-        per_step = [x.unbind(1) if isinstance(x, Tensor) else list(zip(*(y.unbind(1) for y in x))) for x in self.action_terms(actions)]
+        """Open loop: [B, D], [B, T, A] -> [B, T+1, D]; action-only terms computed once for all
+        T."""
+        # unbind, not x[:, t]: its backward is one stack, where T selects would each zero-
+        # fill a [B, T, *] gradient
+        per_step = [
+            x.unbind(1) if isinstance(x, Tensor) else list(zip(*(y.unbind(1) for y in x)))
+            for x in self.action_terms(actions)
+        ]
         zs = [z0]
         for t, a_t in enumerate(actions.unbind(1)):
             zs.append(self.step(zs[-1], a_t, [x[t] for x in per_step]))
@@ -82,10 +97,16 @@ class Predictor(nn.Module):
     def step(self, z: Tensor, a: Tensor, terms: list[Tensor]) -> Tensor:
         """One prediction with precomputed ``action_terms``: [B, D], [B, A] -> [B, D]."""
         d = z.shape[-1]
-        h = torch.addmm(terms[0], z, self.inp.weight[:, :d].T) if z.dim() == 2 else nn.functional.linear(z, self.inp.weight[:, :d]) + terms[0]
+        h = (
+            torch.addmm(terms[0], z, self.inp.weight[:, :d].T)
+            if z.dim() == 2
+            else nn.functional.linear(z, self.inp.weight[:, :d]) + terms[0]
+        )
         for i, block in enumerate(self.blocks):
             if self.conditioning == "film":
                 h = block(h, a, terms[1 + i])
             else:
-                h = h + nn.functional.gelu(block(torch.cat([nn.functional.layer_norm(h, h.shape[-1:]), a], dim=-1)))
+                h = h + nn.functional.gelu(
+                    block(torch.cat([nn.functional.layer_norm(h, h.shape[-1:]), a], dim=-1))
+                )
         return z + self.out(h)

@@ -46,7 +46,10 @@ class ActionChunkEncoder(nn.Module):
 
     def forward(self, actions: Tensor) -> Tensor:
         if actions.shape[-2:] != (self.k, self.action_dim):
-            raise ValueError(f"action chunks must have shape [..., {self.k}, {self.action_dim}], got {list(actions.shape)}")
+            raise ValueError(
+                f"action chunks must have shape [..., {self.k}, {self.action_dim}], got "
+                f"{list(actions.shape)}"
+            )
         return torch.tanh(self.net(actions.flatten(-2)))
 
 
@@ -66,11 +69,12 @@ class SlowWorldModel(nn.Module):
 
     ``metric``: an optional ``TemporalDistance`` over the fast latent, trained with the slow level:
     the slow planner's goal distance (steps through the data's transitions, not straight lines).
-    ``graph``: an optional ``LandmarkGraph`` over that metric (set after construction; saved with the
-    slow level): long distances composed from the metric's short hops.
+    ``graph``: an optional ``LandmarkGraph`` over that metric (set after construction; saved
+    with the slow level): long distances composed from the metric's short hops.
 
     Shapes (S = action_dim): encode [B, *O] -> [B, D] (the frozen fast encoder);
-    predict [B, D], [B, S] -> [B, D]; rollout [B, D], [B, T, S] -> [B, T+1, D], each step k fast steps.
+    predict [B, D], [B, S] -> [B, D]; rollout [B, D], [B, T, S] -> [B, T+1, D], each step k fast
+    steps.
     """
 
     def __init__(self, fast, config: SlowModelConfig, search: str = "held", metric=None):
@@ -82,13 +86,22 @@ class SlowWorldModel(nn.Module):
         self.k = config.k
         self.search = search
         self.primitive_dim = fast.action_dim
-        self.action_dim = {"held": fast.action_dim, "ramp": 2 * fast.action_dim, "code": config.macro_dim}[search]
+        self.action_dim = {
+            "held": fast.action_dim,
+            "ramp": 2 * fast.action_dim,
+            "code": config.macro_dim,
+        }[search]
         self.latent_dim = fast.latent_dim
-        self.chunk_encoder = ActionChunkEncoder(config.k, fast.action_dim, config.macro_dim, config.hidden, config.depth)
-        self.predictor = Predictor(fast.latent_dim, config.macro_dim, config.hidden, config.depth, "film")
+        self.chunk_encoder = ActionChunkEncoder(
+            config.k, fast.action_dim, config.macro_dim, config.hidden, config.depth
+        )
+        self.predictor = Predictor(
+            fast.latent_dim, config.macro_dim, config.hidden, config.depth, "film"
+        )
         # optional TemporalDistance: the slow level's goal distance (see models.temporal_distance)
         self.metric = metric.requires_grad_(False) if metric is not None else None
-        # optional LandmarkGraph over the metric: its composed long-range distance (models.landmark_graph)
+        # optional LandmarkGraph over the metric: its composed long-range distance
+        # (models.landmark_graph)
         self.graph = None
 
     def encode(self, obs: Tensor) -> Tensor:
@@ -106,21 +119,32 @@ class SlowWorldModel(nn.Module):
         A = self.primitive_dim
         if self.search == "held":
             return slow_actions.unsqueeze(-2).expand(*slow_actions.shape[:-1], self.k, A)
-        w = torch.linspace(0.0, 1.0, self.k, device=slow_actions.device, dtype=slow_actions.dtype)[:, None]  # [k, 1]
+        # [k, 1]
+        w = torch.linspace(0.0, 1.0, self.k, device=slow_actions.device, dtype=slow_actions.dtype)[
+            :, None
+        ]
         return (1 - w) * slow_actions[..., None, :A] + w * slow_actions[..., None, A:]
 
     def macro(self, slow_actions: Tensor) -> Tensor:
         """[..., S] slow actions -> [..., M] macro-actions."""
         if slow_actions.shape[-1] != self.action_dim:
-            raise ValueError(f"slow actions ({self.search!r} search) must have last dimension {self.action_dim}, got {list(slow_actions.shape)}")
-        return slow_actions if self.search == "code" else self.chunk_encoder(self.chunks(slow_actions))
+            raise ValueError(
+                f"slow actions ({self.search!r} search) must have last dimension "
+                f"{self.action_dim}, got {list(slow_actions.shape)}"
+            )
+        return (
+            slow_actions if self.search == "code" else self.chunk_encoder(self.chunks(slow_actions))
+        )
 
     def predict(self, z: Tensor, slow_action: Tensor) -> Tensor:
         return self.predictor(z, self.macro(slow_action))
 
     def rollout(self, z0: Tensor, slow_actions: Tensor) -> Tensor:
         if slow_actions.dim() != 3 or slow_actions.shape[-1] != self.action_dim:
-            raise ValueError(f"slow actions ({self.search!r} search) must have shape [B, T, {self.action_dim}], got {list(slow_actions.shape)}")
+            raise ValueError(
+                f"slow actions ({self.search!r} search) must have shape [B, T, "
+                f"{self.action_dim}], got {list(slow_actions.shape)}"
+            )
         return self.rollout_macros(z0, self.macro(slow_actions))
 
     def rollout_macros(self, z0: Tensor, macros: Tensor) -> Tensor:

@@ -28,49 +28,73 @@ from mpc_jepa.models.encoders import mlp
 
 
 class TemporalDistance(nn.Module):
-    """phi: latents [..., D] -> [..., E]; ``distance(z, g)`` [...]: steps from z to g times ``step_scale``.
+    """phi: latents [..., D] -> [..., E]; ``distance(z, g)`` [...]: steps from z to g times
+    ``step_scale``.
 
     Args:
         latent_dim: D, the fast model's embedding size.
         out_dim: E.
         hidden, depth: MLP width and hidden layers.
-        discount: the discount the value was trained with; phi's raw distance d relates to steps n by
+        discount: the discount the value was trained with; phi's raw distance d relates to steps n
+        by
             d = (1 - discount**n) / (1 - discount), which ``forward`` inverts to steps (monotone, so
             rankings are unchanged; inverting keeps far goals from saturating).
         step_scale: output units per step.
         heads: independent MLPs (their mean distance is used); training bootstraps from the most
-            pessimistic (largest) target distance, against the optimism that bootstrapping accumulates.
+            pessimistic (largest) target distance, against the optimism that bootstrapping
+            accumulates.
     """
 
-    def __init__(self, latent_dim: int, out_dim: int = 32, hidden: int = 256, depth: int = 2, discount: float = 0.99, step_scale: float = 0.1, heads: int = 1):
+    def __init__(
+        self,
+        latent_dim: int,
+        out_dim: int = 32,
+        hidden: int = 256,
+        depth: int = 2,
+        discount: float = 0.99,
+        step_scale: float = 0.1,
+        heads: int = 1,
+    ):
         super().__init__()
         if not 0 < discount < 1:
             raise ValueError(f"discount must be in (0, 1), got {discount}")
         if heads < 1:
             raise ValueError(f"heads must be >= 1, got {heads}")
-        self.latent_dim, self.out_dim, self.discount, self.step_scale, self.heads = latent_dim, out_dim, discount, step_scale, heads
+        self.latent_dim, self.out_dim, self.discount, self.step_scale, self.heads = (
+            latent_dim,
+            out_dim,
+            discount,
+            step_scale,
+            heads,
+        )
         self.nets = nn.ModuleList(mlp(latent_dim, hidden, out_dim, depth) for _ in range(heads))
 
     def forward(self, z: Tensor) -> Tensor:
-        """[..., D] -> [heads, ..., E] (raw Hilbert coordinates: ||phi(z) - phi(g)|| is the discounted step count)."""
+        """[..., D] -> [heads, ..., E] (raw Hilbert coordinates: ||phi(z) - phi(g)|| is the
+        discounted step count)."""
         if z.shape[-1] != self.latent_dim:
-            raise ValueError(f"latents must have last dimension {self.latent_dim}, got {list(z.shape)}")
+            raise ValueError(
+                f"latents must have last dimension {self.latent_dim}, got {list(z.shape)}"
+            )
         return torch.stack([net(z) for net in self.nets])
 
     def head_distances(self, z: Tensor, g: Tensor) -> Tensor:
-        """[..., D], [..., D] -> [heads, ...]: each head's ||phi(z) - phi(g)|| (the trained, discounted quantity)."""
+        """[..., D], [..., D] -> [heads, ...]: each head's ||phi(z) - phi(g)|| (the trained,
+        discounted quantity)."""
         return (self.features(z) - self.features(g)).pow(2).sum(-1).add(1e-12).sqrt()
 
     def features(self, z: Tensor) -> Tensor:
         """``forward``, cached for the last two inputs when no gradient is needed: a planner's cost
         terms (goal distance, step lengths) read the same latents and goal tensors in one call, and
         phi dominates their cost. The cache holds the tensors themselves (compared by identity and
-        in-place version; inference tensors, which have none, by identity), so a freed tensor's id cannot
+        in-place version; inference tensors, which have none, by identity), so a freed tensor's id
+        cannot
         be mistaken for a new one."""
         if torch.is_grad_enabled():
             return self(z)
         cache = self.__dict__.setdefault("_feature_cache", [])
-        version = -1 if z.is_inference() else z._version  # inference tensors have no version counter
+        # inference tensors have no version counter
+        version = -1 if z.is_inference() else z._version
         for t, v, out in cache:
             if t is z and v == version:
                 return out
@@ -84,9 +108,17 @@ class TemporalDistance(nn.Module):
         return self.head_distances(z, g).mean(0)
 
     def steps(self, raw: Tensor) -> Tensor:
-        """Discounted distance -> steps: n = log(1 - (1 - discount) d) / log(discount) (d capped below 1/(1-discount))."""
-        # one new tensor, the rest in place: LandmarkGraph applies this to [queries, landmarks] matrices
-        return raw.mul(-(1 - self.discount)).add_(1).clamp_min_(1e-6).log_().div_(math.log(self.discount))
+        """Discounted distance -> steps: n = log(1 - (1 - discount) d) / log(discount) (d capped
+        below 1/(1-discount))."""
+        # one new tensor, the rest in place: LandmarkGraph applies this to [queries,
+        # landmarks] matrices
+        return (
+            raw.mul(-(1 - self.discount))
+            .add_(1)
+            .clamp_min_(1e-6)
+            .log_()
+            .div_(math.log(self.discount))
+        )
 
     def distance(self, z: Tensor, g: Tensor) -> Tensor:
         """[..., D], [..., D] -> [...]: estimated steps from z to g, times ``step_scale``."""

@@ -22,7 +22,8 @@ class WorldModelConfig:
     latent_dim: int = 16
     """Embedding size D."""
     hidden: int = 128
-    """Hidden width of the encoder MLP and of the predictor (128 keeps planning at ~50 Hz on a CPU)."""
+    """Hidden width of the encoder MLP and of the predictor (128 keeps planning at ~50 Hz on a
+    CPU)."""
     depth: int = 2
     """Hidden layers of the encoder MLP and blocks of the predictor."""
     conditioning: Literal["film", "concat"] = "film"
@@ -32,7 +33,8 @@ class WorldModelConfig:
     pixel_encoder: Literal["keypoints", "cnn"] = "keypoints"
     """Pixel encoder: conv net + spatial-softmax keypoints, or a plain strided CNN."""
     cnn_width: int = 8
-    """Channels of the pixel encoder's conv layers (its first layer for the CNN; keypoints for the keypoint encoder)."""
+    """Channels of the pixel encoder's conv layers (its first layer for the CNN; keypoints for the
+    keypoint encoder)."""
     ema_target: bool = True
     """Keep an EMA copy of the encoder to produce prediction targets (BYOL/JEPA style)."""
 
@@ -43,7 +45,9 @@ class WorldModelConfig:
         if self.obs_type not in ("state", "pixels"):
             raise ValueError(f"obs_type must be 'state' or 'pixels', got {self.obs_type!r}")
         if self.pixel_encoder not in ("keypoints", "cnn"):
-            raise ValueError(f"pixel_encoder must be 'keypoints' or 'cnn', got {self.pixel_encoder!r}")
+            raise ValueError(
+                f"pixel_encoder must be 'keypoints' or 'cnn', got {self.pixel_encoder!r}"
+            )
 
 
 class JEPAWorldModel(nn.Module):
@@ -55,7 +59,9 @@ class JEPAWorldModel(nn.Module):
         target_encoder: EMA copy of ``encoder`` (or None): gives stop-gradient prediction targets.
     """
 
-    def __init__(self, encoder: nn.Module, predictor: Predictor, action_dim: int, ema_target: bool = True):
+    def __init__(
+        self, encoder: nn.Module, predictor: Predictor, action_dim: int, ema_target: bool = True
+    ):
         super().__init__()
         self.encoder = encoder
         self.predictor = predictor
@@ -65,22 +71,48 @@ class JEPAWorldModel(nn.Module):
         self.target_encoder = copy.deepcopy(encoder).requires_grad_(False) if ema_target else None
 
     @classmethod
-    def build(cls, config: WorldModelConfig, obs_dim_or_size: int, action_dim: int, mean: Tensor | None = None, std: Tensor | None = None):
+    def build(
+        cls,
+        config: WorldModelConfig,
+        obs_dim_or_size: int,
+        action_dim: int,
+        mean: Tensor | None = None,
+        std: Tensor | None = None,
+    ):
         """Build from a config: ``obs_dim_or_size`` is S for states, the image side for pixels."""
         if config.obs_type == "state":
             if mean is None:
                 mean, std = torch.zeros(obs_dim_or_size), torch.ones(obs_dim_or_size)
-            encoder = MLPEncoder(obs_dim_or_size, config.latent_dim, mean, std, config.hidden, config.depth)
+            encoder = MLPEncoder(
+                obs_dim_or_size, config.latent_dim, mean, std, config.hidden, config.depth
+            )
         elif config.pixel_encoder == "keypoints":
-            encoder = KeypointEncoder(obs_dim_or_size, config.latent_dim, config.history, config.cnn_width, config.hidden, config.depth)
+            encoder = KeypointEncoder(
+                obs_dim_or_size,
+                config.latent_dim,
+                config.history,
+                config.cnn_width,
+                config.hidden,
+                config.depth,
+            )
         else:
-            encoder = CNNEncoder(obs_dim_or_size, config.latent_dim, config.history, config.cnn_width)
-        predictor = Predictor(config.latent_dim, action_dim, config.hidden, config.depth, config.conditioning)
+            encoder = CNNEncoder(
+                obs_dim_or_size, config.latent_dim, config.history, config.cnn_width
+            )
+        predictor = Predictor(
+            config.latent_dim, action_dim, config.hidden, config.depth, config.conditioning
+        )
         return cls(encoder, predictor, action_dim, ema_target=config.ema_target)
 
     def _check_obs(self, obs: Tensor) -> None:
-        if tuple(obs.shape[-len(self.obs_shape) :]) != self.obs_shape or obs.dim() < len(self.obs_shape) + 1:
-            raise ValueError(f"observation must have shape [B, {', '.join(map(str, self.obs_shape))}], got {list(obs.shape)}")
+        if (
+            tuple(obs.shape[-len(self.obs_shape) :]) != self.obs_shape
+            or obs.dim() < len(self.obs_shape) + 1
+        ):
+            raise ValueError(
+                f"observation must have shape [B, {', '.join(map(str, self.obs_shape))}], got "
+                f"{list(obs.shape)}"
+            )
 
     def encode(self, obs: Tensor) -> Tensor:
         """[B, *O] -> [B, D] (extra leading dims are kept)."""
@@ -98,8 +130,15 @@ class JEPAWorldModel(nn.Module):
 
     def rollout(self, z0: Tensor, actions: Tensor) -> Tensor:
         """Open-loop rollout: [B, D], [B, T, A] -> [B, T+1, D] (index 0 is ``z0``)."""
-        if actions.shape[-1] != self.action_dim or actions.dim() != 3 or actions.shape[0] != z0.shape[0]:
-            raise ValueError(f"actions must have shape [B={z0.shape[0]}, T, A={self.action_dim}], got {list(actions.shape)}")
+        if (
+            actions.shape[-1] != self.action_dim
+            or actions.dim() != 3
+            or actions.shape[0] != z0.shape[0]
+        ):
+            raise ValueError(
+                f"actions must have shape [B={z0.shape[0]}, T, A={self.action_dim}], got "
+                f"{list(actions.shape)}"
+            )
         return self.predictor.rollout(z0, actions)
 
     @torch.no_grad()

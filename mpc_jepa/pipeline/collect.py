@@ -47,11 +47,15 @@ def run_collect(s: CollectSettings, progress: bool = True) -> Dataset:
         ds = Dataset(path)
         if ds.task != s.task:
             raise DatasetError(
-                f"{path} holds a dataset of task {ds.task!r}, not {s.task!r}; use --overwrite or another --out"
+                f"{path} holds a dataset of task {ds.task!r}, not {s.task!r}; use --overwrite or "
+                "another --out"
             )
         repeat = tasks.load(s.task).action_repeat
         if ds.meta["action_repeat"] != repeat:  # stale data
-            print(f"{path} was collected with action_repeat={ds.meta['action_repeat']}, the task now uses {repeat}: collecting again")
+            print(
+                f"{path} was collected with action_repeat={ds.meta['action_repeat']}, the task "
+                f"now uses {repeat}: collecting again"
+            )
             return run_collect(replace(s, overwrite=True), progress)
         print(f"reusing dataset {path} ({ds.num_episodes} episodes, {len(ds)} frames)")
         return ds
@@ -67,7 +71,8 @@ def run_collect(s: CollectSettings, progress: bool = True) -> Dataset:
     )
     cov = ds.meta["coverage_10x10"]
     print(
-        f"wrote {path}: {ds.num_episodes} episodes, {len(ds)} frames, {ds.meta['frames_per_second']:.0f} frames/s"
+        f"wrote {path}: {ds.num_episodes} episodes, {len(ds)} frames, "
+        f"{ds.meta['frames_per_second']:.0f} frames/s"
         + (f", coverage of a 10x10 grid: {cov:.0%}" if cov is not None else "")
     )
     return ds

@@ -12,7 +12,14 @@ from mpc_jepa.models.oracle import OracleModel
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.pipeline.collect import CollectSettings, run_collect
 from mpc_jepa.pipeline.paths import ModelPaths
-from mpc_jepa.training import SlowTrainConfig, TrainConfig, add_landmark_graph, add_temporal_distance, train, train_slow
+from mpc_jepa.training import (
+    SlowTrainConfig,
+    TrainConfig,
+    add_landmark_graph,
+    add_temporal_distance,
+    train,
+    train_slow,
+)
 
 MODELS = ("learned", "oracle")
 
@@ -25,12 +32,17 @@ def load_model(task, model: str = "learned", checkpoint: str = "", device: str =
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
     path = checkpoint or ModelPaths.default(task.name, task.pixels).fast
-    return load_world_model(path, task=task.name, obs_type="pixels" if task.pixels else "state", device=device)
+    return load_world_model(
+        path, task=task.name, obs_type="pixels" if task.pixels else "state", device=device
+    )
 
 
 def load_slow_model(task, fast, path: str = "", search: str = "held") -> SlowWorldModel:
-    """The slow level over ``fast`` (default runs/<task>/slow_model.pt); ``search``: see ``SlowWorldModel``."""
-    return load_slow(path or ModelPaths.default(task.name).slow, fast, task=task.name, search=search)
+    """The slow level over ``fast`` (default runs/<task>/slow_model.pt); ``search``: see
+    ``SlowWorldModel``."""
+    return load_slow(
+        path or ModelPaths.default(task.name).slow, fast, task=task.name, search=search
+    )
 
 
 def ensure_models(
@@ -45,10 +57,13 @@ def ensure_models(
     with the task's ``TrainingRecipe`` (collection size, rollout length) and reused after.
 
     Slow levels saved before the temporal-distance metric or the landmark graph existed get them
-    added. ``episodes`` overrides the recipe's collection size. Returns (dataset, fast, slow or None).
+    added. ``episodes`` overrides the recipe's collection size. Returns (dataset, fast, slow or
+    None).
     """
     recipe = tasks.load(task_name).recipe
-    collect = CollectSettings(task=task_name, out=str(paths.dataset), episodes=episodes or recipe.collect_episodes)
+    collect = CollectSettings(
+        task=task_name, out=str(paths.dataset), episodes=episodes or recipe.collect_episodes
+    )
     ds = run_collect(collect, progress)
     try:
         fast = load_world_model(paths.fast, task=task_name)

@@ -1,4 +1,5 @@
-"""Where datasets and checkpoints live by default: the one place that spells ``data/`` and ``runs/``."""
+"""Where datasets and checkpoints live by default: the one place that spells ``data/`` and
+``runs/``."""
 
 from __future__ import annotations
 
@@ -26,13 +27,19 @@ class ModelPaths:
 
     @classmethod
     def default(cls, task: str, pixels: bool = False) -> ModelPaths:
-        """The command line's defaults: ``data/<task>``, ``runs/<task>/world_model.pt``, ``runs/<task>/slow_model.pt``."""
+        """The command line's defaults: ``data/<task>``, ``runs/<task>/world_model.pt``,
+        ``runs/<task>/slow_model.pt``."""
         run = Path("runs") / slug(task)
         fast = run / ("world_model_pixels.pt" if pixels else "world_model.pt")
         return cls(dataset_dir(task, pixels), fast, run / "slow_model.pt")
 
     @classmethod
     def of_run(cls, run: str, name: str, dataset: Path | None = None) -> ModelPaths:
-        """An app's own models: ``runs/<run>/<name>.pt`` and ``<name>_slow.pt`` (the demo, the bench)."""
+        """An app's own models: ``runs/<run>/<name>.pt`` and ``<name>_slow.pt`` (the demo, the
+        bench)."""
         root = Path("runs") / run
-        return cls(dataset or dataset_dir(name, prefix=f"{run}_"), root / f"{name}.pt", root / f"{name}_slow.pt")
+        return cls(
+            dataset or dataset_dir(name, prefix=f"{run}_"),
+            root / f"{name}.pt",
+            root / f"{name}_slow.pt",
+        )

@@ -2,8 +2,8 @@
 
 A job is a picklable description (names and paths, not live models): each worker loads the task
 and models itself and runs its share of the episode numbers. Episode i always uses the same task
-and planner seeds (see ``evaluation.closed_loop.evaluate``), so the merged results equal a sequential run;
-only the timings differ.
+and planner seeds (see ``evaluation.closed_loop.evaluate``), so the merged results equal a
+sequential run; only the timings differ.
 """
 
 from __future__ import annotations
@@ -39,8 +39,22 @@ def run_shard(job: EvalJob, indices: list[int]) -> list[dict]:
     """Run episodes ``indices`` of ``job`` in this process; their per-episode result dicts."""
     task = tasks.load(job.task, seed=job.seed, pixels=job.pixels)
     model = load_model(task, job.model, job.checkpoint, job.device)
-    slow = load_slow_model(task, model, job.slow_checkpoint, job.plan.slow_search) if needs_slow_model(job.plan) else None
-    return evaluate(task, model, job.plan, job.episodes, seed=job.seed, progress=False, device=job.device, slow_model=slow, indices=indices)["episodes"]
+    slow = (
+        load_slow_model(task, model, job.slow_checkpoint, job.plan.slow_search)
+        if needs_slow_model(job.plan)
+        else None
+    )
+    return evaluate(
+        task,
+        model,
+        job.plan,
+        job.episodes,
+        seed=job.seed,
+        progress=False,
+        device=job.device,
+        slow_model=slow,
+        indices=indices,
+    )["episodes"]
 
 
 def shards(episodes: int, n: int) -> list[list[int]]:
@@ -62,7 +76,9 @@ def _single_thread() -> None:
 def evaluate_sharded(job: EvalJob, workers: int) -> dict:
     """Run ``job`` on ``workers`` processes (spawned: safe after torch has started threads)."""
     parts = shards(job.episodes, workers)
-    with ProcessPoolExecutor(len(parts), mp_context=mp.get_context("spawn"), initializer=_single_thread) as pool:
+    with ProcessPoolExecutor(
+        len(parts), mp_context=mp.get_context("spawn"), initializer=_single_thread
+    ) as pool:
         results = list(pool.map(run_shard, [job] * len(parts), parts))
     return _merge(results)
 

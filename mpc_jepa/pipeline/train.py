@@ -33,16 +33,20 @@ class TrainSettings:
     dataset: str = ""
     """Dataset directory (default: data/<task>)."""
     out: str = ""
-    """Checkpoint to write (default: runs/<task>/world_model.pt, or slow_model.pt for the slow level)."""
+    """Checkpoint to write (default: runs/<task>/world_model.pt, or slow_model.pt for the slow
+    level)."""
     collect_episodes: int = 200
     """Episodes to collect when the dataset is missing."""
     resume: bool = False
     """Continue an interrupted run from --out (optimizer, schedule, step, RNG restored)."""
     level: str = "fast"
-    """'fast': the JEPA world model; 'slow': the hierarchical slow level over a trained fast model (and
-    its temporal-distance metric); 'distance': (re)train only the metric of the slow level at --out."""
+    """'fast': the JEPA world model; 'slow': the hierarchical slow level over a trained fast
+    model (and its temporal-distance metric); 'distance': (re)train only the metric of the slow
+    level at
+    --out."""
     fast_checkpoint: str = ""
-    """With --level slow or distance: the trained fast model (default: runs/<task>/world_model.pt)."""
+    """With --level slow or distance: the trained fast model (default:
+    runs/<task>/world_model.pt)."""
 
     def __post_init__(self):
         if self.level not in LEVELS:
@@ -55,11 +59,15 @@ class TrainSettings:
         return paths.fast if self.level == "fast" else paths.slow
 
 
-def run_train(s: TrainSettings, cfg: TrainConfig, mcfg: WorldModelConfig, progress: bool = True) -> TrainResult:
+def run_train(
+    s: TrainSettings, cfg: TrainConfig, mcfg: WorldModelConfig, progress: bool = True
+) -> TrainResult:
     """Collect if needed, then train. Under torchrun: rank 0 collects, all ranks train (DDP)."""
     info = distributed.init_from_env(cfg.device)
     pixels = mcfg.obs_type == "pixels"
-    settings = CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=pixels)
+    settings = CollectSettings(
+        task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=pixels
+    )
     if info.is_main:
         ds = run_collect(settings, progress)
     distributed.barrier(info)
@@ -68,7 +76,10 @@ def run_train(s: TrainSettings, cfg: TrainConfig, mcfg: WorldModelConfig, progre
     out = s.checkpoint(pixels=pixels)
     result = train(ds, out, cfg, mcfg, resume=s.resume, progress=progress)
     if info.is_main:
-        print(f"wrote {out}  ({result.metrics['steps_per_second']:.0f} steps/s, {info.world_size} process(es))")
+        print(
+            f"wrote {out}  ({result.metrics['steps_per_second']:.0f} steps/s, {info.world_size} "
+            "process(es))"
+        )
         print(format_report(result.metrics))
     return result
 
@@ -78,7 +89,9 @@ def _fast_and_dataset(s: TrainSettings, device: str, progress: bool):
     fast_path = s.fast_checkpoint or ModelPaths.default(s.task).fast
     fast = load_world_model(fast_path, task=s.task, device=device)
     pixels = obs_key(fast) == "pixels"  # a pixel fast model: the slow level trains on images too
-    settings = CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=pixels)
+    settings = CollectSettings(
+        task=s.task, out=s.dataset, episodes=s.collect_episodes, pixels=pixels
+    )
     return fast, run_collect(settings, progress)
 
 
@@ -104,8 +117,13 @@ def run_train_slow(
         device=cfg.device,
     )
     out = s.checkpoint()
-    slow, metrics = train_slow(ds, fast, out, tcfg, slow_cfg, progress=progress, distance_config=distance_cfg)
-    print(f"wrote {out}: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float)))
+    slow, metrics = train_slow(
+        ds, fast, out, tcfg, slow_cfg, progress=progress, distance_config=distance_cfg
+    )
+    print(
+        f"wrote {out}: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float))
+    )
     return slow, metrics
 
 
@@ -114,5 +132,8 @@ def run_train_distance(s: TrainSettings, distance_cfg: DistanceTrainConfig, prog
     fast, ds = _fast_and_dataset(s, distance_cfg.device, progress)
     slow = add_temporal_distance(s.checkpoint(), fast, ds, distance_cfg, progress=progress)
     metrics = slow.meta["temporal_distance"]
-    print(f"wrote {s.checkpoint()}: temporal distance " + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()))
+    print(
+        f"wrote {s.checkpoint()}: temporal distance "
+        + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
+    )
     return slow

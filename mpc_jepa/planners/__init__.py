@@ -1,4 +1,5 @@
-"""Planners: CEM/iCEM, MPPI, gradient-based, GradCEM, hierarchical. All share ``plan(z0, cost, init)``."""
+"""Planners: CEM/iCEM, MPPI, gradient-based, GradCEM, hierarchical. All share ``plan(z0, cost,
+init)``."""
 
 from mpc_jepa.planners.cem import CEMConfig, CEMPlanner
 from mpc_jepa.planners.gradcem import GradCEMConfig, GradCEMPlanner

@@ -15,7 +15,8 @@ from mpc_jepa.types import CostFn, Plan
 
 @dataclass(frozen=True)
 class CEMConfig:
-    """CEM / iCEM settings. Defaults are iCEM's refinements at a budget that runs at 50 Hz on a CPU."""
+    """CEM / iCEM settings. Defaults are iCEM's refinements at a budget that runs at 50 Hz on a
+    CPU."""
 
     horizon: int = 15
     """T: planned actions."""
@@ -49,13 +50,21 @@ class CEMConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.num_elites > self.num_samples:
-            raise ValueError(f"num_elites ({self.num_elites}) must be <= num_samples ({self.num_samples})")
+            raise ValueError(
+                f"num_elites ({self.num_elites}) must be <= num_samples ({self.num_samples})"
+            )
         if not 0 <= self.min_std <= self.init_std:
-            raise ValueError(f"need 0 <= min_std <= init_std, got min_std={self.min_std}, init_std={self.init_std}")
+            raise ValueError(
+                f"need 0 <= min_std <= init_std, got min_std={self.min_std}, "
+                f"init_std={self.init_std}"
+            )
         if self.population_decay < 1:
             raise ValueError(f"population_decay must be >= 1, got {self.population_decay}")
         if not 0 <= self.keep_elites <= 1 or not 0 <= self.momentum < 1:
-            raise ValueError(f"keep_elites must be in [0, 1] and momentum in [0, 1), got {self.keep_elites}, {self.momentum}")
+            raise ValueError(
+                f"keep_elites must be in [0, 1] and momentum in [0, 1), got {self.keep_elites}, "
+                f"{self.momentum}"
+            )
         if self.return_mode not in ("best", "mean"):
             raise ValueError(f"return_mode must be 'best' or 'mean', got {self.return_mode!r}")
 
@@ -63,7 +72,13 @@ class CEMConfig:
     def from_settings(cls, s) -> CEMConfig:
         """From the shared planner settings ``s`` (``evaluation.PlanSettings`` or alike)."""
         elites = min(s.num_elites, s.num_samples)
-        return cls(horizon=s.horizon, num_samples=s.num_samples, num_elites=elites, num_iters=s.num_iters, seed=s.planner_seed)
+        return cls(
+            horizon=s.horizon,
+            num_samples=s.num_samples,
+            num_elites=elites,
+            num_iters=s.num_iters,
+            seed=s.planner_seed,
+        )
 
 
 class CEMPlanner(S.SeededPlanner):
@@ -74,20 +89,48 @@ class CEMPlanner(S.SeededPlanner):
     (common random numbers), so a batch gives exactly the plans of B single calls.
     """
 
-    def __init__(self, model, config: CEMConfig = CEMConfig(), callback: Callable[[int, dict], None] | None = None):
+    def __init__(
+        self,
+        model,
+        config: CEMConfig = CEMConfig(),
+        callback: Callable[[int, dict], None] | None = None,
+    ):
         self.model, self.config, self.callback = model, config, callback
         self.action_dim = int(model.action_dim)
 
-    def refit(self, elites: Tensor, elite_costs: Tensor, mean: Tensor, std: Tensor) -> tuple[Tensor, Tensor]:
-        """CEM's update: elite mean and std, with momentum. elites [B, E, T, A] -> ([B, T, A], [B, T, A])."""
+    def refit(
+        self, elites: Tensor, elite_costs: Tensor, mean: Tensor, std: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """CEM's update: elite mean and std, with momentum. elites [B, E, T, A] -> ([B, T, A], [B,
+        T, A])."""
         m = self.config.momentum
-        return m * mean + (1 - m) * elites.mean(1), m * std + (1 - m) * elites.std(1, unbiased=False)
+        return m * mean + (1 - m) * elites.mean(1), m * std + (1 - m) * elites.std(
+            1, unbiased=False
+        )
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         """Plan for B problems. z0: [B, *Z]; init: warm start [B, T, A] or ``prev.shifted(k)``."""
         cfg = self.config
         with torch.inference_mode():
             return self._plan(z0, cost, init, cfg)
+
+    def _candidates(self, i: int, mean: Tensor, std: Tensor, kept, warm: bool, gen) -> Tensor:
+        """Iteration ``i``'s candidates [B, N_i, T, A]: coloured noise around ``mean`` [B, T, A]
+        (shared by the B problems), the kept elites, the mean in the last iteration, and the warm
+        start itself in the first."""
+        cfg = self.config
+        n = max(cfg.num_elites, int(cfg.num_samples / cfg.population_decay**i))
+        T, A = mean.shape[1:]
+        noise = S.colored_noise(n, T, A, cfg.noise_beta, gen, mean.device)  # [n, T, A]
+        cand = (mean.unsqueeze(1) + std.unsqueeze(1) * noise.unsqueeze(0)).clamp(
+            -1, 1
+        )  # [B, n, T, A]
+        extra = [kept] if kept is not None else []
+        if cfg.add_mean and i == cfg.num_iters - 1:
+            extra.append(mean.unsqueeze(1))
+        if i == 0 and warm:
+            extra.append(mean.unsqueeze(1))  # the warm start itself is always a candidate
+        return torch.cat([cand, *extra], dim=1) if extra else cand
 
     def _plan(self, z0, cost, init, cfg) -> Plan:
         T, A = cfg.horizon, self.action_dim
@@ -101,32 +144,42 @@ class CEMPlanner(S.SeededPlanner):
         best_actions, best_latents = mean.clone(), None
         cost_per_iter, elite_cost_per_iter = [], []
         for i in range(cfg.num_iters):
-            n = max(cfg.num_elites, int(cfg.num_samples / cfg.population_decay**i))
-            noise = S.colored_noise(n, T, A, cfg.noise_beta, gen, z0.device)  # [n, T, A], shared by the B problems
-            cand = (mean.unsqueeze(1) + std.unsqueeze(1) * noise.unsqueeze(0)).clamp(-1, 1)  # [B, n, T, A]
-            extra = [kept] if kept is not None else []
-            if cfg.add_mean and i == cfg.num_iters - 1:
-                extra.append(mean.unsqueeze(1))
-            if i == 0 and init is not None:
-                extra.append(mean.unsqueeze(1))  # the warm start itself is always a candidate
-            cand = torch.cat([cand, *extra], dim=1) if extra else cand  # [B, N_i, T, A]
+            cand = self._candidates(
+                i, mean, std, kept, warm=init is not None, gen=gen
+            )  # [B, N_i, T, A]
             costs, latents = S.evaluate(self.model, z0, cand, cost)  # [B, N_i], [B, N_i, T+1, *Z]
-            best = S.keep_best((best_cost, best_actions, best_latents), S.best_of(costs, cand, latents))
+            best = S.keep_best(
+                (best_cost, best_actions, best_latents), S.best_of(costs, cand, latents)
+            )
             best_cost, best_actions, best_latents = best
             elite_costs, idx = torch.topk(costs, cfg.num_elites, dim=1, largest=False)  # [B, E]
-            elites = torch.gather(cand, 1, idx[:, :, None, None].expand(-1, -1, T, A))  # [B, E, T, A]
+            # [B, E, T, A]
+            elites = torch.gather(cand, 1, idx[:, :, None, None].expand(-1, -1, T, A))
             mean, std = self.refit(elites, elite_costs, mean, std)
             std = std.clamp_min(cfg.min_std)
             kept = elites[:, :n_keep] if n_keep > 0 else None
             cost_per_iter.append(best_cost.clone())
-            elite_cost_per_iter.append(torch.where(torch.isfinite(elite_costs), elite_costs, torch.nan).nanmean(1))
+            elite_cost_per_iter.append(
+                torch.where(torch.isfinite(elite_costs), elite_costs, torch.nan).nanmean(1)
+            )
             if self.callback is not None:
-                self.callback(i, {"best_cost": best_cost, "mean": mean, "std": std, "num_samples": cand.shape[1]})
+                stats = {
+                    "best_cost": best_cost,
+                    "mean": mean,
+                    "std": std,
+                    "num_samples": cand.shape[1],
+                }
+                self.callback(i, stats)
         actions, plan_cost, latents = best_actions, best_cost, best_latents
         if cfg.return_mode == "mean":
             c, lat = S.evaluate(self.model, z0, mean.unsqueeze(1), cost)
             actions, plan_cost, latents = mean, c[:, 0], lat[:, 0]
-        info = {"cost_per_iter": torch.stack(cost_per_iter), "elite_cost_per_iter": torch.stack(elite_cost_per_iter), "std": std, "last_elites": elites}
+        info = {
+            "cost_per_iter": torch.stack(cost_per_iter),
+            "elite_cost_per_iter": torch.stack(elite_cost_per_iter),
+            "std": std,
+            "last_elites": elites,
+        }
         if kept is not None:
             info["elites"] = kept
         return Plan(S.fallback_if_nonfinite(actions), plan_cost, latents, info)

@@ -28,7 +28,9 @@ class GradCEMConfig:
 
     def __post_init__(self):
         if self.cem.horizon != self.grad.horizon:
-            raise ValueError(f"cem.horizon ({self.cem.horizon}) must equal grad.horizon ({self.grad.horizon})")
+            raise ValueError(
+                f"cem.horizon ({self.cem.horizon}) must equal grad.horizon ({self.grad.horizon})"
+            )
         if self.mode not in ("refine", "inner"):
             raise ValueError(f"mode must be 'refine' or 'inner', got {self.mode!r}")
 
@@ -48,7 +50,9 @@ class _GradRefitCEM(CEMPlanner):
         self.best: Plan | None = None  # best refined sequence of the current plan() call
 
     def refit(self, elites, elite_costs, mean, std):
-        refined = self.grad.optimize(self._z0, self._cost, elites.clone(), num_steps=self.grad.config.num_steps)
+        refined = self.grad.optimize(
+            self._z0, self._cost, elites.clone(), num_steps=self.grad.config.num_steps
+        )
         new = (refined.cost, refined.actions, refined.latents)
         if self.best is not None:
             new = keep_best((self.best.cost, self.best.actions, self.best.latents), new)
@@ -64,7 +68,11 @@ class GradCEMPlanner:
     def __init__(self, model, config: GradCEMConfig = GradCEMConfig(), callback=None):
         self.model, self.config = model, config
         self.grad = GradientPlanner(model, config.grad, callback)
-        self.cem = _GradRefitCEM(model, config.cem, self.grad, callback) if config.mode == "inner" else CEMPlanner(model, config.cem, callback)
+        self.cem = (
+            _GradRefitCEM(model, config.cem, self.grad, callback)
+            if config.mode == "inner"
+            else CEMPlanner(model, config.cem, callback)
+        )
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         if self.config.mode == "inner":

@@ -20,7 +20,8 @@ class GradientConfig:
     horizon: int = 15
     """T: planned actions."""
     num_restarts: int = 8
-    """R: independent action sequences optimised together in one batch (restart 0 is the warm start)."""
+    """R: independent action sequences optimised together in one batch (restart 0 is the warm
+    start)."""
     num_steps: int = 20
     """Adam steps."""
     lr: float = 0.3
@@ -45,14 +46,23 @@ class GradientConfig:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0 or self.init_std < 0 or self.noise_std < 0:
-            raise ValueError(f"need lr > 0, init_std >= 0, noise_std >= 0; got {self.lr}, {self.init_std}, {self.noise_std}")
+            raise ValueError(
+                f"need lr > 0, init_std >= 0, noise_std >= 0; got {self.lr}, {self.init_std}, "
+                f"{self.noise_std}"
+            )
         if self.bound not in ("tanh", "clip"):
             raise ValueError(f"bound must be 'tanh' or 'clip', got {self.bound!r}")
 
     @classmethod
     def from_settings(cls, s) -> GradientConfig:
         """From the shared planner settings ``s`` (``evaluation.PlanSettings`` or alike)."""
-        return cls(horizon=s.horizon, num_restarts=s.grad_restarts, num_steps=s.grad_steps, lr=s.grad_lr, seed=s.planner_seed)
+        return cls(
+            horizon=s.horizon,
+            num_restarts=s.grad_restarts,
+            num_steps=s.grad_steps,
+            lr=s.grad_lr,
+            seed=s.planner_seed,
+        )
 
 
 _ATANH_LIMIT = 0.995  # warm-start actions at the bound would need infinite parameters
@@ -61,7 +71,12 @@ _ATANH_LIMIT = 0.995  # warm-start actions at the bound would need infinite para
 class GradientPlanner(S.SeededPlanner):
     """Adam over [B, R, T, A] action sequences at once; returns each problem's best restart."""
 
-    def __init__(self, model, config: GradientConfig = GradientConfig(), callback: Callable[[int, dict], None] | None = None):
+    def __init__(
+        self,
+        model,
+        config: GradientConfig = GradientConfig(),
+        callback: Callable[[int, dict], None] | None = None,
+    ):
         self.model, self.config, self.callback = model, config, callback
         self.action_dim = int(model.action_dim)
 
@@ -77,8 +92,16 @@ class GradientPlanner(S.SeededPlanner):
         """[B, R, T, A]: restart 0 = warm start (or zeros), the rest coloured noise around it."""
         cfg = self.config
         mean, elites = S.init_mean(z0, cfg.horizon, self.action_dim, init)  # [B, T, A]
-        noise = S.colored_noise(cfg.num_restarts - 1, cfg.horizon, self.action_dim, cfg.noise_beta, self._gen(z0.device), z0.device)
-        rand = (mean.unsqueeze(1) + cfg.init_std * noise.unsqueeze(0)).clamp(-1, 1)  # [B, R-1, T, A]
+        noise = S.colored_noise(
+            cfg.num_restarts - 1,
+            cfg.horizon,
+            self.action_dim,
+            cfg.noise_beta,
+            self._gen(z0.device),
+            z0.device,
+        )
+        # [B, R-1, T, A]
+        rand = (mean.unsqueeze(1) + cfg.init_std * noise.unsqueeze(0)).clamp(-1, 1)
         starts = torch.cat([mean.unsqueeze(1), rand], dim=1)
         if elites is not None:  # previous elites replace some random restarts
             k = min(elites.shape[1], cfg.num_restarts - 1)
@@ -90,7 +113,9 @@ class GradientPlanner(S.SeededPlanner):
             starts = self.initial_actions(z0, init)
         return self.optimize(z0, cost, starts)
 
-    def optimize(self, z0: Tensor, cost: CostFn, starts: Tensor, num_steps: int | None = None) -> Plan:
+    def optimize(
+        self, z0: Tensor, cost: CostFn, starts: Tensor, num_steps: int | None = None
+    ) -> Plan:
         """Run Adam from ``starts`` [B, R, T, A]; returns the best sequence per problem."""
         cfg = self.config
         steps = cfg.num_steps if num_steps is None else num_steps
@@ -103,19 +128,25 @@ class GradientPlanner(S.SeededPlanner):
         best_latents = None
         cost_per_iter = []
         prev = torch.full((B,), float("inf"), device=z0.device)
-        stall = torch.zeros(B, dtype=torch.long, device=z0.device)  # per problem, so a batch = B single calls
+        # per problem, so a batch = B single calls
+        stall = torch.zeros(B, dtype=torch.long, device=z0.device)
         gen = self._gen(z0.device)
         for i in range(steps + 1):  # the last pass only evaluates, without building a graph
             with torch.set_grad_enabled(i < steps):
                 actions = self._to_actions(params)
-                costs, latents = S.evaluate(self.model, z0, actions, cost)  # [B, R], [B, R, T+1, *Z]
+                # [B, R], [B, R, T+1, *Z]
+                costs, latents = S.evaluate(self.model, z0, actions, cost)
                 loss = torch.where(torch.isfinite(costs), costs, torch.zeros_like(costs)).sum()
             new = S.best_of(costs.detach(), actions.detach(), latents.detach())
-            best_cost, best_actions, best_latents = S.keep_best((best_cost, best_actions, best_latents), new)
+            best_cost, best_actions, best_latents = S.keep_best(
+                (best_cost, best_actions, best_latents), new
+            )
             cost_per_iter.append(best_cost.clone())
             if self.callback is not None:
                 self.callback(i, {"best_cost": best_cost, "costs": costs.detach()})
-            improved = best_cost < torch.where(torch.isfinite(prev), prev - cfg.early_stop_tol * prev.abs(), prev)
+            improved = best_cost < torch.where(
+                torch.isfinite(prev), prev - cfg.early_stop_tol * prev.abs(), prev
+            )
             stall = torch.where(improved, torch.zeros_like(stall), stall + 1)
             prev = torch.minimum(prev, best_cost)
             active = stall < cfg.early_stop_patience  # [B]
@@ -127,9 +158,16 @@ class GradientPlanner(S.SeededPlanner):
                 params.grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
                 opt.step()
                 if cfg.noise_std > 0:
-                    params.add_(cfg.noise_std * (1 - i / steps) * torch.randn(params.shape, generator=gen, device=params.device))
+                    params.add_(
+                        cfg.noise_std
+                        * (1 - i / steps)
+                        * torch.randn(params.shape, generator=gen, device=params.device)
+                    )
                 if cfg.bound == "clip":
                     params.clamp_(-1, 1)
-                params.copy_(torch.where(active.view(-1, 1, 1, 1), params, before))  # converged problems stay put
+                # converged problems stay put
+                params.copy_(torch.where(active.view(-1, 1, 1, 1), params, before))
         info = {"cost_per_iter": torch.stack(cost_per_iter), "num_steps": i}
-        return Plan(S.fallback_if_nonfinite(best_actions.detach()), best_cost.detach(), best_latents, info)
+        return Plan(
+            S.fallback_if_nonfinite(best_actions.detach()), best_cost.detach(), best_latents, info
+        )

@@ -1,4 +1,5 @@
-"""Hierarchical two-timescale planning: a slow planner proposes latent subgoals, a fast one reaches them.
+"""Hierarchical two-timescale planning: a slow planner proposes latent subgoals, a fast one reaches
+them.
 
 ``HierarchicalPlanner`` is itself a ``Planner``: the controller does not know it runs a hierarchy.
 Each call: (re)plan macro-actions with the slow planner over the slow model, under the slow cost
@@ -77,7 +78,9 @@ class HierarchicalPlanner:
         slow_penalty: CostFn | None = None,
     ):
         if not hasattr(slow_distance, "with_goal") or not hasattr(slow_distance, "per_step"):
-            raise ValueError("slow_distance must be a goal distance with with_goal() and per_step()")
+            raise ValueError(
+                "slow_distance must be a goal distance with with_goal() and per_step()"
+            )
         self.slow_planner, self.fast_planner = slow_planner, fast_planner
         self.slow_distance, self.slow_penalty, self.config = slow_distance, slow_penalty, config
 
@@ -85,7 +88,9 @@ class HierarchicalPlanner:
         """z0 [B, *Z]; cost bound to the goal; init: ``prev.shifted(k)`` -> Plan [B, T, A]."""
         goal = getattr(cost, "goal", None)
         if goal is None or not hasattr(cost, "with_goal"):
-            raise ValueError("HierarchicalPlanner needs a goal-bound cost (e.g. GoalDistance(z_goal))")
+            raise ValueError(
+                "HierarchicalPlanner needs a goal-bound cost (e.g. GoalDistance(z_goal))"
+            )
         distance = self.slow_distance.with_goal(goal)
         state = init.info.get("hierarchy") if isinstance(init, Plan) else None
         if state is None or state.steps >= self.config.replan_every:
@@ -95,7 +100,12 @@ class HierarchicalPlanner:
         if isinstance(init, Plan):
             fast_init = replace(init, info={k: v for k, v in init.info.items() if k != "hierarchy"})
         fast = self.fast_planner.plan(z0, cost.with_goal(subgoal), fast_init)
-        info = {**fast.info, "hierarchy": state, "subgoal": subgoal.detach(), "slow_cost": state.slow_plan.cost}
+        info = {
+            **fast.info,
+            "hierarchy": state,
+            "subgoal": subgoal.detach(),
+            "slow_cost": state.slow_plan.cost,
+        }
         return Plan(fast.actions, fast.cost, fast.latents, info)
 
     def _slow_plan(self, z0: Tensor, distance, state: HierarchyState | None) -> Plan:
@@ -104,7 +114,9 @@ class HierarchicalPlanner:
         if state is not None:
             done = state.steps // self.config.k
             slow_init = state.slow_plan.shifted(done) if done else state.slow_plan
-        slow_cost = distance if self.slow_penalty is None else SumCost((distance, self.slow_penalty))
+        slow_cost = (
+            distance if self.slow_penalty is None else SumCost((distance, self.slow_penalty))
+        )
         return self.slow_planner.plan(z0, slow_cost, slow_init)
 
     def _subgoal(self, state: HierarchyState, distance, goal: Tensor) -> Tensor:

@@ -36,7 +36,13 @@ class MPPIConfig(CEMConfig):
     @classmethod
     def from_settings(cls, s) -> MPPIConfig:
         """From the shared planner settings: every candidate enters the weighted refit."""
-        return cls(horizon=s.horizon, num_samples=s.num_samples, num_elites=s.num_samples, num_iters=s.num_iters, seed=s.planner_seed)
+        return cls(
+            horizon=s.horizon,
+            num_samples=s.num_samples,
+            num_elites=s.num_samples,
+            num_iters=s.num_iters,
+            seed=s.planner_seed,
+        )
 
 
 class MPPIPlanner(CEMPlanner):
@@ -45,7 +51,9 @@ class MPPIPlanner(CEMPlanner):
     def __init__(self, model, config: MPPIConfig = MPPIConfig(), callback=None):
         super().__init__(model, config, callback)
 
-    def refit(self, elites: Tensor, elite_costs: Tensor, mean: Tensor, std: Tensor) -> tuple[Tensor, Tensor]:
+    def refit(
+        self, elites: Tensor, elite_costs: Tensor, mean: Tensor, std: Tensor
+    ) -> tuple[Tensor, Tensor]:
         """Soft-min weights over the candidates [B, E, T, A] with costs [B, E] (inf -> weight 0)."""
         cfg = self.config
         finite = torch.isfinite(elite_costs)
@@ -56,6 +64,10 @@ class MPPIPlanner(CEMPlanner):
         w = torch.softmax(logits, dim=1)  # [B, E]
         w = torch.nan_to_num(w, nan=1.0 / w.shape[1])
         new_mean = (w[:, :, None, None] * elites).sum(1)  # [B, T, A]
-        new_std = ((w[:, :, None, None] * (elites - new_mean.unsqueeze(1)).pow(2)).sum(1)).sqrt() if cfg.adapt_std else std
+        new_std = (
+            ((w[:, :, None, None] * (elites - new_mean.unsqueeze(1)).pow(2)).sum(1)).sqrt()
+            if cfg.adapt_std
+            else std
+        )
         m = cfg.momentum
         return m * mean + (1 - m) * new_mean, m * std + (1 - m) * new_std

@@ -33,12 +33,23 @@ class PlannerSpec:
 
 
 PLANNERS: dict[str, PlannerSpec] = {
-    "cem": PlannerSpec(CEMPlanner, CEMConfig, "iCEM: cross-entropy with coloured noise, kept elites"),
-    "mppi": PlannerSpec(MPPIPlanner, MPPIConfig, "MPPI: CEM's loop with a soft, cost-weighted refit"),
-    "grad": PlannerSpec(GradientPlanner, GradientConfig, "Adam through the predictor", needs_gradients=True),
-    "gradcem": PlannerSpec(GradCEMPlanner, GradCEMConfig, "CEM, then Adam from its elites", needs_gradients=True),
+    "cem": PlannerSpec(
+        CEMPlanner, CEMConfig, "iCEM: cross-entropy with coloured noise, kept elites"
+    ),
+    "mppi": PlannerSpec(
+        MPPIPlanner, MPPIConfig, "MPPI: CEM's loop with a soft, cost-weighted refit"
+    ),
+    "grad": PlannerSpec(
+        GradientPlanner, GradientConfig, "Adam through the predictor", needs_gradients=True
+    ),
+    "gradcem": PlannerSpec(
+        GradCEMPlanner, GradCEMConfig, "CEM, then Adam from its elites", needs_gradients=True
+    ),
     "hierarchical": PlannerSpec(
-        HierarchicalPlanner, HierarchyConfig, "slow CEM proposes subgoals, fast CEM reaches them", composite=True
+        HierarchicalPlanner,
+        HierarchyConfig,
+        "slow CEM proposes subgoals, fast CEM reaches them",
+        composite=True,
     ),
 }
 

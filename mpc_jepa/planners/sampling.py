@@ -10,19 +10,30 @@ from torch import Tensor
 from mpc_jepa.types import CostFn, Plan
 
 
-def colored_noise(num: int, horizon: int, action_dim: int, beta: float, generator: torch.Generator, device, dtype=torch.float32) -> Tensor:
+def colored_noise(
+    num: int,
+    horizon: int,
+    action_dim: int,
+    beta: float,
+    generator: torch.Generator,
+    device,
+    dtype=torch.float32,
+) -> Tensor:
     """Unit-variance Gaussian noise with power spectrum 1/f^beta along time: [num, T, A].
 
     beta = 0 is white noise; iCEM uses beta ~ 2-3 (smooth, low-frequency action sequences).
     """
     if beta == 0 or horizon == 1 or num == 0:  # (the FFT backend rejects an empty batch)
-        return torch.randn(num, horizon, action_dim, generator=generator, device=device, dtype=dtype)
+        return torch.randn(
+            num, horizon, action_dim, generator=generator, device=device, dtype=dtype
+        )
     freqs = torch.fft.rfftfreq(horizon, device=device)  # [F], F = T // 2 + 1
     freqs[0] = freqs[1]  # the constant component gets the lowest frequency's (largest) scale
     scale = freqs.pow(-beta / 2)  # [F]
     re = torch.randn(num, action_dim, len(freqs), generator=generator, device=device)
     im = torch.randn(num, action_dim, len(freqs), generator=generator, device=device)
-    # irfft keeps only the real part of the constant bin (and of the Nyquist bin for even T): scale it
+    # irfft keeps only the real part of the constant bin (and of the Nyquist bin for even T):
+    # scale it
     # by sqrt(2) so those bins carry the power 1/f^beta gives them (without it, constant action
     # sequences, which goal reaching often wants, got half their share: iCEM's cost was ~5% worse)
     real_only = [0] + ([len(freqs) - 1] if horizon % 2 == 0 else [])
@@ -39,7 +50,8 @@ def make_generator(seed: int, device) -> torch.Generator:
 
 
 class SeededPlanner:
-    """Mixin: a noise generator seeded from ``config.seed`` at first use, re-made if the device changes."""
+    """Mixin: a noise generator seeded from ``config.seed`` at first use, re-made if the device
+    changes."""
 
     _generator: torch.Generator | None = None
 
@@ -70,14 +82,20 @@ def sanitize(c: Tensor) -> Tensor:
     bad = ~torch.isfinite(c)
     if bad.any():
         warnings.warn(
-            f"{int(bad.sum())} of {c.numel()} candidate costs were not finite (NaN/inf from the model or cost); treated as +inf", RuntimeWarning, stacklevel=3
+            f"{int(bad.sum())} of {c.numel()} candidate costs were not finite (NaN/inf from the "
+            "model or cost); treated as +inf",
+            RuntimeWarning,
+            stacklevel=3,
         )
         c = torch.where(bad, torch.full_like(c, float("inf")), c)
     return c
 
 
-def init_mean(z0: Tensor, horizon: int, action_dim: int, init: Tensor | Plan | None) -> tuple[Tensor, Tensor | None]:
-    """Initial mean [B, T, A] (zeros or the warm start) and warm-start elites [B, E, T, A] or None."""
+def init_mean(
+    z0: Tensor, horizon: int, action_dim: int, init: Tensor | Plan | None
+) -> tuple[Tensor, Tensor | None]:
+    """Initial mean [B, T, A] (zeros or the warm start) and warm-start elites [B, E, T, A] or
+    None."""
     B = z0.shape[0]
     elites = None
     if isinstance(init, Plan):
@@ -86,7 +104,9 @@ def init_mean(z0: Tensor, horizon: int, action_dim: int, init: Tensor | Plan | N
     if init is None:
         return torch.zeros(B, horizon, action_dim, device=z0.device, dtype=torch.float32), None
     if init.shape != (B, horizon, action_dim):
-        raise ValueError(f"init must have shape [B={B}, T={horizon}, A={action_dim}], got {list(init.shape)}")
+        raise ValueError(
+            f"init must have shape [B={B}, T={horizon}, A={action_dim}], got {list(init.shape)}"
+        )
     if not torch.isfinite(init).all():
         raise ValueError("init actions must be finite")
     return init.clamp(-1, 1).float(), elites

@@ -20,7 +20,8 @@ class VerifiedPlanner:
     Args:
         planner: the slow planner (its ``Plan.info['last_elites']`` [B, E, H, S] are re-scored too).
         fast_model: the fast ``WorldModel``.
-        chunks: slow actions [..., S] -> primitive action chunks [..., k, A] (``SlowWorldModel.chunks``).
+        chunks: slow actions [..., S] -> primitive action chunks [..., k, A]
+        (``SlowWorldModel.chunks``).
         k: fast steps per slow step.
     """
 

@@ -1,8 +1,13 @@
 """Training: the JEPA world model, the slow level, the temporal distance; schedules, DDP."""
 
 from mpc_jepa.training.distance import DistanceTrainConfig, train_distance_and_graph
-from mpc_jepa.training.slow import SlowTrainConfig, add_landmark_graph, add_temporal_distance, train_slow
-from mpc_jepa.training.world_model import TrainConfig, TrainResult, report, train
+from mpc_jepa.training.slow import (
+    SlowTrainConfig,
+    add_landmark_graph,
+    add_temporal_distance,
+    train_slow,
+)
+from mpc_jepa.training.world_model import TrainConfig, TrainResult, train
 
 __all__ = [
     "DistanceTrainConfig",
@@ -11,7 +16,6 @@ __all__ = [
     "TrainResult",
     "add_landmark_graph",
     "add_temporal_distance",
-    "report",
     "train",
     "train_distance_and_graph",
     "train_slow",

@@ -81,4 +81,12 @@ def gather_objects(obj, info: DistInfo) -> list:
     return out
 
 
-__all__ = ["DistInfo", "init_from_env", "env_world_size", "rank_device", "barrier", "mean_across", "gather_objects"]
+__all__ = [
+    "DistInfo",
+    "init_from_env",
+    "env_world_size",
+    "rank_device",
+    "barrier",
+    "mean_across",
+    "gather_objects",
+]

@@ -20,7 +20,11 @@ from mpc_jepa.data import Dataset, WindowSampler, history_of, obs_key, obs_tenso
 from mpc_jepa.models.checkpoints import CheckpointError, load_slow, save_slow
 from mpc_jepa.models.losses import vicreg_covariance, vicreg_variance
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
-from mpc_jepa.training.distance import DistanceTrainConfig, build_landmark_graph, train_distance_and_graph
+from mpc_jepa.training.distance import (
+    DistanceTrainConfig,
+    build_landmark_graph,
+    train_distance_and_graph,
+)
 from mpc_jepa.training.schedules import cosine_schedule
 
 
@@ -67,8 +71,9 @@ def train_slow(
     progress: bool = True,
     distance_config: DistanceTrainConfig | None = None,
 ):
-    """Train a ``SlowWorldModel`` over the frozen ``fast`` model, then (``config.distance_steps`` > 0)
-    its temporal-distance metric (``distance_config``'s other settings), and save both to ``out``.
+    """Train a ``SlowWorldModel`` over the frozen ``fast`` model, then
+    (``config.distance_steps`` > 0) its temporal-distance metric (``distance_config``'s other
+    settings), and save both to ``out``.
     Returns (model, metrics)."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -76,53 +81,84 @@ def train_slow(
     k = model_config.k
     train_eps, val_eps = dataset.split(0.1, seed=config.seed)
     key, h = obs_key(fast), history_of(fast)
-    sampler = WindowSampler(dataset, k * config.slow_steps + h - 1, train_eps, keys=(key,))  # h-1 frames of history first
+    # h-1 frames of history first
+    sampler = WindowSampler(dataset, k * config.slow_steps + h - 1, train_eps, keys=(key,))
     slow = SlowWorldModel(fast.to(device).eval(), model_config).to(device)
     params = list(slow.chunk_encoder.parameters()) + list(slow.predictor.parameters())
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=1e-4)
     sched = cosine_schedule(opt, config.steps)
     t0 = time.perf_counter()
     for _ in tqdm(range(config.steps), desc="train slow", disable=not progress):
-        batch = sampler.sample(config.batch_size, rng)
-        obs = _slow_obs(fast, batch[key], k, device)  # [B, S+1, *O]
-        actions = torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float()  # [B, S*k, A]
-        with torch.no_grad():
-            target = fast.encoder(obs)  # [B, S+1, D]
-        macros = slow.encode_actions(actions)  # [B, S, M]
-        pred = slow.rollout_macros(target[:, 0], macros)  # [B, S+1, D]
-        flat = macros.reshape(-1, macros.shape[-1])
-        loss = (pred[:, 1:] - target[:, 1:]).pow(2).sum(-1).mean() / config.reach_step**2
-        loss = loss + config.macro_var_weight * vicreg_variance(flat, gamma=0.5) + config.macro_cov_weight * vicreg_covariance(flat)
+        loss = slow_loss(slow, sampler.sample(config.batch_size, rng), config, device)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         sched.step()
-    metrics = {"steps_per_second": config.steps / (time.perf_counter() - t0), **slow_report(slow, dataset, val_eps, config, device)}
+    metrics = {
+        "steps_per_second": config.steps / (time.perf_counter() - t0),
+        **slow_report(slow, dataset, val_eps, config, device),
+    }
     if config.distance_steps:
-        dcfg = replace(distance_config or DistanceTrainConfig(), steps=config.distance_steps, seed=config.seed, device=config.device)
-        slow.metric, slow.graph, metrics["temporal_distance"] = train_distance_and_graph(dataset, slow.fast, dcfg, config.reach_step, progress)
+        dcfg = replace(
+            distance_config or DistanceTrainConfig(),
+            steps=config.distance_steps,
+            seed=config.seed,
+            device=config.device,
+        )
+        slow.metric, slow.graph, metrics["temporal_distance"] = train_distance_and_graph(
+            dataset, slow.fast, dcfg, config.reach_step, progress
+        )
     save_slow(out, slow, dataset.task, asdict(config), metrics)
     return slow.eval(), metrics
 
 
-def add_temporal_distance(path, fast, dataset: Dataset, config: DistanceTrainConfig = DistanceTrainConfig(), progress: bool = True) -> SlowWorldModel:
+def slow_loss(slow: SlowWorldModel, batch: dict, config: SlowTrainConfig, device) -> torch.Tensor:
+    """The slow level's loss on a batch of windows (see the module docstring): slow-rollout error
+    in units of the fast step, plus the macro-actions' variance hinge and covariance."""
+    fast, k = slow.fast, slow.k
+    h = history_of(fast)
+    obs = _slow_obs(fast, batch[obs_key(fast)], k, device)  # [B, S+1, *O]
+    actions = torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float()  # [B, S*k, A]
+    with torch.no_grad():
+        target = fast.encoder(obs)  # [B, S+1, D]
+    macros = slow.encode_actions(actions)  # [B, S, M]
+    pred = slow.rollout_macros(target[:, 0], macros)  # [B, S+1, D]
+    flat = macros.reshape(-1, macros.shape[-1])  # [B*S, M]
+    loss = (pred[:, 1:] - target[:, 1:]).pow(2).sum(-1).mean() / config.reach_step**2
+    loss = loss + config.macro_var_weight * vicreg_variance(flat, gamma=0.5)
+    return loss + config.macro_cov_weight * vicreg_covariance(flat)
+
+
+def add_temporal_distance(
+    path,
+    fast,
+    dataset: Dataset,
+    config: DistanceTrainConfig = DistanceTrainConfig(),
+    progress: bool = True,
+) -> SlowWorldModel:
     """Train a temporal-distance metric for the slow level saved at ``path`` (over ``fast``) and
     rewrite that checkpoint with it (atomically); the slow predictor is unchanged."""
     slow = load_slow(path, fast, task=dataset.task)
     train_config = SlowTrainConfig(**{**slow.train_config, "distance_steps": config.steps})
-    metric, graph, metrics = train_distance_and_graph(dataset, fast, config, train_config.reach_step, progress)
+    metric, graph, metrics = train_distance_and_graph(
+        dataset, fast, config, train_config.reach_step, progress
+    )
     slow.metric, slow.graph, slow.meta["temporal_distance"] = metric, graph, metrics
     save_slow(path, slow, dataset.task, asdict(train_config), slow.meta)
     return slow
 
 
-def add_landmark_graph(path, fast, dataset: Dataset, config: DistanceTrainConfig = DistanceTrainConfig()) -> SlowWorldModel:
+def add_landmark_graph(
+    path, fast, dataset: Dataset, config: DistanceTrainConfig = DistanceTrainConfig()
+) -> SlowWorldModel:
     """Build the landmark graph of the slow level saved at ``path`` (its metric unchanged; for
     checkpoints saved before landmarks existed) and rewrite that checkpoint with it (atomically)."""
     slow = load_slow(path, fast, task=dataset.task)
     if slow.metric is None:
-        raise CheckpointError(f"slow model {str(path)!r} has no temporal-distance metric to build a landmark graph on")
+        raise CheckpointError(
+            f"slow model {str(path)!r} has no temporal-distance metric to build a landmark graph on"
+        )
     slow.graph, graph_metrics = build_landmark_graph(dataset, fast, slow.metric, config)
     slow.meta.setdefault("temporal_distance", {}).update(graph_metrics)
     save_slow(path, slow, dataset.task, slow.train_config, slow.meta)
@@ -131,9 +167,11 @@ def add_landmark_graph(path, fast, dataset: Dataset, config: DistanceTrainConfig
 
 def _slow_obs(fast, window: np.ndarray, k: int, device) -> torch.Tensor:
     """Encoder inputs every k steps of a window: states [B, S*k+1, S_obs] -> [B, S+1, S_obs]; pixels
-    with history h, [B, S*k+h, H, W, 3] -> [B, S+1, 3h, H, W] (each stacks its frame and the h-1 before)."""
+    with history h, [B, S*k+h, H, W, 3] -> [B, S+1, 3h, H, W] (each stacks its frame and the h-1
+    before)."""
     h = history_of(fast)
-    rows = np.arange(0, window.shape[1] - h + 1, k)  # [S+1] first frame of each observation's history
+    # [S+1] first frame of each observation's history
+    rows = np.arange(0, window.shape[1] - h + 1, k)
     if obs_key(fast) != "pixels":
         return torch.as_tensor(window[:, rows], device=device).float()
     runs = window[:, rows[:, None] + np.arange(h)[None]]  # [B, S+1, h, H, W, 3]
@@ -141,19 +179,35 @@ def _slow_obs(fast, window: np.ndarray, k: int, device) -> torch.Tensor:
 
 
 @torch.no_grad()
-def slow_report(slow, dataset, episodes, config: SlowTrainConfig, device="cpu", num: int = 512) -> dict:
-    """Held-out slow prediction error per slow step vs the copy baseline, and macro-action spread."""
+def slow_report(
+    slow, dataset, episodes, config: SlowTrainConfig, device="cpu", num: int = 512
+) -> dict:
+    """Held-out slow prediction error per slow step vs the copy baseline, and macro-action
+    spread."""
     k, key, h = slow.k, obs_key(slow.fast), history_of(slow.fast)
     sampler = WindowSampler(dataset, k * config.slow_steps + h - 1, episodes, keys=(key,))
-    batch = sampler.windows(np.random.default_rng(0).choice(sampler.starts, size=min(num, len(sampler)), replace=False))
+    batch = sampler.windows(
+        np.random.default_rng(0).choice(sampler.starts, size=min(num, len(sampler)), replace=False)
+    )
     z = slow.fast.encoder(_slow_obs(slow.fast, batch[key], k, device))
-    macros = slow.encode_actions(torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float())
+    macros = slow.encode_actions(
+        torch.as_tensor(batch["actions"][:, h - 1 :], device=device).float()
+    )
     pred = slow.rollout_macros(z[:, 0], macros)
     out = {}
     for s in range(1, config.slow_steps + 1):
-        out[f"slow_pred_ratio_s{s}"] = float((pred[:, s] - z[:, s]).pow(2).sum(-1).mean() / (z[:, 0] - z[:, s]).pow(2).sum(-1).mean().clamp_min(1e-12))
+        out[f"slow_pred_ratio_s{s}"] = float(
+            (pred[:, s] - z[:, s]).pow(2).sum(-1).mean()
+            / (z[:, 0] - z[:, s]).pow(2).sum(-1).mean().clamp_min(1e-12)
+        )
     out["macro_std_min"] = float(macros.reshape(-1, macros.shape[-1]).std(0).min())
     return out
 
 
-__all__ = ["SlowTrainConfig", "add_landmark_graph", "add_temporal_distance", "slow_report", "train_slow"]
+__all__ = [
+    "SlowTrainConfig",
+    "add_landmark_graph",
+    "add_temporal_distance",
+    "slow_report",
+    "train_slow",
+]

@@ -1,0 +1,169 @@
+"""One world-model training run: its state (what ``--resume`` restores), update and checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from mpc_jepa import diagnostics
+from mpc_jepa.data import Dataset, WindowSampler, obs_tensor
+from mpc_jepa.models.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
+from mpc_jepa.models.encoders import mlp
+from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
+from mpc_jepa.training import distributed
+from mpc_jepa.training.config import TrainConfig
+from mpc_jepa.training.objective import Losses
+from mpc_jepa.training.schedules import cosine_schedule
+
+
+def dataset_stats(dataset: Dataset, episodes: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and std [S] of the state observations of ``episodes``."""
+    rows = np.concatenate(
+        [np.arange(dataset.episode_starts[e], dataset.episode_starts[e + 1]) for e in episodes]
+    )
+    x = np.asarray(dataset["states"])[rows]
+    return torch.as_tensor(x.mean(0)), torch.as_tensor(x.std(0))
+
+
+class TrainingRun:
+    """One training run's state (what ``--resume`` restores) and its update and checkpoint steps."""
+
+    def __init__(
+        self, dataset: Dataset, out: Path, config: TrainConfig, model_config: WorldModelConfig
+    ):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.dataset, self.out, self.config, self.model_config = dataset, out, config, model_config
+        self.info = distributed.init_from_env(config.device)
+        self.device = distributed.rank_device(config.device, self.info)
+        if config.batch_size < self.info.world_size:
+            raise ValueError(
+                f"batch_size {config.batch_size} is smaller than the number of processes "
+                f"{self.info.world_size}"
+            )
+        if model_config.obs_type == "pixels" and not dataset.meta["pixels"]:
+            raise ValueError(
+                f"dataset {str(dataset.path)!r} has no pixels; collect it with --pixels"
+            )
+        torch.manual_seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+        self.train_eps, self.val_eps = dataset.split(config.val_fraction, seed=config.seed)
+        self.key = "pixels" if model_config.obs_type == "pixels" else "states"
+        self.h = model_config.history if self.key == "pixels" else 1
+        # h-1 frames of history first
+        self.sampler = WindowSampler(
+            dataset, config.rollout_steps + self.h - 1, self.train_eps, keys=(self.key,)
+        )
+        mean, std = dataset_stats(dataset, self.train_eps)
+        size = dataset.meta["image_size"] if self.key == "pixels" else dataset.meta["state_dim"]
+        action_dim = dataset.meta["action_dim"]
+        self.model = JEPAWorldModel.build(model_config, size, action_dim, mean, std).to(self.device)
+        self.inverse_head = None
+        if config.inverse_weight > 0:
+            self.inverse_head = mlp(2 * model_config.latent_dim, 128, action_dim, 1).to(self.device)
+        self.params = [*self.model.encoder.parameters(), *self.model.predictor.parameters()]
+        self.params += list(self.inverse_head.parameters()) if self.inverse_head is not None else []
+        self.opt = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
+        self.sched = cosine_schedule(self.opt, config.steps, config.warmup_steps)
+        self.step, self.history = 0, []
+        self.losses = Losses(self.model, self.inverse_head, config)
+        if self.info.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.losses = nn.parallel.DistributedDataParallel(self.losses, device_ids=ids)
+
+    def restore(self) -> None:
+        """Continue from the checkpoint at ``out``: weights, optimiser, schedule, step, RNG
+        states."""
+        ckpt = read_checkpoint(self.out)
+        ts = ckpt.get("train_state")
+        if ts is None:
+            raise CheckpointError(
+                f"{str(self.out)!r} has no training state to resume (it is a final checkpoint)"
+            )
+        if ckpt["task"] != self.dataset.task:
+            raise CheckpointError(
+                f"{str(self.out)!r} was trained on task {ckpt['task']!r}, the dataset is "
+                f"{self.dataset.task!r}"
+            )
+        self.model.load_state_dict(ckpt["model"])
+        self.opt.load_state_dict(ts["optimizer"])
+        self.sched.load_state_dict(ts["scheduler"])
+        if self.inverse_head is not None and ts.get("inverse_head"):
+            self.inverse_head.load_state_dict(ts["inverse_head"])
+        self.step = int(ts["step"])
+        torch.set_rng_state(ts["torch_rng"])
+        self.rng.bit_generator.state = ts["numpy_rng"]
+        self.history = list(ts.get("history", []))
+
+    def update(self) -> dict:
+        """One optimiser step on a fresh batch; the logged row (losses, lr, held-out errors at
+        evals)."""
+        cfg, info = self.config, self.info
+        batch = self.sampler.sample(cfg.batch_size, self.rng, shard=(info.rank, info.world_size))
+        # [B, T+1, *O] (this rank's slice)
+        obs = obs_tensor(self.model, batch[self.key], self.device)
+        actions = torch.as_tensor(
+            batch["actions"][:, self.h - 1 :], device=self.device
+        ).float()  # [B, T, A]
+        losses = self.losses(obs, actions)
+        self.opt.zero_grad(set_to_none=True)
+        losses["total"].backward()
+        nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
+        self.opt.step()
+        self.sched.step()
+        self.model.update_target(cfg.ema_tau)
+        self.step += 1
+        values = distributed.mean_across({k: float(v.detach()) for k, v in losses.items()}, info)
+        row = {"step": self.step, "lr": self.sched.get_last_lr()[0], **values}
+        if info.is_main and (self.step % cfg.eval_every == 0 or self.step == cfg.steps):
+            self.model.eval()
+            errors = diagnostics.prediction_errors(
+                self.model,
+                self.dataset,
+                self.val_eps,
+                horizons=(1, 5),
+                num_windows=256,
+                device=self.device,
+            )
+            row.update(errors)
+            self.model.train()
+        if self.step % 50 == 0 or "pred_ratio_h1" in row:
+            self.history.append(row)
+        return row
+
+    def checkpoint(self, final_metrics: dict | None = None) -> None:
+        """Write the checkpoint (rank 0; the others wait); with the training state unless final."""
+        if not self.info.is_main:
+            distributed.barrier(self.info)
+            return
+        train_state = None
+        if final_metrics is None:
+            train_state = {
+                "optimizer": self.opt.state_dict(),
+                "scheduler": self.sched.state_dict(),
+                "inverse_head": self.inverse_head.state_dict()
+                if self.inverse_head is not None
+                else {},
+                "step": self.step,
+                "torch_rng": torch.get_rng_state(),
+                "numpy_rng": self.rng.bit_generator.state,
+                "history": self.history,
+            }
+        meta = {
+            "train_config": asdict(self.config),
+            "dataset": str(self.dataset.path),
+            "diagnostics": final_metrics or {},
+            "step": self.step,
+        }
+        save_checkpoint(
+            self.out,
+            self.model,
+            self.model_config,
+            task=self.dataset.task,
+            meta=meta,
+            train_state=train_state,
+        )
+        distributed.barrier(self.info)
