@@ -1,0 +1,93 @@
+"""The planner contract, for every planner in the registry (the hierarchy included), built the way
+the command line builds them: from ``PlanSettings`` through ``make_planner``."""
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+from mpc_jepa.costs import GoalDistance
+from mpc_jepa.evaluation import PlanSettings, make_planner
+from mpc_jepa.planners import PLANNERS
+from tests.toy import LinearModel
+
+T = 5
+SETTINGS = PlanSettings(
+    horizon=T,
+    num_samples=64,
+    num_elites=8,
+    num_iters=4,
+    grad_steps=20,
+    grad_restarts=4,
+    grad_lr=0.1,
+    slow_horizon=4,
+    slow_samples=64,
+    slow_iters=3,
+    slow_replan_every=1,
+    slow_cost="latent",
+)
+
+
+class ToySlow(LinearModel):
+    """Slow toy: one slow step = k fast steps of the held action."""
+
+    k = 4
+
+    def __init__(self, nan_rows: bool = False):
+        super().__init__(dt=0.1 * self.k, nan_rows=nan_rows)
+
+
+def build(name: str, seed: int = 0, nan: bool = False):
+    s = replace(SETTINGS, planner=name, planner_seed=seed)
+    slow = ToySlow(nan_rows=nan) if PLANNERS[name].composite else None
+    return make_planner(name, LinearModel(nan_rows=nan), s, slow_model=slow)
+
+
+Z0 = torch.tensor([[0.0, 0.0], [0.2, -0.1], [-0.3, 0.25]])
+GOAL = Z0 + torch.tensor([[0.3, -0.2], [-0.25, 0.1], [0.1, 0.3]])
+
+
+@pytest.mark.parametrize("name", list(PLANNERS))
+def test_actions_stay_in_bounds_and_head_for_the_goal(name):
+    goal = torch.tensor([[5.0, -5.0], [-4.0, 3.0]])  # unreachable with |a| <= 1
+    plan = build(name).plan(torch.zeros(2, 2), GoalDistance(goal))
+    assert plan.actions.shape == (2, T, 2) and plan.cost.shape == (2,)
+    assert torch.all(plan.actions.abs() <= 1.0)
+    assert torch.all(torch.sign(plan.actions[:, :, 0].mean(1)) == torch.sign(goal[:, 0]))
+
+
+@pytest.mark.parametrize("name", list(PLANNERS))
+def test_same_seed_same_plan_and_batch_equals_single_calls(name):
+    cost = GoalDistance(GOAL, norm="sql2")
+    a = build(name, seed=3).plan(Z0, cost).actions
+    torch.testing.assert_close(a, build(name, seed=3).plan(Z0, cost).actions, atol=0, rtol=0)
+    for i in range(len(Z0)):
+        single = build(name, seed=3).plan(Z0[i : i + 1], GoalDistance(GOAL[i : i + 1], norm="sql2"))
+        torch.testing.assert_close(a[i : i + 1], single.actions, atol=1e-5, rtol=1e-5)
+    other = build(name, seed=4).plan(Z0, cost).actions
+    assert not torch.equal(a, other)  # the seed is used
+
+
+@pytest.mark.parametrize("name", list(PLANNERS))
+def test_cost_decreases_over_iterations(name):
+    curve = build(name).plan(Z0, GoalDistance(GOAL, norm="sql2")).info["cost_per_iter"]  # [I, B]
+    assert curve.shape[1] == len(Z0) and curve.shape[0] >= 2
+    assert torch.all(curve[1:] <= curve[:-1] + 1e-7) and torch.all(curve[-1] < curve[0])
+
+
+@pytest.mark.parametrize("name", list(PLANNERS))
+def test_nan_from_the_model_gives_finite_in_bound_actions_and_a_warning(name):
+    with pytest.warns(RuntimeWarning, match="not finite"):
+        plan = build(name, nan=True).plan(Z0, GoalDistance(GOAL))
+    assert torch.all(torch.isfinite(plan.actions)) and torch.all(plan.actions.abs() <= 1)
+
+
+def test_the_registry_drives_the_command_line_choices():
+    from mpc_jepa.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    planner = next(a for a in sub.choices["eval"]._actions if a.dest == "planner")
+    assert list(planner.choices) == list(PLANNERS)
+    with pytest.raises(ValueError, match="unknown planner 'nope'; known: cem, mppi"):
+        PlanSettings(planner="nope")
