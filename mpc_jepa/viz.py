@@ -52,8 +52,10 @@ def label_frames(frames: list[np.ndarray], text: str, scale: int = 4) -> list[np
 def plot_cost_curves(curves: dict[str, np.ndarray], path: str | Path) -> Path:
     """Planning cost per iteration, one line per planner. curves: name -> [I] (best cost so far)."""
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for name, c in curves.items():
-        ax.plot(np.arange(len(c)), c, marker="o", label=name)
+    styles = [("o", "-", 9), ("s", "--", 6), ("^", ":", 5)]  # overlapping curves stay visible
+    for i, (name, c) in enumerate(curves.items()):
+        marker, line, size = styles[i % len(styles)]
+        ax.plot(np.arange(len(c)), c, marker=marker, linestyle=line, markersize=size, label=name)
     ax.set_xlabel("planner iteration")
     ax.set_ylabel("best latent cost")
     ax.set_title("planning cost per iteration (first control step)")
@@ -104,8 +106,8 @@ def plot_trajectories_on_map(
     """Physical xy trajectories per planner on the task map. trajs: name -> [T, 2]; subgoals: [S, 2]
     (drawn as points coloured by time)."""
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
-    for name, tr in trajs.items():
-        ax.plot(tr[:, 0], tr[:, 1], "-", label=name)
+    for i, (name, tr) in enumerate(trajs.items()):  # wider first: overlapping paths stay visible
+        ax.plot(tr[:, 0], tr[:, 1], ("-", "--", "-.", ":")[i % 4], lw=max(3.5 - i, 1.2), label=name)
         ax.scatter(*tr[0], c="k", s=15)
     ax.scatter(*goal[:2], marker="*", s=250, c="tab:red", label="goal")
     for x0, y0, x1, y1 in walls or []:

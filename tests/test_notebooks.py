@@ -1,5 +1,6 @@
 """Every notebook is stored with its figures (it reads on a code host without running) and runs
-top to bottom from a clean state (small settings, CPU). `make notebooks` re-executes and stores them."""
+top to bottom from a clean state (small settings, CPU). `make notebooks` re-executes and stores
+them."""
 
 from pathlib import Path
 
@@ -11,12 +12,13 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_is_stored_with_figures_and_runs_fresh(path, tmp_path):
+def test_notebook_is_stored_with_figures_and_runs_fresh(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.get("execution_count") for c in code), f"{path.name}: run it (make notebooks)"
     figures = [o for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert figures, f"{path.name} is stored without its figures (make notebooks)"
+    monkeypatch.setenv("MPC_JEPA_QUICK", "1")  # notebooks that train big models use tiny ones
     for cell in code:  # execute from a clean state, not from the stored outputs
         cell.outputs, cell.execution_count = [], None
     client = NotebookClient(

@@ -207,3 +207,13 @@ def test_mlp_encoder_normalises_with_dataset_statistics():
         2, 3, mean=torch.tensor([10.0, -5.0]), std=torch.tensor([2.0, 0.5]), hidden=8, depth=1
     )
     torch.testing.assert_close(enc.norm(torch.tensor([[10.0, -5.0]])), torch.zeros(1, 2))
+
+
+def test_a_trained_model_carries_what_a_loaded_one_does(pm_dataset, tmp_path):
+    """task and meta (diagnostics, step) on the returned model equal the checkpoint's."""
+    cfg = TrainConfig(steps=20, batch_size=32, log_csv=False, eval_every=20, checkpoint_every=20)
+    model = train(pm_dataset, tmp_path / "m.pt", cfg, SMALL, progress=False).model
+    loaded = load_world_model(tmp_path / "m.pt")
+    assert model.task == loaded.task == "point_mass"
+    assert model.meta["step"] == loaded.meta["step"] == 20
+    assert model.meta["diagnostics"]["probe_r2"] == loaded.meta["diagnostics"]["probe_r2"]

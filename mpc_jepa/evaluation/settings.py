@@ -76,7 +76,7 @@ class PlanSettings:
     compile: bool = False
     """Run the learned models' rollouts through torch.compile: ~1.7-2x faster planning on a CPU
     after a one-off compilation (~70 s cold, seconds from inductor's cache; see
-    mpc_jepa.compiled)."""
+    mpc_jepa.models.compiled)."""
 
     def __post_init__(self):
         planner_spec(self.planner)  # names the known planners

@@ -52,13 +52,14 @@ def ensure_models(
     slow: bool = True,
     progress: bool = False,
     episodes: int | None = None,
+    distance_steps: int | None = None,
 ) -> tuple[Dataset, object, SlowWorldModel | None]:
     """The dataset, fast model and (``slow``) slow level of ``paths``, each made when missing
     with the task's ``TrainingRecipe`` (collection size, rollout length) and reused after.
 
     Slow levels saved before the temporal-distance metric or the landmark graph existed get them
-    added. ``episodes`` overrides the recipe's collection size. Returns (dataset, fast, slow or
-    None).
+    added. ``episodes`` overrides the recipe's collection size, ``distance_steps`` the metric's
+    training steps (default: ``SlowTrainConfig``'s). Returns (dataset, fast, slow or None).
     """
     recipe = tasks.load(task_name).recipe
     collect = CollectSettings(
@@ -80,5 +81,7 @@ def ensure_models(
             slow_model = add_landmark_graph(paths.slow, fast, ds)
     except CheckpointError:
         cfg = replace(SlowTrainConfig(), steps=train_steps)
+        if distance_steps is not None:
+            cfg = replace(cfg, distance_steps=distance_steps)
         slow_model = train_slow(ds, fast, paths.slow, cfg, SlowModelConfig(), progress=progress)[0]
     return ds, fast, slow_model

@@ -135,7 +135,15 @@ class TrainingRun:
         return row
 
     def checkpoint(self, final_metrics: dict | None = None) -> None:
-        """Write the checkpoint (rank 0; the others wait); with the training state unless final."""
+        """Write the checkpoint (rank 0; the others wait); with the training state unless final.
+        The model carries ``task`` and ``meta`` as ``load_world_model`` gives them."""
+        meta = {
+            "train_config": asdict(self.config),
+            "dataset": str(self.dataset.path),
+            "diagnostics": final_metrics or {},
+            "step": self.step,
+        }
+        self.model.task, self.model.meta = self.dataset.task, meta
         if not self.info.is_main:
             distributed.barrier(self.info)
             return
@@ -144,20 +152,12 @@ class TrainingRun:
             train_state = {
                 "optimizer": self.opt.state_dict(),
                 "scheduler": self.sched.state_dict(),
-                "inverse_head": self.inverse_head.state_dict()
-                if self.inverse_head is not None
-                else {},
+                "inverse_head": {} if self.inverse_head is None else self.inverse_head.state_dict(),
                 "step": self.step,
                 "torch_rng": torch.get_rng_state(),
                 "numpy_rng": self.rng.bit_generator.state,
                 "history": self.history,
             }
-        meta = {
-            "train_config": asdict(self.config),
-            "dataset": str(self.dataset.path),
-            "diagnostics": final_metrics or {},
-            "step": self.step,
-        }
         save_checkpoint(
             self.out,
             self.model,

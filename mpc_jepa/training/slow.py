@@ -109,7 +109,8 @@ def train_slow(
         slow.metric, slow.graph, metrics["temporal_distance"] = train_distance_and_graph(
             dataset, slow.fast, dcfg, config.reach_step, progress
         )
-    save_slow(out, slow, dataset.task, asdict(config), metrics)
+    slow.meta, slow.train_config = metrics, asdict(config)  # as load_slow gives them
+    save_slow(out, slow, dataset.task, slow.train_config, metrics)
     return slow.eval(), metrics
 
 

@@ -129,7 +129,7 @@ def write_results(out: Path) -> Path:
             "Same model, cost (uniform + terminal latent L2), start states and goals; budgets "
             f"matched to our iCEM's counted {r['budget_evals']} model evaluations per plan (peers: same population per iteration and iterations; pytorch_mppi: one iteration with the whole budget). Cost = our cost of the returned plan under the model (lower is better), mean over {r['problems']} problems.",
             "Rows ending in ', compiled model': every planner, ours and the peers', calls the "
-            "same model with its `rollout` and `predict` compiled by `torch.compile` (`mpc_jepa.compiled.CompiledModel`, `--compile`); the one-off compilation is outside the median. 'model rollouts alone': the rollout batches of one of our iCEM plans, timed without the planner (the floor any planner spending this budget in these batches pays).",
+            "same model with its `rollout` and `predict` compiled by `torch.compile` (`mpc_jepa.models.compiled.CompiledModel`, `--compile`); the one-off compilation is outside the median. 'model rollouts alone': the rollout batches of one of our iCEM plans, timed without the planner (the floor any planner spending this budget in these batches pays).",
         )
         parts += _section(
             "Planners side by side with mbrl-lib and pytorch_mppi",
