@@ -1,0 +1,21 @@
+"""Trajectory datasets: collection, the on-disk format, window sampling, embedding."""
+
+from mpc_jepa.data.collect import ExplorationConfig, collect, coverage, exploration_actions
+from mpc_jepa.data.dataset import Dataset, DatasetError, WindowSampler
+from mpc_jepa.data.embedding import embed_rows
+from mpc_jepa.data.observations import history_of, history_rows, obs_key, obs_tensor
+
+__all__ = [
+    "Dataset",
+    "DatasetError",
+    "ExplorationConfig",
+    "WindowSampler",
+    "collect",
+    "coverage",
+    "embed_rows",
+    "exploration_actions",
+    "history_of",
+    "history_rows",
+    "obs_key",
+    "obs_tensor",
+]

@@ -1,0 +1,206 @@
+"""Dataset collection: roll out an exploration policy in a task and write a dataset atomically.
+
+The dataset is streamed into a temporary sibling directory and renamed into place only when
+complete, so a crash or Ctrl-C never leaves a half-written dataset under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from mpc_jepa.data.dataset import FORMAT_VERSION, Dataset, DatasetError
+from mpc_jepa.data.pixel_store import PixelWriter
+from mpc_jepa.files import dumps_json
+
+
+@dataclass(frozen=True)
+class ExplorationConfig:
+    """Temporally correlated exploration: held random actions plus coloured noise.
+
+    Independent uniform actions barely move a damped point mass (they average out), so the policy
+    holds a random action for a random number of steps and adds low-frequency noise on top.
+    """
+
+    hold_min: int = 5
+    """Shortest hold of one random action (agent steps)."""
+    hold_max: int = 25
+    """Longest hold of one random action (agent steps)."""
+    noise_scale: float = 0.3
+    """Scale of the smooth (AR(1)) noise added to the held action."""
+    noise_corr: float = 0.9
+    """AR(1) coefficient of the noise: closer to 1 is smoother."""
+
+    def __post_init__(self):
+        if not 1 <= self.hold_min <= self.hold_max:
+            raise DatasetError(f"need 1 <= hold_min <= hold_max, got hold_min={self.hold_min}, hold_max={self.hold_max}")
+        if self.noise_scale < 0:
+            raise DatasetError(f"noise_scale must be >= 0, got {self.noise_scale}")
+        if not 0 <= self.noise_corr < 1:
+            raise DatasetError(f"noise_corr must be in [0, 1), got {self.noise_corr}")
+
+
+def exploration_actions(rng: np.random.Generator, steps: int, action_dim: int, config: ExplorationConfig) -> np.ndarray:
+    """A [steps, action_dim] exploration action sequence in [-1, 1]."""
+    out = np.empty((steps, action_dim))
+    noise = np.zeros(action_dim)
+    t = 0
+    while t < steps:
+        hold = int(rng.integers(config.hold_min, config.hold_max + 1))
+        out[t : t + hold] = rng.uniform(-1, 1, action_dim)
+        t += hold
+    for t in range(steps):
+        noise = config.noise_corr * noise + np.sqrt(1 - config.noise_corr**2) * rng.normal(size=action_dim)
+        out[t] += config.noise_scale * noise
+    return np.clip(out, -1.0, 1.0)
+
+
+def coverage(physical: np.ndarray, bounds, bins: int = 10) -> float:
+    """Fraction of a ``bins`` x ``bins`` grid over ``bounds`` visited by [N, 2] positions."""
+    physical = np.asarray(physical)[:, :2]
+    lo = np.array([b[0] for b in bounds[:2]])
+    hi = np.array([b[1] for b in bounds[:2]])
+    idx = np.floor((physical - lo) / (hi - lo) * bins).astype(int)
+    idx = idx[np.all((idx >= 0) & (idx < bins), axis=1)]
+    return len({(int(i), int(j)) for i, j in idx}) / bins**2
+
+
+def collect(
+    task,
+    out: str | os.PathLike,
+    *,
+    episodes: int,
+    episode_length: int | None = None,
+    seed: int = 0,
+    exploration: ExplorationConfig = ExplorationConfig(),
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Dataset:
+    """Roll out the exploration policy in ``task`` and write a dataset to ``out`` atomically.
+
+    Args:
+        task: a ``tasks.Task`` (pixels are stored when it was built with ``pixels=True``).
+        out: dataset directory to create.
+        episodes: number of episodes E.
+        episode_length: agent steps T per episode (default: the task's); each episode has T+1 rows.
+        seed: seeds starts and actions, so collection is reproducible.
+        exploration: the exploration policy's settings.
+        overwrite: replace an existing dataset at ``out``.
+    Returns:
+        The written dataset, opened lazily.
+    """
+    out = Path(out)
+    if episodes < 1:
+        raise DatasetError(f"episodes must be >= 1, got {episodes}")
+    T = int(episode_length or task.episode_length)
+    if T < 1:
+        raise DatasetError(f"episode_length must be >= 1, got {T}")
+    if out.exists() and not overwrite:
+        raise DatasetError(f"dataset {str(out)!r} exists; pass overwrite=True (--overwrite) to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        task.reset(seed=int(rng.integers(2**31)))
+        arrays = _open_arrays(task, tmp, episodes * (T + 1))
+        start_time = time.perf_counter()
+        _record_all(task, tmp, arrays, rng, episodes, T, exploration, progress)
+        elapsed = time.perf_counter() - start_time
+        for a in arrays.values():
+            a.flush()
+        np.save(tmp / "episode_starts.npy", np.arange(0, episodes * (T + 1) + 1, T + 1, dtype=np.int64))
+        cov = coverage(arrays["physical"], task.coverage_bounds) if task.coverage_bounds else None
+        meta = _meta(task, episodes, T, seed, exploration)
+        meta["coverage_10x10"] = cov
+        meta["frames_per_second"] = episodes * (T + 1) / elapsed
+        (tmp / "meta.json").write_text(dumps_json(meta))
+        del arrays
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Dataset(out)
+
+
+def _record_all(task, tmp: Path, arrays: dict, rng, episodes: int, T: int, exploration, progress: bool):
+    """Every episode into ``arrays`` (and, with pixels, ``tmp/pixels.npz``)."""
+    pixel_writer = PixelWriter(tmp / "pixels.npz") if task.pixels else None
+    for e in tqdm(range(episodes), desc=f"collect {task.name}", disable=not progress, unit="ep"):
+        obs = task.reset(seed=int(rng.integers(2**31)), exploration=True)
+        actions = exploration_actions(rng, T, task.action_dim, exploration)
+        frames = _record_episode(task, obs, actions, arrays, e * (T + 1))
+        if pixel_writer is not None:
+            pixel_writer.append(frames)
+    if pixel_writer is not None:
+        pixel_writer.close()
+
+
+def _meta(task, episodes: int, T: int, seed: int, exploration: ExplorationConfig) -> dict:
+    """meta.json's description of a dataset collected from ``task``."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "task": task.name,
+        "state_dim": task.state_dim,
+        "action_dim": task.action_dim,
+        "pixels": task.pixels,
+        "image_size": task.image_size if task.pixels else None,
+        "episodes": episodes,
+        "episode_length": T,
+        "action_repeat": task.action_repeat,
+        "seed": seed,
+        "exploration": asdict(exploration),
+    }
+
+
+def _open_arrays(task, directory: Path, rows: int) -> dict[str, np.ndarray]:
+    """Memory-mapped ``.npy`` files of ``rows`` rows for every per-step array of the format."""
+    shapes = {
+        "states": ((rows, task.state_dim), np.float32),
+        "actions": ((rows, task.action_dim), np.float32),
+        "rewards": ((rows,), np.float32),
+        "physics": ((rows, task.get_state().shape[0]), np.float64),
+        "physical": ((rows, task.physical().shape[0]), np.float64),
+    }
+    return {
+        k: np.lib.format.open_memmap(directory / f"{k}.npy", mode="w+", dtype=dt, shape=sh)
+        for k, (sh, dt) in shapes.items()
+    }
+
+
+def _record_episode(task, obs: dict, actions: np.ndarray, arrays: dict, row: int) -> np.ndarray | None:
+    """Step ``task`` through ``actions`` [T, A] from ``obs``, writing T+1 rows from ``row``; the
+    last row has no action (0) and no reward. Returns the frames [T+1, H, W, 3] (pixels) or None."""
+    T = len(actions)
+    frames = np.empty((T + 1, task.image_size, task.image_size, 3), np.uint8) if task.pixels else None
+    for t in range(T + 1):
+        arrays["states"][row + t] = obs["state"]
+        arrays["physics"][row + t] = task.get_state()
+        arrays["physical"][row + t] = task.physical()
+        if frames is not None:
+            frames[t] = obs["pixels"]
+        if t < T:
+            arrays["actions"][row + t] = actions[t]
+            obs = task.step(actions[t])
+            arrays["rewards"][row + t] = task.env.task.get_reward(task.physics) or 0.0
+        else:
+            arrays["actions"][row + t] = 0.0
+            arrays["rewards"][row + t] = 0.0
+    return frames
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    """Move a finished ``tmp`` to ``out``; an old ``out`` is moved aside first and then deleted."""
+    if out.exists():
+        trash = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, trash)
+        os.replace(tmp, out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, out)
