@@ -7,6 +7,7 @@ Every task follows the template in ``tasks/base.py``. Names: the tasks registere
 from __future__ import annotations
 
 import os
+from functools import partial
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering unless the user chose a backend
 
@@ -41,6 +42,7 @@ def load(
         pixels: also observe [image_size, image_size, 3] uint8 images from the fixed camera.
         image_size: image side in pixels (16-512).
         **kwargs: task options (``goal_steps``, ``burn_in`` for dmc tasks).
+    The task's ``spawn()`` builds another instance with the same options (batched evaluation).
     """
     if not isinstance(name, str):
         raise TaskError(f"task name must be a string, got {name!r}")
@@ -48,11 +50,15 @@ def load(
         domain, sep, task = name[4:].partition("-")
         if not sep:
             raise TaskError(f"dm-control task names look like 'dmc:<domain>-<task>', got {name!r}")
-        return DMCTask(domain, task, seed=seed, pixels=pixels, image_size=image_size, **kwargs)
+        made = DMCTask(domain, task, seed=seed, pixels=pixels, image_size=image_size, **kwargs)
+        made.spawn = partial(load, name, seed=None, pixels=pixels, image_size=image_size, **kwargs)
+        return made
     if name not in _REGISTRY:
         raise TaskError(
             f"unknown task {name!r}; known: {', '.join(names())} or 'dmc:<domain>-<task>'"
         )
     if kwargs:
         raise TaskError(f"task {name!r} takes no options, got {sorted(kwargs)}")
-    return _REGISTRY[name](seed=seed, pixels=pixels, image_size=image_size)
+    task = _REGISTRY[name](seed=seed, pixels=pixels, image_size=image_size)
+    task.spawn = partial(load, name, seed=None, pixels=pixels, image_size=image_size)
+    return task

@@ -1,4 +1,5 @@
-"""The optional path geometry of a task whose goal may lie behind obstacles (walls, regions).
+"""The optional path geometry of a task whose goal may lie behind obstacles (walls, regions),
+and ``spawn``, the other optional capability every task inherits.
 
 Diagnostics (``mpc_jepa.diagnostics.task_geometry``), the demo and the benchmarks read these
 methods from the task object; a task with walls provides them, every other task inherits these
@@ -18,6 +19,13 @@ class PathGeometry:
     """Hooks a task with obstacles fills in; ``Task`` inherits them."""
 
     name: str = "task"
+
+    def spawn(self):
+        """Another instance of this task with the same options (``tasks.load`` sets this)."""
+        raise TaskError(
+            f"{self.name}: built without tasks.load, so it cannot spawn another instance"
+        )
+
     walls: tuple[tuple[float, float, float, float], ...] = ()
     """Obstacles as boxes (x0, y0, x1, y1) in the physical plane, for maps."""
 

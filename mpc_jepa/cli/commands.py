@@ -98,9 +98,13 @@ class EvalSettings:
     workers: int = 1
     """Processes sharing the episodes (results equal a sequential run; under torchrun the ranks
     share them)."""
+    batch: int = 1
+    """Episodes advanced together and planned in one batched call per control step (each keeps
+    its own seeds: results equal a sequential run's up to float rounding; works with
+    --workers)."""
 
     def __post_init__(self):
-        for name in ("episodes", "workers"):
+        for name in ("episodes", "workers", "batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
@@ -121,6 +125,7 @@ def cmd_eval(args) -> int:
             s.episodes,
             s.seed,
             s.pixels,
+            s.batch,
         )
         out = (
             evaluate_ranks(job)
@@ -135,7 +140,16 @@ def cmd_eval(args) -> int:
             if needs_slow_model(ps)
             else None
         )
-        out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device, slow_model=slow)
+        out = evaluate(
+            task,
+            model,
+            ps,
+            s.episodes,
+            seed=s.seed,
+            device=s.device,
+            slow_model=slow,
+            batch=s.batch,
+        )
     out["settings"] = {**asdict(s), **asdict(ps)}
     summ = out["summary"]
     evals = "n/a" if summ["model_evals_per_step"] is None else f"{summ['model_evals_per_step']:.0f}"

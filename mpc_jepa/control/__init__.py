@@ -1,5 +1,6 @@
 """The agent's loop: a controller (planner + cost + short-term memory) and the episode runner."""
 
+from mpc_jepa.control.batch import run_episodes
 from mpc_jepa.control.controller import MPCController
 from mpc_jepa.control.counting import CountingModel
 from mpc_jepa.control.episode import EpisodeResult, run_episode
@@ -14,4 +15,5 @@ __all__ = [
     "MPCController",
     "observe_physics",
     "run_episode",
+    "run_episodes",
 ]

@@ -34,19 +34,51 @@ class MPCController:
 
     def reset(self, goal_obs) -> None:
         """Start an episode toward ``goal_obs`` (one observation, no batch axis)."""
+        self.reset_batch(self._batch_of_one(goal_obs))
+
+    def reset_batch(self, goal_obs) -> None:
+        """Start N episodes at once toward ``goal_obs`` [N, *O] (one goal per problem)."""
         with torch.no_grad():
-            z_goal = self.model.encode(self._obs_batch(goal_obs))  # [1, *Z]
-        self.cost = (
-            self.base_cost.with_goal(z_goal)
-            if hasattr(self.base_cost, "with_goal")
-            else self.base_cost
-        )
+            z_goal = self.model.encode(self._obs_batch(goal_obs))  # [N, *Z]
+        has_goal = hasattr(self.base_cost, "with_goal")
+        self.cost = self.base_cost.with_goal(z_goal) if has_goal else self.base_cost
         self.plan_, self.t = None, 0
 
+    def act(self, obs) -> np.ndarray:
+        """Next action [A] for observation ``obs`` (no batch axis)."""
+        return self.act_batch(self._batch_of_one(obs))[0]
+
+    def act_batch(self, obs) -> np.ndarray:
+        """Next actions [N, A] for observations ``obs`` [N, *O]: the N problems are planned in
+        one planner call (each with its own goal, warm start and, with per-problem seeds, noise)."""
+        k = self.t % self.replan_every
+        if k == 0:
+            with torch.no_grad():
+                z0 = self.model.encode(self._obs_batch(obs))  # [N, *Z]
+            init = self.plan_.shifted(self.replan_every) if self.plan_ is not None else None
+            start = time.perf_counter()
+            self.plan_ = self.planner.plan(z0, self.cost, init)
+            self.last_plan_ms = 1000 * (time.perf_counter() - start)
+        self.t += 1
+        actions = self.plan_.actions[:, k].detach().cpu().numpy().astype(np.float64)  # [N, A]
+        # planners guard this already; never send NaN to a robot
+        if not np.all(np.isfinite(actions)):
+            raise FloatingPointError(f"planner returned a non-finite action {actions}")
+        return actions
+
+    @staticmethod
+    def _batch_of_one(obs):
+        if isinstance(obs, (str, bytes, dict)) or obs is None:
+            return obs  # refused with its type named by _obs_batch
+        return np.asarray(obs)[None]
+
     def _obs_batch(self, obs) -> Tensor:
+        """[N, *O] observations (or goals) as a tensor, checked."""
         # states arrive as float32, physics states (oracle) as float64: the model keeps
         # what it needs
-        arr = np.asarray(obs) if not isinstance(obs, (str, bytes, dict)) else None
+        arr = (
+            np.asarray(obs) if not isinstance(obs, (str, bytes, dict)) and obs is not None else None
+        )
         if arr is None or arr.dtype.kind not in "fiub":
             raise TypeError(
                 f"observations and goals must be numeric arrays, got {type(obs).__name__}: "
@@ -56,31 +88,14 @@ class MPCController:
         if (
             shape is not None
             and len(shape) == 3
-            and (arr.dtype != np.uint8 or arr.shape != tuple(shape))
+            and (arr.dtype != np.uint8 or arr.shape[1:] != tuple(shape))
         ):
             # a float image in [0, 1] or an HWC image would be silently misread by the pixel encoder
             raise ValueError(
                 f"image observations and goals must be uint8 of shape {tuple(shape)} (use "
-                f"FrameStack), got {arr.dtype} {arr.shape}"
+                f"FrameStack), got {arr.dtype} {arr.shape[1:]}"
             )
         x = torch.as_tensor(arr, device=self.device)
         if x.is_floating_point() and not torch.isfinite(x).all():
-            raise ValueError(f"observation has non-finite values: {np.asarray(obs)}")
-        return x.unsqueeze(0)
-
-    def act(self, obs) -> np.ndarray:
-        """Next action [A] for observation ``obs`` (no batch axis)."""
-        k = self.t % self.replan_every
-        if k == 0:
-            with torch.no_grad():
-                z0 = self.model.encode(self._obs_batch(obs))  # [1, *Z]
-            init = self.plan_.shifted(self.replan_every) if self.plan_ is not None else None
-            start = time.perf_counter()
-            self.plan_ = self.planner.plan(z0, self.cost, init)
-            self.last_plan_ms = 1000 * (time.perf_counter() - start)
-        self.t += 1
-        action = self.plan_.actions[0, k].detach().cpu().numpy().astype(np.float64)
-        # planners guard this already; never send NaN to a robot
-        if not np.all(np.isfinite(action)):
-            raise FloatingPointError(f"planner returned a non-finite action {action}")
-        return action
+            raise ValueError(f"observation has non-finite values: {arr}")
+        return x

@@ -99,10 +99,15 @@ def _start(task, controller, observe, seed: int) -> dict:
     obs = task.reset(seed=seed)
     if hasattr(observe, "reset"):
         observe.reset()
+    controller.reset(goal_observation(task, observe))
+    return obs
+
+
+def goal_observation(task, observe):
+    """The current episode's goal as ``observe`` shows observations (state, images, physics)."""
     goal = {
         "state": task.goal.state,
         "pixels": task.goal.pixels,
         "physics": task.goal.physics_state,
     }
-    controller.reset(observe.goal(goal) if hasattr(observe, "goal") else observe(task, goal))
-    return obs
+    return observe.goal(goal) if hasattr(observe, "goal") else observe(task, goal)

@@ -40,14 +40,19 @@ class ExplorationConfig:
 
     def __post_init__(self):
         if not 1 <= self.hold_min <= self.hold_max:
-            raise DatasetError(f"need 1 <= hold_min <= hold_max, got hold_min={self.hold_min}, hold_max={self.hold_max}")
+            raise DatasetError(
+                f"need 1 <= hold_min <= hold_max, got hold_min={self.hold_min}, "
+                f"hold_max={self.hold_max}"
+            )
         if self.noise_scale < 0:
             raise DatasetError(f"noise_scale must be >= 0, got {self.noise_scale}")
         if not 0 <= self.noise_corr < 1:
             raise DatasetError(f"noise_corr must be in [0, 1), got {self.noise_corr}")
 
 
-def exploration_actions(rng: np.random.Generator, steps: int, action_dim: int, config: ExplorationConfig) -> np.ndarray:
+def exploration_actions(
+    rng: np.random.Generator, steps: int, action_dim: int, config: ExplorationConfig
+) -> np.ndarray:
     """A [steps, action_dim] exploration action sequence in [-1, 1]."""
     out = np.empty((steps, action_dim))
     noise = np.zeros(action_dim)
@@ -57,7 +62,9 @@ def exploration_actions(rng: np.random.Generator, steps: int, action_dim: int, c
         out[t : t + hold] = rng.uniform(-1, 1, action_dim)
         t += hold
     for t in range(steps):
-        noise = config.noise_corr * noise + np.sqrt(1 - config.noise_corr**2) * rng.normal(size=action_dim)
+        noise = config.noise_corr * noise + np.sqrt(1 - config.noise_corr**2) * rng.normal(
+            size=action_dim
+        )
         out[t] += config.noise_scale * noise
     return np.clip(out, -1.0, 1.0)
 
@@ -103,7 +110,9 @@ def collect(
     if T < 1:
         raise DatasetError(f"episode_length must be >= 1, got {T}")
     if out.exists() and not overwrite:
-        raise DatasetError(f"dataset {str(out)!r} exists; pass overwrite=True (--overwrite) to replace it")
+        raise DatasetError(
+            f"dataset {str(out)!r} exists; pass overwrite=True (--overwrite) to replace it"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -115,7 +124,9 @@ def collect(
         elapsed = time.perf_counter() - start_time
         for a in arrays.values():
             a.flush()
-        np.save(tmp / "episode_starts.npy", np.arange(0, episodes * (T + 1) + 1, T + 1, dtype=np.int64))
+        np.save(
+            tmp / "episode_starts.npy", np.arange(0, episodes * (T + 1) + 1, T + 1, dtype=np.int64)
+        )
         cov = coverage(arrays["physical"], task.coverage_bounds) if task.coverage_bounds else None
         meta = _meta(task, episodes, T, seed, exploration)
         meta["coverage_10x10"] = cov
@@ -129,7 +140,9 @@ def collect(
     return Dataset(out)
 
 
-def _record_all(task, tmp: Path, arrays: dict, rng, episodes: int, T: int, exploration, progress: bool):
+def _record_all(
+    task, tmp: Path, arrays: dict, rng, episodes: int, T: int, exploration, progress: bool
+):
     """Every episode into ``arrays`` (and, with pixels, ``tmp/pixels.npz``)."""
     pixel_writer = PixelWriter(tmp / "pixels.npz") if task.pixels else None
     for e in tqdm(range(episodes), desc=f"collect {task.name}", disable=not progress, unit="ep"):
@@ -174,11 +187,15 @@ def _open_arrays(task, directory: Path, rows: int) -> dict[str, np.ndarray]:
     }
 
 
-def _record_episode(task, obs: dict, actions: np.ndarray, arrays: dict, row: int) -> np.ndarray | None:
+def _record_episode(
+    task, obs: dict, actions: np.ndarray, arrays: dict, row: int
+) -> np.ndarray | None:
     """Step ``task`` through ``actions`` [T, A] from ``obs``, writing T+1 rows from ``row``; the
     last row has no action (0) and no reward. Returns the frames [T+1, H, W, 3] (pixels) or None."""
     T = len(actions)
-    frames = np.empty((T + 1, task.image_size, task.image_size, 3), np.uint8) if task.pixels else None
+    frames = (
+        np.empty((T + 1, task.image_size, task.image_size, 3), np.uint8) if task.pixels else None
+    )
     for t in range(T + 1):
         arrays["states"][row + t] = obs["state"]
         arrays["physics"][row + t] = task.get_state()

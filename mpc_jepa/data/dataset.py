@@ -31,6 +31,7 @@ read).
 A dataset is written into a temporary sibling directory and renamed into place only when
 complete, so a crash or Ctrl-C never leaves a half-written dataset under the final name.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,9 +62,14 @@ class Dataset:
             raise DatasetError(f"no dataset at {str(self.path)!r} (missing meta.json)")
         self.meta = json.loads(meta_file.read_text())
         if self.meta.get("format_version") != FORMAT_VERSION:
-            raise DatasetError(f"{str(self.path)!r}: format_version " f"{self.meta.get('format_version')!r}, expected {FORMAT_VERSION}")
+            raise DatasetError(
+                f"{str(self.path)!r}: format_version "
+                f"{self.meta.get('format_version')!r}, expected {FORMAT_VERSION}"
+            )
         mode = "r" if mmap else None
-        self.arrays = {k: np.load(self.path / f"{k}.npy", mmap_mode=mode) for k in (*ARRAYS, "episode_starts")}
+        self.arrays = {
+            k: np.load(self.path / f"{k}.npy", mmap_mode=mode) for k in (*ARRAYS, "episode_starts")
+        }
         self.episode_starts = np.asarray(self.arrays["episode_starts"])
         if self.meta["pixels"]:
             if (self.path / "pixels.npz").is_file():
@@ -71,7 +77,10 @@ class Dataset:
             else:  # datasets written before images were compressed
                 self.arrays["pixels"] = np.load(self.path / "pixels.npy", mmap_mode=mode)
         if self.episode_starts[-1] != len(self.arrays["states"]):
-            raise DatasetError(f"{str(self.path)!r}: episode_starts ends at " f"{self.episode_starts[-1]}, but there are {len(self.arrays['states'])} rows")
+            raise DatasetError(
+                f"{str(self.path)!r}: episode_starts ends at "
+                f"{self.episode_starts[-1]}, but there are {len(self.arrays['states'])} rows"
+            )
 
     task = property(lambda self: self.meta["task"])
     num_episodes = property(lambda self: len(self.episode_starts) - 1)
@@ -104,7 +113,13 @@ class WindowSampler:
     """Samples training windows (obs_t..obs_{t+T}, a_t..a_{t+T-1}) that never cross an episode
     end."""
 
-    def __init__(self, dataset: Dataset, length: int, episodes: np.ndarray | None = None, keys: tuple[str, ...] = ("states",)):
+    def __init__(
+        self,
+        dataset: Dataset,
+        length: int,
+        episodes: np.ndarray | None = None,
+        keys: tuple[str, ...] = ("states",),
+    ):
         if length < 1:
             raise DatasetError(f"window length must be >= 1, got {length}")
         self.dataset, self.length, self.keys = dataset, int(length), keys
@@ -124,7 +139,9 @@ class WindowSampler:
     def __len__(self) -> int:
         return len(self.starts)
 
-    def sample(self, batch_size: int, rng: np.random.Generator, shard: tuple[int, int] = (0, 1)) -> dict[str, np.ndarray]:
+    def sample(
+        self, batch_size: int, rng: np.random.Generator, shard: tuple[int, int] = (0, 1)
+    ) -> dict[str, np.ndarray]:
         """Returns {key: [B, T+1, ...]} for the observation keys and {'actions': [B, T, A]}.
 
         ``shard=(rank, world)``: draw the global batch of ``batch_size`` windows (the same on every

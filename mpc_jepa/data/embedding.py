@@ -29,7 +29,8 @@ def embed_rows(
             obs = obs_tensor(model, np.asarray(data[r]), device)
         else:
             idx = history_rows(dataset, r, h)  # [n, h]
-            frames = np.asarray(data[idx.ravel()]).reshape(*idx.shape, *data.shape[1:])  # [n, h, H, W, 3]
+            # [n, h, H, W, 3]
+            frames = np.asarray(data[idx.ravel()]).reshape(*idx.shape, *data.shape[1:])
             obs = obs_tensor(model, frames, device)[:, 0]  # [n, 3h, H, W]
         out.append(model.encode(obs).float())
     if not out:

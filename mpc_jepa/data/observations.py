@@ -23,7 +23,8 @@ def obs_tensor(model, array: np.ndarray, device="cpu") -> torch.Tensor:
 
     States [..., S] -> float32. Pixels with history h: a run of L consecutive frames
     [..., L, H, W, 3] uint8 -> [..., L-h+1, 3h, H, W] (each observation stacks its frame and the
-    h-1 before it, oldest first); with h = 1 a single frame [..., H, W, 3] -> [..., 3, H, W] works too.
+    h-1 before it, oldest first); with h = 1 a single frame [..., H, W, 3] -> [..., 3, H, W] works
+    too.
     """
     x = torch.as_tensor(np.asarray(array), device=device)
     if obs_key(model) != "pixels":
@@ -35,7 +36,8 @@ def obs_tensor(model, array: np.ndarray, device="cpu") -> torch.Tensor:
     L = x.shape[-4]
     if L < h:
         raise ValueError(f"stacking {h} frames needs runs of at least {h} frames, got {L}")
-    return torch.cat([x[..., i : L - h + 1 + i, :, :, :] for i in range(h)], dim=-3)  # [..., L-h+1, 3h, H, W]
+    # [..., L-h+1, 3h, H, W]
+    return torch.cat([x[..., i : L - h + 1 + i, :, :, :] for i in range(h)], dim=-3)
 
 
 def history_rows(dataset: Dataset, rows: np.ndarray, h: int) -> np.ndarray:

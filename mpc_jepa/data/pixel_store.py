@@ -25,13 +25,17 @@ class PixelWriter:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._zip = zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._zip = zipfile.ZipFile(
+            self.path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True
+        )
         self.episodes = 0
 
     def append(self, frames: np.ndarray) -> None:
         """Write one episode's frames [T_e + 1, H, W, 3] uint8."""
         if frames.dtype != np.uint8 or frames.ndim != 4:
-            raise ValueError(f"frames must be [T, H, W, C] uint8, got {frames.dtype} " f"{list(frames.shape)}")
+            raise ValueError(
+                f"frames must be [T, H, W, C] uint8, got {frames.dtype} {list(frames.shape)}"
+            )
         with self._zip.open(_key(self.episodes) + ".npy", "w", force_zip64=True) as f:
             np.lib.format.write_array(f, np.ascontiguousarray(frames), allow_pickle=False)
         self.episodes += 1
@@ -55,10 +59,15 @@ class PixelStore:
         try:
             self._npz = np.load(self.path, allow_pickle=False)
         except (OSError, ValueError, zipfile.BadZipFile) as e:
-            raise ValueError(f"{str(self.path)!r}: not a readable image archive (truncated or " f"foreign): {e}") from e
+            raise ValueError(
+                f"{str(self.path)!r}: not a readable image archive (truncated or foreign): {e}"
+            ) from e
         expected = [_key(e) for e in range(len(self.episode_starts) - 1)]
         if sorted(self._npz.files) != expected:
-            raise ValueError(f"{str(self.path)!r}: holds {len(self._npz.files)} episodes, the " f"dataset has {len(expected)}")
+            raise ValueError(
+                f"{str(self.path)!r}: holds {len(self._npz.files)} episodes, the "
+                f"dataset has {len(expected)}"
+            )
         first = self._episode(0)
         self.shape = (int(self.episode_starts[-1]), *first.shape[1:])
         self.dtype = first.dtype
@@ -74,7 +83,9 @@ class PixelStore:
         frames = self._npz[_key(e)]
         n = self.episode_starts[e + 1] - self.episode_starts[e]
         if frames.shape[0] != n:
-            raise ValueError(f"{str(self.path)!r}: episode {e} has {frames.shape[0]} frames, the " f"dataset {n}")
+            raise ValueError(
+                f"{str(self.path)!r}: episode {e} has {frames.shape[0]} frames, the dataset {n}"
+            )
         return frames
 
     def episode(self, e: int) -> np.ndarray:
@@ -93,7 +104,9 @@ class PixelStore:
     def load(self) -> np.ndarray:
         """All frames [N, H, W, C], decompressed once into RAM (later reads use them)."""
         if self._all is None:
-            self._all = np.concatenate([self._episode(e) for e in range(len(self.episode_starts) - 1)])
+            self._all = np.concatenate(
+                [self._episode(e) for e in range(len(self.episode_starts) - 1)]
+            )
             self._cache.clear()
         return self._all
 
@@ -107,7 +120,9 @@ class PixelStore:
             raise TypeError(f"PixelStore rows must be integers or a slice, got {rows.dtype}")
         flat = np.where(rows < 0, rows + len(self), rows).ravel()
         if flat.size and (flat.min() < 0 or flat.max() >= len(self)):
-            raise IndexError(f"row out of range [0, {len(self)}): " f"{int(flat.min())}..{int(flat.max())}")
+            raise IndexError(
+                f"row out of range [0, {len(self)}): {int(flat.min())}..{int(flat.max())}"
+            )
         eps = np.searchsorted(self.episode_starts, flat, side="right") - 1
         out = np.empty((flat.size, *self.shape[1:]), self.dtype)
         for e in np.unique(eps):

@@ -7,7 +7,14 @@ from dataclasses import replace
 import numpy as np
 from tqdm.auto import tqdm
 
-from mpc_jepa.control import CountingModel, FrameStack, MPCController, observe_physics, run_episode
+from mpc_jepa.control import (
+    CountingModel,
+    FrameStack,
+    MPCController,
+    observe_physics,
+    run_episode,
+    run_episodes,
+)
 from mpc_jepa.evaluation.factory import make_cost, make_planner, planning_model
 from mpc_jepa.evaluation.settings import PlanSettings
 
@@ -22,42 +29,64 @@ def evaluate(
     device="cpu",
     slow_model=None,
     indices=None,
+    batch: int = 1,
 ) -> dict:
     """Run ``episodes`` seeded episodes (seeds seed, seed+1, ...) and summarise.
 
     ``indices``: run only these episode numbers (in [0, episodes)): a shard of a sweep. Episode i
     always uses task seed ``seed + i`` and planner seed ``planner_seed + seed + i``, so shards
-    merged in order equal the sequential run. Returns {"summary": {...}, "episodes": [...]} with
+    merged in order equal the sequential run. ``batch``: episodes advanced together, all planned
+    in one call per control step (``control.run_episodes``; the others run on ``task.spawn()``
+    instances); each keeps its own seeds, so results equal the sequential run's up to float
+    rounding in the batched model calls. Returns {"summary": {...}, "episodes": [...]} with
     stable keys (see README).
     """
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    indices = range(episodes) if indices is None else list(indices)
+    if episodes < 1 or batch < 1:
+        raise ValueError(f"episodes and batch must be >= 1, got {episodes}, {batch}")
+    indices = list(range(episodes) if indices is None else indices)
     if any(not 0 <= i < episodes for i in indices):
-        raise ValueError(f"episode indices must lie in [0, {episodes}), got {list(indices)}")
+        raise ValueError(f"episode indices must lie in [0, {episodes}), got {indices}")
     counting = CountingModel(planning_model(model, s))
     slow_counting = CountingModel(planning_model(slow_model, s)) if slow_model is not None else None
-    is_oracle = hasattr(model, "goal_features")
+    counters = [c for c in (counting, slow_counting) if c is not None]
+    slow = slow_counting if s.planner == "hierarchical" else None
+    task_pool = [task] + [task.spawn() for _ in range(min(batch, len(indices)) - 1)]
     results = []
-    for i in tqdm(indices, desc=f"eval {task.name} {s.planner}", disable=not progress, unit="ep"):
-        # a fresh planner per episode, seeded by the episode: results do not depend on episode order
-        si = replace(s, planner_seed=s.planner_seed + seed + i)
-        planner = make_planner(
-            s.planner,
-            counting,
-            si,
-            slow_model=slow_counting if s.planner == "hierarchical" else None,
-        )
+    chunks = [indices[j : j + batch] for j in range(0, len(indices), batch)]
+    bar = tqdm(
+        total=len(indices), desc=f"eval {task.name} {s.planner}", disable=not progress, unit="ep"
+    )
+    for chunk in chunks:
+        # each episode seeded by its number: results do not depend on order or batching
+        seeds = tuple(s.planner_seed + seed + i for i in chunk)
+        if batch == 1:
+            planner = make_planner(
+                s.planner, counting, replace(s, planner_seed=seeds[0]), slow_model=slow
+            )
+        else:
+            planner = make_planner(s.planner, counting, s, slow_model=slow, seeds=seeds)
         controller = MPCController(
             counting, planner, make_cost(model, s, slow_model), s.replan_every, device=device
         )
-        counters = [c for c in (counting, slow_counting) if c is not None]
-        observe = observe_physics if is_oracle else observer(model)
-        results.append(
-            run_episode(task, controller, seed=seed + i, observe=observe, counters=counters)
-        )
+        results += _run_chunk(task_pool, controller, model, [seed + i for i in chunk], counters)
+        bar.update(len(chunk))
+    bar.close()
     episodes_out = [r.as_dict() for r in results]
     return {"summary": summarize(episodes_out), "episodes": episodes_out}
+
+
+def _run_chunk(task_pool: list, controller, model, seeds: list[int], counters: list) -> list:
+    """One episode (``run_episode``) or a batch of them in lockstep (``run_episodes``)."""
+    observe = [
+        observe_physics if hasattr(model, "goal_features") else observer(model) for _ in seeds
+    ]
+    if len(seeds) == 1 and len(task_pool) == 1:
+        return [
+            run_episode(task_pool[0], controller, seeds[0], observe=observe[0], counters=counters)
+        ]
+    return run_episodes(
+        task_pool[: len(seeds)], controller, seeds, observers=observe, counters=counters
+    )
 
 
 def observer(model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass, replace
+
 from mpc_jepa.costs import GoalDistance, StepReachability
 from mpc_jepa.evaluation.settings import PlanSettings
 from mpc_jepa.models.compiled import CompiledModel
@@ -27,22 +29,37 @@ def needs_slow_model(s: PlanSettings) -> bool:
     return s.planner == "hierarchical" or s.goal_metric != "latent"
 
 
-def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=None):
+def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=None, seeds=None):
     """The registered planner ``name`` over ``model`` with the settings ``s``.
 
     The hierarchical planner also needs ``slow_model`` (a ``SlowWorldModel``, with its metric and
-    landmark graph for the learned slow costs)."""
+    landmark graph for the learned slow costs). ``seeds``: one noise seed per problem of every
+    call (a tuple of B ints, replacing ``s.planner_seed``): problem b then plans exactly as a
+    single-problem planner seeded ``seeds[b]`` would (batched evaluation)."""
     spec = planner_spec(name)
     if spec.composite:
-        return make_hierarchical(model, slow_model, s, callback)
+        return make_hierarchical(model, slow_model, s, callback, seeds)
     if spec.needs_gradients and getattr(model, "differentiable", True) is False:
         raise ValueError(
             f"the {name} planner needs a differentiable model; the oracle (true physics) is not"
         )
-    return spec.planner(model, spec.config.from_settings(s), callback)
+    config = spec.config.from_settings(s)
+    return spec.planner(
+        model, config if seeds is None else with_seed(config, tuple(seeds)), callback
+    )
 
 
-def make_hierarchical(model, slow_model, s: PlanSettings, callback=None) -> HierarchicalPlanner:
+def with_seed(config, seed):
+    """``config`` with its noise seed replaced, in nested planner configs too (GradCEM's)."""
+    if hasattr(config, "seed"):
+        return replace(config, seed=seed)
+    nested = {f.name: getattr(config, f.name) for f in fields(config)}
+    return replace(config, **{k: with_seed(v, seed) for k, v in nested.items() if is_dataclass(v)})
+
+
+def make_hierarchical(
+    model, slow_model, s: PlanSettings, callback=None, seeds=None
+) -> HierarchicalPlanner:
     """Slow CEM over ``slow_model`` (optionally verified through ``model``) + fast CEM over
     ``model``,
     coupled by ``HierarchyConfig``; the slow cost is built here from ``s.slow_cost``."""
@@ -61,7 +78,9 @@ def make_hierarchical(model, slow_model, s: PlanSettings, callback=None) -> Hier
         num_samples=s.slow_samples,
         num_elites=min(s.num_elites, s.slow_samples),
         num_iters=s.slow_iters,
-        seed=s.planner_seed + 7,  # not the fast level's noise
+        seed=s.planner_seed + 7
+        if seeds is None
+        else tuple(x + 7 for x in seeds),  # not the fast level's
     )
     slow = CEMPlanner(slow_model, slow_cfg)
     if s.slow_verify:
@@ -73,7 +92,7 @@ def make_hierarchical(model, slow_model, s: PlanSettings, callback=None) -> Hier
         subgoal_index=s.slow_subgoal,
         handover_margin=s.slow_handover,
     )
-    fast = make_planner("cem", model, s, callback)
+    fast = make_planner("cem", model, s, callback, seeds=seeds)
     return HierarchicalPlanner(slow, fast, distance, coupling, penalty)
 
 

@@ -33,6 +33,7 @@ class EvalJob:
     episodes: int
     seed: int
     pixels: bool = False
+    batch: int = 1
 
 
 def run_shard(job: EvalJob, indices: list[int]) -> list[dict]:
@@ -54,6 +55,7 @@ def run_shard(job: EvalJob, indices: list[int]) -> list[dict]:
         device=job.device,
         slow_model=slow,
         indices=indices,
+        batch=job.batch,
     )["episodes"]
 
 

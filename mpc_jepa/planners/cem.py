@@ -42,8 +42,9 @@ class CEMConfig:
     """Add the current mean as a candidate in the last iteration."""
     return_mode: Literal["best", "mean"] = "best"
     """Return the best candidate seen, or the final mean of the elites."""
-    seed: int = 0
-    """Seed of the sampling noise (same seed, same plan)."""
+    seed: S.Seed = 0
+    """Seed of the sampling noise (same seed, same plan): one for all problems of a call, or a
+    tuple with one per problem (see ``planners.sampling.Seed``)."""
 
     def __post_init__(self):
         for name in ("horizon", "num_samples", "num_elites", "num_iters"):
@@ -65,6 +66,7 @@ class CEMConfig:
                 f"keep_elites must be in [0, 1] and momentum in [0, 1), got {self.keep_elites}, "
                 f"{self.momentum}"
             )
+        S.check_seed(self.seed)
         if self.return_mode not in ("best", "mean"):
             raise ValueError(f"return_mode must be 'best' or 'mean', got {self.return_mode!r}")
 
@@ -116,15 +118,13 @@ class CEMPlanner(S.SeededPlanner):
 
     def _candidates(self, i: int, mean: Tensor, std: Tensor, kept, warm: bool, gen) -> Tensor:
         """Iteration ``i``'s candidates [B, N_i, T, A]: coloured noise around ``mean`` [B, T, A]
-        (shared by the B problems), the kept elites, the mean in the last iteration, and the warm
-        start itself in the first."""
+        (shared by the B problems, or each problem's own with per-problem seeds), the kept
+        elites, the mean in the last iteration, and the warm start itself in the first."""
         cfg = self.config
         n = max(cfg.num_elites, int(cfg.num_samples / cfg.population_decay**i))
         T, A = mean.shape[1:]
-        noise = S.colored_noise(n, T, A, cfg.noise_beta, gen, mean.device)  # [n, T, A]
-        cand = (mean.unsqueeze(1) + std.unsqueeze(1) * noise.unsqueeze(0)).clamp(
-            -1, 1
-        )  # [B, n, T, A]
+        noise = S.noise(n, T, A, cfg.noise_beta, gen, mean.device)  # [n, T, A] or [B, n, T, A]
+        cand = (mean.unsqueeze(1) + std.unsqueeze(1) * noise).clamp(-1, 1)  # [B, n, T, A]
         extra = [kept] if kept is not None else []
         if cfg.add_mean and i == cfg.num_iters - 1:
             extra.append(mean.unsqueeze(1))
@@ -135,7 +135,7 @@ class CEMPlanner(S.SeededPlanner):
     def _plan(self, z0, cost, init, cfg) -> Plan:
         T, A = cfg.horizon, self.action_dim
         B = z0.shape[0]
-        gen = self._gen(z0.device)
+        gen = self._gen(z0.device, B)
         mean, kept = S.init_mean(z0, T, A, init)  # [B, T, A], [B, K, T, A] | None
         std = torch.full_like(mean, cfg.init_std)
         n_keep = int(round(cfg.keep_elites * cfg.num_elites))
@@ -144,9 +144,8 @@ class CEMPlanner(S.SeededPlanner):
         best_actions, best_latents = mean.clone(), None
         cost_per_iter, elite_cost_per_iter = [], []
         for i in range(cfg.num_iters):
-            cand = self._candidates(
-                i, mean, std, kept, warm=init is not None, gen=gen
-            )  # [B, N_i, T, A]
+            # [B, N_i, T, A]
+            cand = self._candidates(i, mean, std, kept, warm=init is not None, gen=gen)
             costs, latents = S.evaluate(self.model, z0, cand, cost)  # [B, N_i], [B, N_i, T+1, *Z]
             best = S.keep_best(
                 (best_cost, best_actions, best_latents), S.best_of(costs, cand, latents)

@@ -38,8 +38,8 @@ class GradientConfig:
     """Stop when no restart improved its cost by this relative amount ..."""
     early_stop_patience: int = 10
     """... for this many consecutive steps."""
-    seed: int = 0
-    """Seed of the restarts and noise."""
+    seed: S.Seed = 0
+    """Seed of the restarts and noise: one for all problems of a call, or one per problem."""
 
     def __post_init__(self):
         for name in ("horizon", "num_restarts", "num_steps", "early_stop_patience"):
@@ -50,6 +50,7 @@ class GradientConfig:
                 f"need lr > 0, init_std >= 0, noise_std >= 0; got {self.lr}, {self.init_std}, "
                 f"{self.noise_std}"
             )
+        S.check_seed(self.seed)
         if self.bound not in ("tanh", "clip"):
             raise ValueError(f"bound must be 'tanh' or 'clip', got {self.bound!r}")
 
@@ -92,16 +93,11 @@ class GradientPlanner(S.SeededPlanner):
         """[B, R, T, A]: restart 0 = warm start (or zeros), the rest coloured noise around it."""
         cfg = self.config
         mean, elites = S.init_mean(z0, cfg.horizon, self.action_dim, init)  # [B, T, A]
-        noise = S.colored_noise(
-            cfg.num_restarts - 1,
-            cfg.horizon,
-            self.action_dim,
-            cfg.noise_beta,
-            self._gen(z0.device),
-            z0.device,
+        gen = self._gen(z0.device, z0.shape[0])
+        noise = S.noise(
+            cfg.num_restarts - 1, cfg.horizon, self.action_dim, cfg.noise_beta, gen, z0.device
         )
-        # [B, R-1, T, A]
-        rand = (mean.unsqueeze(1) + cfg.init_std * noise.unsqueeze(0)).clamp(-1, 1)
+        rand = (mean.unsqueeze(1) + cfg.init_std * noise).clamp(-1, 1)  # [B, R-1, T, A]
         starts = torch.cat([mean.unsqueeze(1), rand], dim=1)
         if elites is not None:  # previous elites replace some random restarts
             k = min(elites.shape[1], cfg.num_restarts - 1)
@@ -130,7 +126,7 @@ class GradientPlanner(S.SeededPlanner):
         prev = torch.full((B,), float("inf"), device=z0.device)
         # per problem, so a batch = B single calls
         stall = torch.zeros(B, dtype=torch.long, device=z0.device)
-        gen = self._gen(z0.device)
+        gen = self._gen(z0.device, B)
         for i in range(steps + 1):  # the last pass only evaluates, without building a graph
             with torch.set_grad_enabled(i < steps):
                 actions = self._to_actions(params)
@@ -158,11 +154,7 @@ class GradientPlanner(S.SeededPlanner):
                 params.grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
                 opt.step()
                 if cfg.noise_std > 0:
-                    params.add_(
-                        cfg.noise_std
-                        * (1 - i / steps)
-                        * torch.randn(params.shape, generator=gen, device=params.device)
-                    )
+                    params.add_(cfg.noise_std * (1 - i / steps) * S.randn_like_rows(params, gen))
                 if cfg.bound == "clip":
                     params.clamp_(-1, 1)
                 # converged problems stay put

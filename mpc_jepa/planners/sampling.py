@@ -49,16 +49,55 @@ def make_generator(seed: int, device) -> torch.Generator:
     return g
 
 
+Seed = int | tuple[int, ...]
+"""A planner's noise seed: one int shared by the B problems of a call (common random numbers), or
+one int per problem (problem b then draws exactly what a single-problem call seeded seed[b] draws:
+batched evaluation equals sequential episodes)."""
+
+
+def check_seed(seed: Seed) -> None:
+    """ValueError naming a seed that is neither an int nor a non-empty tuple of ints."""
+    ok = isinstance(seed, int) or (
+        isinstance(seed, tuple) and seed and all(isinstance(s, int) for s in seed)
+    )
+    if not ok:
+        raise ValueError(f"seed must be an int or a non-empty tuple of ints, got {seed!r}")
+
+
 class SeededPlanner:
-    """Mixin: a noise generator seeded from ``config.seed`` at first use, re-made if the device
-    changes."""
+    """Mixin: noise generators seeded from ``config.seed`` at first use (one, or one per problem),
+    re-made if the device changes."""
 
-    _generator: torch.Generator | None = None
+    _generators: list[torch.Generator] | None = None
 
-    def _gen(self, device) -> torch.Generator:
-        if self._generator is None or self._generator.device != torch.device(device):
-            self._generator = make_generator(self.config.seed, device)
-        return self._generator
+    def _gen(self, device, batch: int | None = None) -> torch.Generator | list[torch.Generator]:
+        """The shared generator, or with per-problem seeds the list of ``batch`` generators."""
+        seed = self.config.seed
+        seeds = seed if isinstance(seed, tuple) else (seed,)
+        if batch is not None and isinstance(seed, tuple) and len(seeds) != batch:
+            raise ValueError(
+                f"the planner has {len(seeds)} per-problem seeds, the call {batch} problems"
+            )
+        gens = self._generators
+        if gens is None or gens[0].device != torch.device(device):
+            self._generators = gens = [make_generator(s, device) for s in seeds]
+        return gens if isinstance(seed, tuple) else gens[0]
+
+
+def noise(num: int, horizon: int, action_dim: int, beta: float, gen, device) -> Tensor:
+    """``colored_noise`` from one generator, [num, T, A] (broadcast over the problems), or from
+    one generator per problem, [B, num, T, A]."""
+    if isinstance(gen, list):
+        return torch.stack([colored_noise(num, horizon, action_dim, beta, g, device) for g in gen])
+    return colored_noise(num, horizon, action_dim, beta, gen, device)
+
+
+def randn_like_rows(x: Tensor, gen) -> Tensor:
+    """Standard normal noise shaped like ``x`` [B, ...]: one draw from one generator, or one per
+    problem from per-problem generators."""
+    if isinstance(gen, list):
+        return torch.stack([torch.randn(x.shape[1:], generator=g, device=x.device) for g in gen])
+    return torch.randn(x.shape, generator=gen, device=x.device)
 
 
 def evaluate(model, z0: Tensor, actions: Tensor, cost: CostFn) -> tuple[Tensor, Tensor]:

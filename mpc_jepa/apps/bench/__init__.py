@@ -15,6 +15,7 @@ from mpc_jepa.apps.bench.planning import bench_peers, bench_planning
 from mpc_jepa.apps.bench.report import write_results
 from mpc_jepa.apps.bench.scale import bench_scale
 from mpc_jepa.apps.bench.settings import SECTIONS, BenchSettings
+from mpc_jepa.apps.bench.throughput import bench_throughput
 from mpc_jepa.apps.bench.world_model import bench_anti_collapse, bench_data, bench_world_model
 
 
@@ -30,6 +31,7 @@ def run_benchmarks(s: BenchSettings) -> Path:
         "scale": bench_scale,
         "hierarchy": bench_hierarchy,
         "pixels": bench_pixels,
+        "throughput": bench_throughput,
     }
     for section in s.sections:
         if section not in funcs:

@@ -214,6 +214,27 @@ def write_results(out: Path) -> Path:
                     )
                 )
         parts.append("")
+    if "throughput" in res:
+        r = res["throughput"]
+        intro = (
+            "One process, all torch threads; each run evaluates the same 64 seeded episodes. '--batch N': N episodes advance together and are planned in one call per control step, each with its own goal, warm start and noise seeds (`control.run_episodes`).",
+        )
+        cols = [
+            "run",
+            "episodes",
+            "wall s",
+            "episodes/s",
+            "speed-up",
+            "success",
+            "same success as sequential",
+            "max final-distance difference",
+        ]
+        parts += _section("Batched evaluation (throughput)", r, cols, intro)
+        for k, v in r["rows"].items():
+            parts.append(
+                f"| {k} | {v['episodes']} | {v['wall_s']:.1f} | {v['episodes_per_second']:.2f} | {v['speedup']:.2f}x | {v['success_rate']:.0%} | {v['same_success_as_sequential']} | {v['max_final_distance_difference']:.1e} |"
+            )
+        parts.append("")
     if "scale" in res:
         r = res["scale"]
         intro = (

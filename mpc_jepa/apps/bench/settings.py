@@ -13,6 +13,7 @@ SECTIONS = (
     "scale",
     "hierarchy",
     "pixels",
+    "throughput",
 )
 
 
@@ -20,7 +21,7 @@ SECTIONS = (
 class BenchSettings:
     sections: tuple[str, ...] = SECTIONS
     """Sections to run: data, world_model, anti_collapse, planning, peers, scale, hierarchy,
-    pixels."""
+    pixels, throughput."""
     episodes: int = 50
     """Closed-loop episodes per planner."""
     train_steps: int = 3000
