@@ -43,10 +43,11 @@ def models(tmp_path_factory):
 TOLERANCE = {"mppi": 0.05, "grad": 0.05, "gradcem": 0.05}
 """Final-distance tolerance (m) of batched vs sequential episodes. Batched model calls round
 differently in the last bits. Planners that return one of their sampled candidates (CEM, the
-hierarchy's CEMs) stay equal; MPPI's soft-weighted mean and Adam's continuous steps through the
-model carry the rounding on, and an episode pushing against a wall amplifies it (measured on
-these tiny two_room models: up to 0.012 m (MPPI) and 0.002 m (gradient) on failed episodes;
-1.4e-3 m for MPPI on point_mass with the bench model; successes equal throughout)."""
+hierarchy's CEMs) stay equal on these tiny models (3.1e-4 m on point_mass over 64 episodes with
+the bench model, `make bench` section throughput); MPPI's soft-weighted mean and Adam's
+continuous steps through the model carry the rounding on, and an episode pushing against a wall
+amplifies it (measured here: up to 0.012 m (MPPI) and 0.002 m (gradient) on failed episodes;
+1.4e-3 m for MPPI on point_mass; successes equal throughout)."""
 
 
 def _same(a: dict, b: dict, tolerance: float = 1e-4) -> None:
