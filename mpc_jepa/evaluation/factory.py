@@ -34,8 +34,9 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
 
     The hierarchical planner also needs ``slow_model`` (a ``SlowWorldModel``, with its metric and
     landmark graph for the learned slow costs). ``seeds``: one noise seed per problem of every
-    call (a tuple of B ints, replacing ``s.planner_seed``): problem b then plans exactly as a
-    single-problem planner seeded ``seeds[b]`` would (batched evaluation)."""
+    call (a tuple of B ints, replacing ``s.planner_seed``): problem b then draws the noise a
+    single-problem planner seeded ``seeds[b]`` draws, so it plans as that one would, up to float
+    rounding in the batched model calls (batched evaluation)."""
     spec = planner_spec(name)
     if spec.composite:
         return make_hierarchical(model, slow_model, s, callback, seeds)
