@@ -74,27 +74,45 @@ def cmd_train(args) -> int:
 
 
 @dataclass(frozen=True)
-class EvalSettings:
+class ModelChoice:
+    """What `eval` and `plan` share: the task, its models and the first episode seed."""
+
     task: str = "point_mass"
-    """Task to evaluate on."""
+    """Task to plan on."""
     checkpoint: str = ""
     """World-model checkpoint (default: runs/<task>/world_model.pt); unused with --model oracle."""
     model: str = "learned"
     """'learned' (the JEPA checkpoint) or 'oracle' (the task's true MuJoCo physics)."""
+    seed: int = 100000
+    """(First) episode seed (far from the collection seeds)."""
+    pixels: bool = False
+    """Plan from 64x64 camera images with a pixel checkpoint (default
+    runs/<task>/world_model_pixels.pt); goals are images."""
+    slow_checkpoint: str = ""
+    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default:
+    runs/<task>/slow_model.pt)."""
+
+
+def _models(s: ModelChoice, ps: PlanSettings, device: str = "cpu"):
+    """The task (seeded by ``s.seed``), its world model, and the slow level if ``ps`` reads it."""
+    task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
+    model = load_model(task, s.model, s.checkpoint, device)
+    slow = (
+        load_slow_model(task, model, s.slow_checkpoint, ps.slow_search)
+        if needs_slow_model(ps)
+        else None
+    )
+    return task, model, slow
+
+
+@dataclass(frozen=True)
+class EvalSettings(ModelChoice):
     episodes: int = 50
     """Episodes (seeds seed, seed+1, ...)."""
-    seed: int = 100000
-    """First episode seed (far from the collection seeds)."""
     json: str = ""
     """Write per-episode and summary results here as JSON."""
     device: str = "cpu"
     """Torch device for the learned model."""
-    slow_checkpoint: str = ""
-    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default:
-    runs/<task>/slow_model.pt)."""
-    pixels: bool = False
-    """Plan from 64x64 camera images with a pixel checkpoint (default
-    runs/<task>/world_model_pixels.pt); goals are images."""
     workers: int = 1
     """Processes sharing the episodes (results equal a sequential run; under torchrun the ranks
     share them)."""
@@ -112,8 +130,7 @@ class EvalSettings:
 def cmd_eval(args) -> int:
     s = dataclass_from_args(EvalSettings, args)
     ps = dataclass_from_args(PlanSettings, args)
-    task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
-    model = load_model(task, s.model, s.checkpoint, s.device)
+    task, model, slow = _models(s, ps, s.device)  # loaded here too, so bad paths fail early
     if s.workers > 1 or distributed.env_world_size() > 1:
         job = EvalJob(
             s.task,
@@ -135,11 +152,6 @@ def cmd_eval(args) -> int:
         if out is None:  # not rank 0: rank 0 reports
             return 0
     else:
-        slow = (
-            load_slow_model(task, model, s.slow_checkpoint, ps.slow_search)
-            if needs_slow_model(ps)
-            else None
-        )
         out = evaluate(
             task,
             model,
@@ -164,35 +176,15 @@ def cmd_eval(args) -> int:
 
 
 @dataclass(frozen=True)
-class PlanEpisodeSettings:
-    task: str = "point_mass"
-    """Task."""
-    checkpoint: str = ""
-    """World-model checkpoint (default: runs/<task>/world_model.pt)."""
-    model: str = "learned"
-    """'learned' or 'oracle'."""
-    seed: int = 100000
-    """Episode seed."""
+class PlanEpisodeSettings(ModelChoice):
     video: str = "runs/plan/episode.mp4"
     """Video to write (GIF where no MP4 encoder is available)."""
-    pixels: bool = False
-    """Plan from camera images with a pixel checkpoint (default
-    runs/<task>/world_model_pixels.pt)."""
-    slow_checkpoint: str = ""
-    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default:
-    runs/<task>/slow_model.pt)."""
 
 
 def cmd_plan(args) -> int:
     s = dataclass_from_args(PlanEpisodeSettings, args)
     ps = dataclass_from_args(PlanSettings, args)
-    task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
-    model = load_model(task, s.model, s.checkpoint)
-    slow = (
-        load_slow_model(task, model, s.slow_checkpoint, ps.slow_search)
-        if needs_slow_model(ps)
-        else None
-    )
+    task, model, slow = _models(s, ps)
     planner = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow)
     ctrl = MPCController(model, planner, make_cost(model, ps, slow), ps.replan_every)
     frames: list = []
