@@ -1,7 +1,8 @@
 """Goal-conditioned MuJoCo tasks: ``tasks.load(name, seed=...)`` and ``tasks.names()``.
 
-Every task follows the template in ``tasks/base.py``. Names: the tasks registered below, plus
-``dmc:<domain>-<task>`` for any dm-control suite task (goal-conditioned by the dataset protocol).
+Every task follows the template in ``tasks/base.py``. Names: the tasks registered below,
+``dmc:<domain>-<task>`` for any dm-control suite task (goal-conditioned by the dataset protocol)
+and ``ogbench:<dataset>`` for OGBench's environments (``tasks/ogbench.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering unless the user 
 from tasks.base import Goal, Task, TaskError, TrainingRecipe
 from tasks.dmc import DMCTask
 from tasks.maze import Maze
+from tasks.ogbench import OGBenchTask
 from tasks.pendulum import Pendulum
 from tasks.point_mass import PointMass
 from tasks.reacher import Reacher
@@ -53,9 +55,16 @@ def load(
         made = DMCTask(domain, task, seed=seed, pixels=pixels, image_size=image_size, **kwargs)
         made.spawn = partial(load, name, seed=None, pixels=pixels, image_size=image_size, **kwargs)
         return made
+    if name.startswith("ogbench:"):
+        if kwargs:
+            raise TaskError(f"task {name!r} takes no options, got {sorted(kwargs)}")
+        made = OGBenchTask(name[8:], seed=seed, pixels=pixels, image_size=image_size)
+        made.spawn = partial(load, name, seed=None, pixels=pixels, image_size=image_size)
+        return made
     if name not in _REGISTRY:
         raise TaskError(
-            f"unknown task {name!r}; known: {', '.join(names())} or 'dmc:<domain>-<task>'"
+            f"unknown task {name!r}; known: {', '.join(names())}, 'dmc:<domain>-<task>' or "
+            "'ogbench:<dataset>'"
         )
     if kwargs:
         raise TaskError(f"task {name!r} takes no options, got {sorted(kwargs)}")

@@ -12,9 +12,7 @@ A subclass fills in five hooks (``_build_env``, ``_state_observation``, ``_physi
 
 from __future__ import annotations
 
-import atexit
 import os
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,15 +23,7 @@ import mujoco
 from dm_control.rl import control
 
 from tasks.geometry import PathGeometry, TaskError
-
-_LIVE_TASKS: weakref.WeakSet = weakref.WeakSet()
-_ATEXIT_REGISTERED = False
-
-
-def _close_renderers() -> None:
-    # free GL contexts while EGL is still alive; at interpreter teardown freeing them errors
-    for task in list(_LIVE_TASKS):
-        task.close()
+from tasks.rendering import new_renderer, track_renderer
 
 
 @dataclass(frozen=True)
@@ -43,6 +33,8 @@ class TrainingRecipe:
 
     collect_episodes: int = 200
     """Exploration episodes in the dataset."""
+    collect_length: int = 0
+    """Agent steps per collected episode (0: the task's evaluation episode length)."""
     rollout_steps: int = 5
     """Open-loop steps in the world model's prediction loss (long ones teach walls)."""
 
@@ -80,6 +72,9 @@ class Task(PathGeometry):
     """Box over the physical quantity on which dataset coverage is measured (None: not measured)."""
     recipe: TrainingRecipe = TrainingRecipe()
     """How this task's models are best trained."""
+    terminates_at_success: bool = False
+    """Whether an episode ends at the first step that succeeds (OGBench's protocol) rather than
+    running its full length and being judged at the end."""
 
     def __init__(self, *, seed: int | None = 0, pixels: bool = False, image_size: int = 64):
         if not isinstance(image_size, (int, np.integer)) or not 16 <= int(image_size) <= 512:
@@ -97,7 +92,7 @@ class Task(PathGeometry):
         self._act_high = np.asarray(spec.maximum, dtype=np.float64) * np.ones(spec.shape)
         self.action_dim = int(spec.shape[0])
         self._renderer: mujoco.Renderer | None = None
-        _LIVE_TASKS.add(self)
+        track_renderer(self)
         self.goal: Goal | None = None
         self.env.reset()
         self.state_dim = int(self.state_observation().shape[0])
@@ -192,6 +187,15 @@ class Task(PathGeometry):
             self.env.step(self.denormalise(action))
         return self.observe()
 
+    def collection_policy(self):
+        """The policy that collects this task's datasets: None for the toolkit's exploration, or a
+        recipe of the task's own (``begin(task, rng)``, ``act(task, rng) -> [A]``)."""
+        return None
+
+    def reward(self) -> float:
+        """The suite's reward for the current state (0 where the suite gives none)."""
+        return float(self.env.task.get_reward(self.physics) or 0.0)
+
     def denormalise(self, action: np.ndarray) -> np.ndarray:
         """Map [..., A] actions in [-1, 1] to the actuators' physical range (clipped)."""
         a = np.clip(action, -1.0, 1.0)
@@ -249,21 +253,7 @@ class Task(PathGeometry):
         size = self.image_size if size is None else size
         if self._renderer is None or self._renderer.width != size:
             self.close()
-            model = self.physics.model.ptr
-            model.light_castshadow[:] = 0
-            model.mat_reflectance[:] = 0
-            self._renderer = mujoco.Renderer(model, size, size)
-            global _ATEXIT_REGISTERED
-            # registered after mujoco's GL module registered its own exit hook: ours runs first
-            if not _ATEXIT_REGISTERED:
-                atexit.register(_close_renderers)
-                _ATEXIT_REGISTERED = True
-            for flag in (
-                mujoco.mjtRndFlag.mjRND_SHADOW,
-                mujoco.mjtRndFlag.mjRND_REFLECTION,
-                mujoco.mjtRndFlag.mjRND_SKYBOX,
-            ):
-                self._renderer.scene.flags[flag] = 0
+            self._renderer = new_renderer(self.physics.model.ptr, size)
         if not show_goal:
             self._show_goal(self.physics, None)
         self._renderer.update_scene(self.physics.data.ptr, camera=self.camera)

@@ -29,7 +29,7 @@ RANK = {
     "cli": 300,
     "__main__": 300,
 }
-LAZY_OK = {"mbrl", "pytorch_mppi", "torch.utils.tensorboard", "dm_control"}
+LAZY_OK = {"mbrl", "pytorch_mppi", "torch.utils.tensorboard", "dm_control", "gymnasium", "ogbench"}
 """Optional or heavy packages that may be imported inside a function."""
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from mpc_jepa.control.controller import MPCController
 from mpc_jepa.control.counting import CountingModel
-from mpc_jepa.control.episode import EpisodeResult, goal_observation
+from mpc_jepa.control.episode import EpisodeResult, ends_at_success, goal_observation
 
 
 def _state(task, obs):
@@ -33,7 +33,8 @@ def run_episodes(
         observers: N observation functions (None, the default: ``obs['state']``); one per
             episode, since a ``FrameStack`` keeps its episode's frames.
         max_steps: control steps per episode: None (each task's episode length), one int, or N
-            ints; each episode ends at its own length (finished ones are no longer stepped).
+            ints; each episode ends at its own length (finished ones are no longer stepped), or
+            at its first success where the task ``terminates_at_success``.
         counters: ``CountingModel``s whose evaluations are counted (default: the controller's).
     Returns:
         N ``EpisodeResult``s. Time and model evaluations of a batched step are shared equally by
@@ -48,9 +49,7 @@ def run_episodes(
             f"{len(observers)} observers"
         )
     obs = [task.reset(seed=seed) for task, seed in zip(tasks, seeds)]
-    for observe in observers:
-        if hasattr(observe, "reset"):
-            observe.reset()
+    [observe.reset() for observe in observers if hasattr(observe, "reset")]
     controller.reset_batch(np.stack([goal_observation(t, o) for t, o in zip(tasks, observers)]))
     if counters is None:
         counters = [controller.model] if isinstance(controller.model, CountingModel) else []
@@ -59,6 +58,8 @@ def run_episodes(
     inputs = [None] * n
     for t in range(max(lengths)):
         running = [i for i in range(n) if t < lengths[i]]
+        if not running:
+            break
         for i in running:  # finished episodes keep their last input (never observed again)
             inputs[i] = observers[i](tasks[i], {**obs[i], "physics": tasks[i].get_state()})
         evals0, clock = sum(c.evals for c in counters), time.perf_counter()
@@ -70,6 +71,8 @@ def run_episodes(
             dists[i].append(tasks[i].distance())
             times[i].append(ms)
             evals[i].append(spent)
+            if ends_at_success(tasks[i]):
+                lengths[i] = t + 1  # its own end: not stepped again
     episodes = zip(tasks, start, dists, times, evals, lengths, seeds)
     return [_result(*e, counted=bool(counters)) for e in episodes]
 
@@ -86,6 +89,7 @@ def _result(task, start, dists, times, evals, steps, seed, counted: bool) -> Epi
         mean_ms_per_step=float(np.mean(times)),
         model_evals_per_step=float(np.mean(evals)) if counted else None,
         seed=seed,
+        task_id=getattr(task, "task_id", None),
     )
 
 

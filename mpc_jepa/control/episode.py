@@ -28,6 +28,8 @@ class EpisodeResult:
     model_evals_per_step: float | None
     """Predicted transitions per control step (mean); None when no model counted them."""
     seed: int = 0
+    task_id: int | None = None
+    """Which of the task's fixed evaluation goals the episode played (OGBench), else None."""
     trajectory: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -55,7 +57,8 @@ def run_episode(
         record: keep the physical trajectory in the result.
         frames: if a list, rendered frames (goal shown) are appended to it.
         counters: ``CountingModel``s whose evaluations are summed (default: the controller's model).
-    Success is the task's physical test at the final step.
+    Success is the task's physical test at the final step; a task that ``terminates_at_success``
+    (OGBench) ends the episode at its first successful step.
     """
     observe = observe or (lambda t, o: o["state"])
     obs = _start(task, controller, observe, seed)
@@ -75,6 +78,8 @@ def run_episode(
         dists.append(task.distance())
         if record:
             traj.append(task.physical())
+        if ends_at_success(task):
+            break
     if frames is not None:
         frames.append(task.render(show_goal=True))
     return EpisodeResult(
@@ -82,15 +87,21 @@ def run_episode(
         final_distance=float(dists[-1]),
         min_distance=float(min(dists)),
         start_distance=float(start_distance),
-        steps=steps,
+        steps=len(dists),
         ms_per_step=float(np.median(times)),
         mean_ms_per_step=float(np.mean(times)),
-        model_evals_per_step=(sum(c.evals for c in counters) - evals0) / steps
+        model_evals_per_step=(sum(c.evals for c in counters) - evals0) / len(dists)
         if counters
         else None,
         seed=seed,
+        task_id=getattr(task, "task_id", None),
         trajectory=traj,
     )
+
+
+def ends_at_success(task) -> bool:
+    """Whether ``task``'s episode ends now: it ``terminates_at_success`` and has succeeded."""
+    return bool(getattr(task, "terminates_at_success", False) and task.success())
 
 
 def _start(task, controller, observe, seed: int) -> dict:

@@ -3,6 +3,7 @@
 from mpc_jepa.data.collect import ExplorationConfig, collect, coverage, exploration_actions
 from mpc_jepa.data.dataset import Dataset, DatasetError, WindowSampler
 from mpc_jepa.data.embedding import embed_rows
+from mpc_jepa.data.npz_import import import_npz
 from mpc_jepa.data.observations import history_of, history_rows, obs_key, obs_tensor
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "embed_rows",
     "exploration_actions",
     "history_of",
+    "import_npz",
     "history_rows",
     "obs_key",
     "obs_tensor",

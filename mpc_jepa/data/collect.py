@@ -69,6 +69,26 @@ def exploration_actions(
     return np.clip(out, -1.0, 1.0)
 
 
+class ExplorationPolicy:
+    """The default collection policy: ``exploration_actions`` drawn afresh for every episode.
+
+    A collection policy has ``begin(task, rng)`` (called after the task's exploration reset; it may
+    move the start or the goal) and ``act(task, rng) -> [A]`` actions in [-1, 1]; tasks with a
+    data recipe of their own (OGBench's experts) return one from ``task.collection_policy()``.
+    """
+
+    def __init__(self, steps: int, config: ExplorationConfig = ExplorationConfig()):
+        self.steps, self.config = steps, config
+
+    def begin(self, task, rng: np.random.Generator) -> None:
+        self._actions = exploration_actions(rng, self.steps, task.action_dim, self.config)
+        self._t = 0
+
+    def act(self, task, rng: np.random.Generator) -> np.ndarray:
+        self._t += 1
+        return self._actions[self._t - 1]
+
+
 def coverage(physical: np.ndarray, bounds, bins: int = 10) -> float:
     """Fraction of a ``bins`` x ``bins`` grid over ``bounds`` visited by [N, 2] positions."""
     physical = np.asarray(physical)[:, :2]
@@ -87,18 +107,19 @@ def collect(
     episode_length: int | None = None,
     seed: int = 0,
     exploration: ExplorationConfig = ExplorationConfig(),
+    policy=None,
     overwrite: bool = False,
     progress: bool = True,
 ) -> Dataset:
-    """Roll out the exploration policy in ``task`` and write a dataset to ``out`` atomically.
+    """Roll out a collection policy in ``task`` and write a dataset to ``out`` atomically.
 
     Args:
         task: a ``tasks.Task`` (pixels are stored when it was built with ``pixels=True``).
-        out: dataset directory to create.
-        episodes: number of episodes E.
+        out: dataset directory to create; episodes: number of episodes E.
         episode_length: agent steps T per episode (default: the task's); each episode has T+1 rows.
         seed: seeds starts and actions, so collection is reproducible.
-        exploration: the exploration policy's settings.
+        exploration, policy: the exploration policy's settings, or another collection policy
+            (see ``ExplorationPolicy``; ``task.collection_policy()`` gives a task's own).
         overwrite: replace an existing dataset at ``out``.
     Returns:
         The written dataset, opened lazily.
@@ -118,45 +139,44 @@ def collect(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         task.reset(seed=int(rng.integers(2**31)))
-        arrays = _open_arrays(task, tmp, episodes * (T + 1))
+        arrays = open_arrays(task, tmp, episodes * (T + 1))
         start_time = time.perf_counter()
-        _record_all(task, tmp, arrays, rng, episodes, T, exploration, progress)
+        policy = policy or ExplorationPolicy(T, exploration)
+        _record_all(task, tmp, arrays, rng, episodes, T, policy, progress)
         elapsed = time.perf_counter() - start_time
         for a in arrays.values():
             a.flush()
-        np.save(
-            tmp / "episode_starts.npy", np.arange(0, episodes * (T + 1) + 1, T + 1, dtype=np.int64)
-        )
-        cov = coverage(arrays["physical"], task.coverage_bounds) if task.coverage_bounds else None
-        meta = _meta(task, episodes, T, seed, exploration)
-        meta["coverage_10x10"] = cov
+        starts = np.arange(0, episodes * (T + 1) + 1, T + 1, dtype=np.int64)
+        np.save(tmp / "episode_starts.npy", starts)
+        meta = _meta(task, episodes, T, seed, exploration, policy)
+        bounds = task.coverage_bounds
+        meta["coverage_10x10"] = coverage(arrays["physical"], bounds) if bounds else None
         meta["frames_per_second"] = episodes * (T + 1) / elapsed
         (tmp / "meta.json").write_text(dumps_json(meta))
         del arrays
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Dataset(out)
 
 
-def _record_all(
-    task, tmp: Path, arrays: dict, rng, episodes: int, T: int, exploration, progress: bool
-):
+def _record_all(task, tmp: Path, arrays: dict, rng, episodes: int, T: int, policy, progress: bool):
     """Every episode into ``arrays`` (and, with pixels, ``tmp/pixels.npz``)."""
     pixel_writer = PixelWriter(tmp / "pixels.npz") if task.pixels else None
     for e in tqdm(range(episodes), desc=f"collect {task.name}", disable=not progress, unit="ep"):
-        obs = task.reset(seed=int(rng.integers(2**31)), exploration=True)
-        actions = exploration_actions(rng, T, task.action_dim, exploration)
-        frames = _record_episode(task, obs, actions, arrays, e * (T + 1))
+        task.reset(seed=int(rng.integers(2**31)), exploration=True)
+        policy.begin(task, rng)
+        frames = _record_episode(task, policy, rng, T, arrays, e * (T + 1))
         if pixel_writer is not None:
             pixel_writer.append(frames)
     if pixel_writer is not None:
         pixel_writer.close()
 
 
-def _meta(task, episodes: int, T: int, seed: int, exploration: ExplorationConfig) -> dict:
-    """meta.json's description of a dataset collected from ``task``."""
+def _meta(task, episodes: int, T: int, seed: int, exploration, policy) -> dict:
+    """meta.json's description of a dataset collected from ``task`` by ``policy``."""
+    own = not isinstance(policy, ExplorationPolicy)  # a task's recipe, not our exploration
     return {
         "format_version": FORMAT_VERSION,
         "task": task.name,
@@ -168,11 +188,12 @@ def _meta(task, episodes: int, T: int, seed: int, exploration: ExplorationConfig
         "episode_length": T,
         "action_repeat": task.action_repeat,
         "seed": seed,
-        "exploration": asdict(exploration),
+        "exploration": None if own else asdict(exploration),
+        "policy": type(policy).__name__,
     }
 
 
-def _open_arrays(task, directory: Path, rows: int) -> dict[str, np.ndarray]:
+def open_arrays(task, directory: Path, rows: int) -> dict[str, np.ndarray]:
     """Memory-mapped ``.npy`` files of ``rows`` rows for every per-step array of the format."""
     shapes = {
         "states": ((rows, task.state_dim), np.float32),
@@ -187,12 +208,10 @@ def _open_arrays(task, directory: Path, rows: int) -> dict[str, np.ndarray]:
     }
 
 
-def _record_episode(
-    task, obs: dict, actions: np.ndarray, arrays: dict, row: int
-) -> np.ndarray | None:
-    """Step ``task`` through ``actions`` [T, A] from ``obs``, writing T+1 rows from ``row``; the
-    last row has no action (0) and no reward. Returns the frames [T+1, H, W, 3] (pixels) or None."""
-    T = len(actions)
+def _record_episode(task, policy, rng, T: int, arrays: dict, row: int) -> np.ndarray | None:
+    """Step ``task`` T times under ``policy``, writing T+1 rows from ``row``; the last row has no
+    action (0) and no reward. Returns the frames [T+1, H, W, 3] (pixels) or None."""
+    obs = task.observe()
     frames = (
         np.empty((T + 1, task.image_size, task.image_size, 3), np.uint8) if task.pixels else None
     )
@@ -203,16 +222,17 @@ def _record_episode(
         if frames is not None:
             frames[t] = obs["pixels"]
         if t < T:
-            arrays["actions"][row + t] = actions[t]
-            obs = task.step(actions[t])
-            arrays["rewards"][row + t] = task.env.task.get_reward(task.physics) or 0.0
+            action = np.asarray(policy.act(task, rng), dtype=np.float64)
+            arrays["actions"][row + t] = action
+            obs = task.step(action)
+            arrays["rewards"][row + t] = task.reward()
         else:
             arrays["actions"][row + t] = 0.0
             arrays["rewards"][row + t] = 0.0
     return frames
 
 
-def _replace_dir(tmp: Path, out: Path) -> None:
+def replace_dir(tmp: Path, out: Path) -> None:
     """Move a finished ``tmp`` to ``out``; an old ``out`` is moved aside first and then deleted."""
     if out.exists():
         trash = out.parent / f".{out.name}.old-{os.getpid()}"

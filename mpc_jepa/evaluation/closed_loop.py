@@ -104,7 +104,7 @@ def _mean(values: list) -> float | None:
 def summarize(episodes: list[dict]) -> dict:
     """Summary of per-episode result dicts (``EpisodeResult.as_dict()``)."""
     col = lambda k: [e[k] for e in episodes]  # noqa: E731
-    return {
+    summary = {
         "episodes": len(episodes),
         "success_rate": float(np.mean(col("success"))),
         "mean_final_distance": float(np.mean(col("final_distance"))),
@@ -113,7 +113,15 @@ def summarize(episodes: list[dict]) -> dict:
         "median_ms_per_step": float(np.median(col("ms_per_step"))),
         "mean_ms_per_step": float(np.mean(col("mean_ms_per_step"))),
         "model_evals_per_step": _mean(col("model_evals_per_step")),
+        "mean_steps": float(np.mean(col("steps"))),
     }
+    ids = sorted({e.get("task_id") for e in episodes} - {None})
+    if ids:  # a benchmark's fixed goals (OGBench): success per goal, as its tables report
+        summary["success_rate_per_task"] = {
+            f"task{i}": float(np.mean([e["success"] for e in episodes if e.get("task_id") == i]))
+            for i in ids
+        }
+    return summary
 
 
 def hard_episode_seeds(task, first: int, n: int, limit: int = 10000) -> list[int]:

@@ -29,15 +29,19 @@ class OracleModel:
     def __init__(self, task, nthread: int | None = None, velocity_weight: float = 0.1):
         self.task = task
         self.velocity_weight = float(velocity_weight)
-        self.model = task.physics.model.ptr
+        # a task whose step is not "hold ctrl for k physics steps" (OGBench's point maze moves
+        # its qpos) brings its own batched step: ``rollout_physics``
+        self._own_rollout = getattr(task, "rollout_physics", None)
+        self.model = task.model if self._own_rollout else task.physics.model.ptr
         self.action_dim = task.action_dim
         self.repeat = task.action_repeat
         self.nstate = mujoco.mj_stateSize(self.model, mujoco.mjtState.mjSTATE_FULLPHYSICS)
         self.nthread = nthread or min(os.cpu_count() or 1, 8)
         self._datas = [mujoco.MjData(self.model) for _ in range(self.nthread)]
         self._runner = mj_rollout.Rollout(nthread=self.nthread)
-        n_sub = int(round(task.env.control_timestep() / self.model.opt.timestep))
-        self.substeps = max(n_sub, 1) * self.repeat  # physics steps per agent step
+        if not self._own_rollout:
+            n_sub = int(round(task.env.control_timestep() / self.model.opt.timestep))
+            self.substeps = max(n_sub, 1) * self.repeat  # physics steps per agent step
 
     def encode(self, obs: Tensor) -> Tensor:
         """Physics states [B, nstate] (from ``Task.get_state``) -> latents [B, nstate]."""
@@ -56,6 +60,10 @@ class OracleModel:
                 f"need z0 [B, {self.nstate}] and actions [B, T, {self.action_dim}], got "
                 f"{list(z0.shape)}, {list(actions.shape)}"
             )
+        if self._own_rollout:
+            z = z0.detach().cpu().double().numpy()
+            states = self._own_rollout(z, actions.detach().cpu().double().numpy())
+            return torch.as_tensor(np.concatenate([z[:, None], states], 1), device=z0.device)
         ctrl = self.task.denormalise(actions.detach().cpu().double().numpy())  # [B, T, A]
         ctrl = np.repeat(ctrl, self.substeps, axis=1)  # [B, T*substeps, A]
         state, _ = self._runner.rollout(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import tasks
-from mpc_jepa.data import Dataset, DatasetError, collect
+from mpc_jepa.data import Dataset, DatasetError, collect, import_npz
 from mpc_jepa.pipeline.paths import dataset_dir
 
 
@@ -16,10 +16,10 @@ class CollectSettings:
     """Task name (see `mpc-jepa tasks`) or dmc:<domain>-<task>."""
     out: str = ""
     """Dataset directory to write (default: data/<task>[-pixels])."""
-    episodes: int = 200
-    """Number of episodes."""
+    episodes: int = 0
+    """Number of episodes (0: the task's recipe: 200 for most, OGBench's published sizes)."""
     episode_length: int = 0
-    """Agent steps per episode (0: the task's episode length)."""
+    """Agent steps per episode (0: the task's recipe, else its episode length)."""
     seed: int = 0
     """Seed for starts and exploration actions."""
     pixels: bool = False
@@ -28,10 +28,12 @@ class CollectSettings:
     """Image side in pixels."""
     overwrite: bool = False
     """Replace an existing dataset (otherwise an existing one is reused)."""
+    from_npz: str = ""
+    """Import this OGBench .npz dataset file instead of collecting (ogbench:<dataset> tasks)."""
 
     def __post_init__(self):
-        if self.episodes < 1:
-            raise ValueError(f"episodes must be >= 1, got {self.episodes}")
+        if self.episodes < 0:
+            raise ValueError(f"episodes must be >= 0 (0: the task's recipe), got {self.episodes}")
         if self.episode_length < 0:
             raise ValueError(f"episode_length must be >= 0, got {self.episode_length}")
 
@@ -60,12 +62,17 @@ def run_collect(s: CollectSettings, progress: bool = True) -> Dataset:
         print(f"reusing dataset {path} ({ds.num_episodes} episodes, {len(ds)} frames)")
         return ds
     task = tasks.load(s.task, seed=s.seed, pixels=s.pixels, image_size=s.image_size)
+    if s.from_npz:
+        ds = import_npz(task, s.from_npz, path, overwrite=s.overwrite, progress=progress)
+        print(f"wrote {path}: {ds.num_episodes} episodes, {len(ds)} frames from {s.from_npz}")
+        return ds
     ds = collect(
         task,
         path,
-        episodes=s.episodes,
-        episode_length=s.episode_length or None,
+        episodes=s.episodes or task.recipe.collect_episodes,
+        episode_length=s.episode_length or task.recipe.collect_length or None,
         seed=s.seed,
+        policy=task.collection_policy(),
         overwrite=s.overwrite,
         progress=progress,
     )

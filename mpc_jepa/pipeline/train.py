@@ -35,8 +35,8 @@ class TrainSettings:
     out: str = ""
     """Checkpoint to write (default: runs/<task>/world_model.pt, or slow_model.pt for the slow
     level)."""
-    collect_episodes: int = 200
-    """Episodes to collect when the dataset is missing."""
+    collect_episodes: int = 0
+    """Episodes to collect when the dataset is missing (0: the task's recipe)."""
     resume: bool = False
     """Continue an interrupted run from --out (optimizer, schedule, step, RNG restored)."""
     level: str = "fast"

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from mpc_jepa.apps.bench.common import save_section
 from mpc_jepa.apps.bench.hierarchy import bench_hierarchy
+from mpc_jepa.apps.bench.ogbench import bench_ogbench
 from mpc_jepa.apps.bench.pixels import bench_pixels
 from mpc_jepa.apps.bench.planning import bench_peers, bench_planning
 from mpc_jepa.apps.bench.report import write_results
 from mpc_jepa.apps.bench.scale import bench_scale
-from mpc_jepa.apps.bench.settings import SECTIONS, BenchSettings
+from mpc_jepa.apps.bench.settings import LONG_SECTIONS, SECTIONS, BenchSettings
 from mpc_jepa.apps.bench.throughput import bench_throughput
 from mpc_jepa.apps.bench.world_model import bench_anti_collapse, bench_data, bench_world_model
 
@@ -32,10 +33,12 @@ def run_benchmarks(s: BenchSettings) -> Path:
         "hierarchy": bench_hierarchy,
         "pixels": bench_pixels,
         "throughput": bench_throughput,
+        "ogbench": bench_ogbench,
     }
     for section in s.sections:
         if section not in funcs:
-            raise ValueError(f"unknown section {section!r}; known: {', '.join(SECTIONS)}")
+            known = ", ".join(SECTIONS + LONG_SECTIONS)
+            raise ValueError(f"unknown section {section!r}; known: {known}")
         print(f"== bench {section}", flush=True)
         save_section(out, section, funcs[section](s))
     path = write_results(out)

@@ -15,13 +15,14 @@ SECTIONS = (
     "pixels",
     "throughput",
 )
+LONG_SECTIONS = ("ogbench",)  # hours on a CPU, resumable: run only when asked (--sections ogbench)
 
 
 @dataclass(frozen=True)
 class BenchSettings:
     sections: tuple[str, ...] = SECTIONS
     """Sections to run: data, world_model, anti_collapse, planning, peers, scale, hierarchy,
-    pixels, throughput."""
+    pixels, throughput; and, only when named, ogbench (hours; resumes where it stopped)."""
     episodes: int = 50
     """Closed-loop episodes per planner."""
     train_steps: int = 3000
@@ -41,3 +42,11 @@ class BenchSettings:
     (default: all)."""
     workers: int = 1
     """hierarchy section: processes sharing each evaluation's episodes (one torch thread each)."""
+    ogbench_datasets: tuple[str, ...] = ()
+    """ogbench section: run only these datasets (default: pointmaze medium, large, giant)."""
+    ogbench_runs: tuple[str, ...] = ()
+    """ogbench section: run only these rows (labels of OGBENCH_RUNS; default: all)."""
+    ogbench_episodes: int = 50
+    """ogbench section: episodes per evaluation task (OGBench's protocol: 50, x 5 tasks)."""
+    ogbench_batch: int = 25
+    """ogbench section: episodes advanced together (one batched plan per control step)."""

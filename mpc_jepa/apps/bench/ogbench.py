@@ -1,0 +1,115 @@
+"""Section ogbench: OGBench's goal-reaching protocol, beside its published baselines.
+
+Protocol (OGBench's): its five fixed evaluation tasks, ``episodes`` each (50 in the paper), the
+environment's episode length, success = reaching the goal at any step (the episode ends there).
+Hours on a CPU, so it resumes: every finished batch of episodes is appended to
+``runs/bench/ogbench/<dataset>/<run>.jsonl`` and a rerun skips the episodes stored there; the
+summary rows are made from all stored episodes. Models: the task's recipe at the default paths
+(``runs/ogbench_<dataset>/``), so ``mpc-jepa collect / train / eval`` and this section share them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import tasks
+from mpc_jepa.apps.bench.common import check_known, ordered, stored_section
+from mpc_jepa.apps.bench.settings import BenchSettings
+from mpc_jepa.evaluation import PlanSettings, evaluate, needs_slow_model, summarize
+from mpc_jepa.files import atomic_write, write_json
+from mpc_jepa.pipeline import ModelPaths, ensure_models
+
+OGBENCH_DATASETS = (
+    "pointmaze-medium-navigate-v0",
+    "pointmaze-large-navigate-v0",
+    "pointmaze-giant-navigate-v0",
+)
+OGBENCH_RUNS = {  # row label: planner settings (overrides of PlanSettings)
+    "flat CEM, graph cost": {"planner": "cem", "goal_metric": "graph"},
+    "hierarchical": {"planner": "hierarchical"},
+}
+# success %, state observations, from the OGBench paper (GCBC / GCIVL / GCIQL / QRL / CRL / HIQL)
+PUBLISHED = {
+    "pointmaze-medium-navigate-v0": (9, 63, 53, 82, 29, 79),
+    "pointmaze-large-navigate-v0": (29, 45, 34, 86, 39, 58),
+    "pointmaze-giant-navigate-v0": (1, 0, 0, 68, 27, 46),
+    "cube-single-play-v0": (6, 53, 68, 5, 19, 15),
+}
+BASELINES = ("GCBC", "GCIVL", "GCIQL", "QRL", "CRL", "HIQL")
+
+
+def bench_ogbench(s: BenchSettings) -> dict:
+    """Every asked dataset x run by OGBench's protocol (resuming stored episodes)."""
+    datasets = check_known(s.ogbench_datasets, dict.fromkeys(OGBENCH_DATASETS), "OGBench dataset")
+    labels = check_known(s.ogbench_runs, OGBENCH_RUNS, "OGBench run")
+    old = stored_section(s.out, "ogbench")
+    rows = dict(old.get("rows", {}))
+    for dataset in datasets:
+        rows.update(_dataset_rows(dataset, labels, s))
+    order = [f"{d} / {k}" for d in OGBENCH_DATASETS for k in OGBENCH_RUNS]
+    return {
+        "command": "mpc-jepa bench --sections ogbench [--ogbench-datasets D ...] "
+        "[--ogbench-episodes N]  (or: mpc-jepa collect / train / train --level slow / eval "
+        "--task ogbench:<dataset> --episodes 250)",
+        "protocol": "OGBench's 5 evaluation tasks x episodes each; success at any step",
+        "published": {d: dict(zip(BASELINES, v)) for d, v in PUBLISHED.items()},
+        "notes": old.get("notes", []),
+        "rows": ordered(rows, order),
+    }
+
+
+def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
+    """One dataset's rows; its data and models made by the task's recipe (timed once)."""
+    name = f"ogbench:{dataset}"
+    paths = ModelPaths.default(name)
+    timing = Path("runs") / "bench" / "ogbench" / dataset / "train_seconds.json"
+    t0 = time.perf_counter()
+    _, fast, slow = ensure_models(name, paths, s.train_steps, progress=False)
+    if not timing.exists():  # only a run that trained knows the training time
+        write_json(timing, {"seconds": time.perf_counter() - t0, "note": "collect + train"})
+    train_seconds = json.loads(timing.read_text())["seconds"]
+    task = tasks.load(name, seed=s.seed)
+    rows = {}
+    for label in labels:
+        ps = PlanSettings(**OGBENCH_RUNS[label])
+        episodes = _resume(
+            task, fast, slow if needs_slow_model(ps) else None, ps, dataset, label, s
+        )
+        summary = summarize(episodes)
+        rows[f"{dataset} / {label}"] = {**summary, "train_seconds": train_seconds}
+        print(f"{dataset} {label}: {summary}", flush=True)
+    return rows
+
+
+def _resume(task, fast, slow, ps: PlanSettings, dataset: str, label: str, s) -> list[dict]:
+    """All ``5 * s.ogbench_episodes`` episodes of one run: stored ones read back, the missing ones
+    run in batches of ``s.ogbench_batch`` and appended as each batch finishes."""
+    total = task.num_tasks * s.ogbench_episodes
+    store = Path("runs") / "bench" / "ogbench" / dataset / f"{label.replace(' ', '_')}.jsonl"
+    done = _read(store, ps)
+    missing = [i for i in range(total) if i not in done]
+    for j in range(0, len(missing), s.ogbench_batch):
+        chunk = missing[j : j + s.ogbench_batch]
+        out = evaluate(task, fast, ps, total, seed=s.seed, progress=False, slow_model=slow,
+                       indices=chunk, batch=len(chunk))  # fmt: skip
+        for i, episode in zip(chunk, out["episodes"]):
+            done[i] = episode
+        lines = [json.dumps({"index": i, "settings": asdict(ps), **done[i]}) for i in sorted(done)]
+        atomic_write(store, "\n".join(lines) + "\n")
+        print(f"{dataset} {label}: {len(done)}/{total} episodes stored", flush=True)
+    return [done[i] for i in range(total)]
+
+
+def _read(store: Path, ps: PlanSettings) -> dict[int, dict]:
+    """Stored episodes of ``store`` run with settings ``ps`` (others are ignored: rerun)."""
+    if not store.exists():
+        return {}
+    out = {}
+    for line in store.read_text().splitlines():
+        row = json.loads(line)
+        if row.pop("settings") == json.loads(json.dumps(asdict(ps))):
+            out[row.pop("index")] = row
+    return out

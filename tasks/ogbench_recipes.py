@@ -1,0 +1,132 @@
+"""OGBench's data recipes, regenerated here (its download server is out of reach).
+
+``navigate`` (point mazes): every episode starts in a random free cell and heads for a random
+"vertex" cell (a free cell that is not the middle of a straight corridor); a waypoint expert
+moves toward the next cell of a breadth-first-search path to the goal cell, plus N(0, noise^2)
+action noise, clipped to [-1, 1]; on arrival (the environment's own success test) a new goal cell
+is drawn. Start and goal positions get the package's own cell noise. OGBench's sizes: 1000 episodes
+of 1001 observations (giant: 500 of 2001), noise 0.5 for the point agent.
+
+A recipe is a collection policy: ``begin(task, rng)`` sets up an episode after the task's reset,
+``act(task, rng)`` returns the next action [A] in [-1, 1]; ``mpc_jepa.data.collect`` drives it.
+Everything random comes from ``rng``, so a dataset is reproducible from its seed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from tasks.base import TaskError
+
+_STEPS = ((-1, 0), (0, -1), (1, 0), (0, 1))
+
+
+@dataclass(frozen=True)
+class DatasetRecipe:
+    """An OGBench dataset's size: episodes and agent steps per episode."""
+
+    episodes: int
+    episode_length: int
+
+
+# OGBench's published sizes (observations per episode = episode_length + 1)
+SIZES = {"medium": DatasetRecipe(1000, 1000), "large": DatasetRecipe(1000, 1000)}
+SIZES["giant"] = DatasetRecipe(500, 2000)
+
+
+def free_cells(maze_map: np.ndarray) -> list[tuple[int, int]]:
+    """Every free (0) cell (i, j) of the maze map."""
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero(maze_map == 0))]
+
+
+def vertex_cells(maze_map: np.ndarray) -> list[tuple[int, int]]:
+    """Free cells that are not the middle of a straight corridor (OGBench's goal cells)."""
+    out = []
+    for i, j in free_cells(maze_map):
+        up, down = maze_map[i - 1, j] == 0, maze_map[i + 1, j] == 0
+        left, right = maze_map[i, j - 1] == 0, maze_map[i, j + 1] == 0
+        vertical = up and down and not left and not right
+        horizontal = left and right and not up and not down
+        if not (vertical or horizontal):
+            out.append((i, j))
+    return out
+
+
+def bfs_steps(maze_map: np.ndarray, goal: tuple[int, int]) -> np.ndarray:
+    """[rows, cols] cell steps to ``goal`` over free cells (4-connected); -1 where unreachable."""
+    dist = np.full(maze_map.shape, -1, dtype=np.int64)
+    dist[goal] = 0
+    queue = deque([goal])
+    while queue:
+        i, j = queue.popleft()
+        for di, dj in _STEPS:
+            n = (i + di, j + dj)
+            if maze_map[n] == 0 and dist[n] < 0:
+                dist[n] = dist[i, j] + 1
+                queue.append(n)
+    return dist
+
+
+def next_cell(dist: np.ndarray, cell: tuple[int, int]) -> tuple[int, int]:
+    """The neighbour of ``cell`` one BFS step closer to the goal (the cell itself at the goal)."""
+    best = cell
+    for di, dj in _STEPS:
+        n = (cell[0] + di, cell[1] + dj)
+        if dist[n] >= 0 and (dist[best] < 0 or dist[n] < dist[best]):
+            best = n
+    return best
+
+
+class NavigatePolicy:
+    """OGBench's ``navigate`` waypoint expert for the point maze (see the module docstring)."""
+
+    def __init__(self, noise: float = 0.5):
+        if not noise >= 0:
+            raise TaskError(f"navigate noise must be >= 0, got {noise}")
+        self.noise = float(noise)
+        self._bfs: dict[tuple[int, int], np.ndarray] = {}
+
+    def begin(self, task, rng: np.random.Generator) -> None:
+        env = task.env
+        if not getattr(task, "is_maze", False):
+            raise TaskError(f"{task.name}: the navigate recipe needs a maze")
+        self._cells, self._vertices = free_cells(env.maze_map), vertex_cells(env.maze_map)
+        start = self._cells[rng.integers(len(self._cells))]
+        self._goal = self._vertices[rng.integers(len(self._vertices))]
+        env.set_xy(np.asarray(self._noisy(env, start, rng)))
+        env.set_goal(goal_xy=self._noisy(env, self._goal, rng))
+
+    def act(self, task, rng: np.random.Generator) -> np.ndarray:
+        env = task.env
+        if env.compute_success():  # arrived: a new goal cell, as OGBench's recipe does
+            self._goal = self._vertices[rng.integers(len(self._vertices))]
+            env.set_goal(goal_xy=self._noisy(env, self._goal, rng))
+        if self._goal not in self._bfs:
+            self._bfs[self._goal] = bfs_steps(env.maze_map, self._goal)
+        xy = np.asarray(env.get_xy()[:2])
+        waypoint = np.asarray(env.ij_to_xy(next_cell(self._bfs[self._goal], env.xy_to_ij(xy))))
+        direction = (waypoint - xy) / (np.linalg.norm(waypoint - xy) + 1e-6)
+        return np.clip(direction + rng.normal(0.0, self.noise, 2), -1.0, 1.0)
+
+    @staticmethod
+    def _noisy(env, cell: tuple[int, int], rng: np.random.Generator) -> tuple[float, float]:
+        """The cell's centre plus the package's uniform noise of a quarter cell per axis."""
+        x, y = env.ij_to_xy(cell)
+        reach = env._noise * env._maze_unit / 4
+        return x + rng.uniform(-reach, reach), y + rng.uniform(-reach, reach)
+
+
+def recipe_for(task) -> tuple[NavigatePolicy, DatasetRecipe]:
+    """The collection policy and published size of ``task``'s OGBench dataset."""
+    size = task.env_id.split("-")[1]
+    if task.dataset_type != "navigate" or not task.env_id.startswith("pointmaze-"):
+        raise TaskError(
+            f"{task.name}: only pointmaze navigate data can be regenerated here so far "
+            f"(got {task.dataset_type!r} on {task.env_id!r}); load OGBench's own .npz instead"
+        )
+    if size not in SIZES:
+        raise TaskError(f"{task.name}: no published size for maze {size!r}")
+    return NavigatePolicy(noise=0.5), SIZES[size]
