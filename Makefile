@@ -6,7 +6,7 @@ TORCH ?= torch==2.13.0
 export MUJOCO_GL ?= egl
 export PYTHONHASHSEED := 0
 
-.PHONY: install demo test test-slow bench lint notebooks clean
+.PHONY: install demo test test-slow bench bench-ogbench lint notebooks clean
 
 # The stamp depends on pyproject.toml so a dependency change reinstalls.
 $(VENV)/.installed: pyproject.toml
@@ -42,6 +42,11 @@ $(BENCH_VENV)/.installed: pyproject.toml
 
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/run.py
+
+# OGBench's protocol on the point mazes: hours on a CPU; results are stored as they come and a
+# rerun resumes (run it in the background: nohup make bench-ogbench &)
+bench-ogbench: install
+	$(VENV)/bin/mpc-jepa bench --sections ogbench
 
 # Re-execute the notebooks and store them with their figures (they read on a code host unrun).
 notebooks: install

@@ -19,7 +19,7 @@ import tasks
 from mpc_jepa.apps.bench.common import check_known, ordered, stored_section
 from mpc_jepa.apps.bench.settings import BenchSettings
 from mpc_jepa.evaluation import PlanSettings, evaluate, needs_slow_model, summarize
-from mpc_jepa.files import atomic_write, write_json
+from mpc_jepa.files import atomic_write, json_safe, write_json
 from mpc_jepa.pipeline import ModelPaths, ensure_models
 
 OGBENCH_DATASETS = (
@@ -97,8 +97,9 @@ def _resume(task, fast, slow, ps: PlanSettings, dataset: str, label: str, s) -> 
                        indices=chunk, batch=len(chunk))  # fmt: skip
         for i, episode in zip(chunk, out["episodes"]):
             done[i] = episode
-        lines = [json.dumps({"index": i, "settings": asdict(ps), **done[i]}) for i in sorted(done)]
-        atomic_write(store, "\n".join(lines) + "\n")
+        rows = [json_safe({"index": i, "settings": asdict(ps), **done[i]}) for i in sorted(done)]
+        text = "".join(json.dumps(r, allow_nan=False) + "\n" for r in rows).encode()
+        atomic_write(store, lambda f, text=text: f.write(text))
         print(f"{dataset} {label}: {len(done)}/{total} episodes stored", flush=True)
     return [done[i] for i in range(total)]
 

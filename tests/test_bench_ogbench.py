@@ -1,0 +1,85 @@
+"""The OGBench bench section resumes from stored episodes and reports beside the baselines."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+from mpc_jepa.apps.bench import ogbench as section
+from mpc_jepa.apps.bench.report import write_results
+from mpc_jepa.apps.bench.settings import BenchSettings
+from mpc_jepa.evaluation import PlanSettings, summarize
+from mpc_jepa.files import write_json
+
+
+def _episode(i: int) -> dict:
+    return {
+        "success": (i % 5) % 2 == 0,  # tasks 1, 3, 5 succeed
+        "final_distance": 0.5,
+        "min_distance": 0.5,
+        "start_distance": 9.0,
+        "steps": 100 + i,
+        "ms_per_step": 5.0,
+        "mean_ms_per_step": 6.0,
+        "model_evals_per_step": 10.0,
+        "seed": 100000 + i,
+        "task_id": 1 + i % 5,
+    }
+
+
+def test_resume_runs_only_missing_episodes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = []
+
+    def fake_evaluate(task, model, ps, episodes, seed, progress, slow_model, indices, batch):
+        calls.append(list(indices))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed during the second batch
+        return {"episodes": [_episode(i) for i in indices]}
+
+    monkeypatch.setattr(section, "evaluate", fake_evaluate)
+    task = SimpleNamespace(num_tasks=5)
+    s = BenchSettings(ogbench_episodes=2, ogbench_batch=4)
+    ps = PlanSettings(planner="cem", goal_metric="graph")
+    try:
+        section._resume(task, None, None, ps, "d", "flat CEM", s)
+    except KeyboardInterrupt:
+        pass
+    assert calls == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    calls.clear()
+    monkeypatch.setattr(
+        section,
+        "evaluate",
+        lambda *a, indices, **k: (
+            calls.append(list(indices)) or {"episodes": [_episode(i) for i in indices]}
+        ),
+    )
+    episodes = section._resume(task, None, None, ps, "d", "flat CEM", s)
+    assert calls == [[4, 5, 6, 7], [8, 9]]  # the first batch was stored: not run again
+    assert [e["seed"] for e in episodes] == [100000 + i for i in range(10)]
+    other = PlanSettings(planner="cem")  # other settings: nothing reused
+    calls.clear()
+    section._resume(task, None, None, other, "d", "flat CEM", s)
+    assert calls == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_report_table_has_baselines_and_per_task_success(tmp_path):
+    summary = summarize([_episode(i) for i in range(10)])
+    payload = {
+        "command": "mpc-jepa bench --sections ogbench",
+        "protocol": "5 tasks",
+        "published": {d: dict(zip(section.BASELINES, v)) for d, v in section.PUBLISHED.items()},
+        "rows": {
+            "pointmaze-medium-navigate-v0 / flat CEM, graph cost": {
+                **summary,
+                "train_seconds": 600.0,
+            }
+        },
+        "machine": "test",
+        "date": "2026-12-04",
+    }
+    write_json(tmp_path / "results" / "ogbench.json", payload)
+    text = write_results(tmp_path).read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| pointmaze-medium"))
+    assert "| 10 | 60% | 100% 0% 100% 0% 100% | 9 | 63 | 53 | 82 | 29 | 79 | 10 |" in row
+    assert json.loads((tmp_path / "results" / "ogbench.json").read_text())["rows"]
