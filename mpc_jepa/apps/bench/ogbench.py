@@ -114,3 +114,27 @@ def _read(store: Path, ps: PlanSettings) -> dict[int, dict]:
         if row.pop("settings") == json.loads(json.dumps(asdict(ps))):
             out[row.pop("index")] = row
     return out
+
+
+def ogbench_table(r: dict, section) -> list[str]:
+    """RESULTS.md's OGBench table (``section`` writes the heading): our success by its protocol
+    beside its six published baselines."""
+    names = list(next(iter(r["published"].values())))
+    intro = (
+        f"Protocol: {r['protocol']}. Published: state-based success (%) from the OGBench paper. "
+        "Training time: collecting the dataset by its recipe plus training the models, on this "
+        "machine.",
+    )
+    cols = ["dataset / planner", "episodes", "success", "per task", *names]
+    cols += ["train min", "mean ms/step", "mean steps"]
+    title = "OGBench, by its protocol, beside its published baselines"
+    parts = section(title, r, cols, (*intro, *r.get("notes", ())))
+    for k, v in r["rows"].items():
+        per_task = " ".join(f"{x:.0%}" for x in v["success_rate_per_task"].values())
+        published = r["published"].get(k.split(" / ")[0], {})
+        base = " | ".join(str(published.get(n, "")) for n in names)
+        parts.append(
+            f"| {k} | {v['episodes']} | {v['success_rate']:.0%} | {per_task} | {base} | "
+            f"{v['train_seconds'] / 60:.0f} | {v['mean_ms_per_step']:.1f} | {v['mean_steps']:.0f} |"
+        )
+    return [*parts, ""]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mpc_jepa.apps.bench.ogbench import ogbench_table
+
 
 def _eval_cells(v: dict, mean_ms: bool = False) -> str:
     """Table cells of an evaluation summary: success, final and start distance, ms/step, model
@@ -262,40 +264,7 @@ def write_results(out: Path) -> Path:
             "",
         ]
     if "ogbench" in res:
-        parts += _ogbench(res["ogbench"])
+        parts += ogbench_table(res["ogbench"], _section)
     path = out / "RESULTS.md"
     path.write_text("\n".join(parts) + "\n")
     return path
-
-
-def _ogbench(r: dict) -> list[str]:
-    """The OGBench table: our success by its protocol beside its six published baselines."""
-    names = list(next(iter(r["published"].values())))
-    intro = (
-        f"Protocol: {r['protocol']}. Published: state-based success (%) from the OGBench paper. Training time: collecting the dataset by its recipe plus training the models, on this machine.",
-    )
-    cols = [
-        "dataset / planner",
-        "episodes",
-        "success",
-        "per task",
-        *names,
-        "train min",
-        "mean ms/step",
-        "mean steps",
-    ]
-    parts = _section(
-        "OGBench, by its protocol, beside its published baselines",
-        r,
-        cols,
-        (*intro, *r.get("notes", ())),
-    )
-    for k, v in r["rows"].items():
-        per_task = " ".join(f"{x:.0%}" for x in v["success_rate_per_task"].values())
-        published = r["published"].get(k.split(" / ")[0], {})
-        base = " | ".join(str(published.get(n, "")) for n in names)
-        parts.append(
-            f"| {k} | {v['episodes']} | {v['success_rate']:.0%} | {per_task} | {base} | "
-            f"{v['train_seconds'] / 60:.0f} | {v['mean_ms_per_step']:.1f} | {v['mean_steps']:.0f} |"
-        )
-    return [*parts, ""]
