@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from mpc_jepa.control import CountingModel
 from mpc_jepa.costs import GoalDistance
 from mpc_jepa.planners import (
     CEMConfig,
@@ -165,6 +166,25 @@ def test_warm_start_is_used(problem):
         LinearModel(), CEMConfig(horizon=T, num_samples=16, num_elites=4, num_iters=1)
     ).plan(z0, cost, init)
     assert torch.all(plan.cost <= c_opt * 1.0001)
+
+
+def test_warm_started_cem_spends_its_warm_budget(problem):
+    """warm_samples / warm_iters apply only to warm-started plans (the hierarchy's slow replans)."""
+    z0, goal, cost, c_opt, a_opt = problem
+    counting = CountingModel(LinearModel())
+    cfg = CEMConfig(horizon=T, num_samples=64, num_elites=4, num_iters=3, population_decay=1,
+                    keep_elites=0, add_mean=False, warm_samples=8, warm_iters=1)  # fmt: skip
+    planner = CEMPlanner(counting, cfg)
+    cold = planner.plan(z0, cost)
+    assert counting.evals == 3 * 3 * 64 * T  # problems x iterations x samples x steps
+    counting.evals = 0
+    warm = planner.plan(z0, cost, cold.shifted(0))
+    assert counting.evals == 3 * 1 * (8 + 1) * T  # + the warm start itself
+    assert torch.all(warm.cost <= cold.cost + 1e-6)  # never worse than where it started
+    with pytest.raises(ValueError, match="warm_samples"):
+        CEMConfig(num_elites=16, warm_samples=8)
+    with pytest.raises(ValueError, match="warm_iters"):
+        CEMConfig(warm_iters=0)
 
 
 def test_bad_configs_and_inputs_name_the_value(problem):

@@ -79,6 +79,8 @@ def make_hierarchical(
         num_samples=s.slow_samples,
         num_elites=min(s.num_elites, s.slow_samples),
         num_iters=s.slow_iters,
+        warm_samples=s.slow_warm_samples or None,
+        warm_iters=s.slow_warm_iters or None,
         seed=s.planner_seed + 7
         if seeds is None
         else tuple(x + 7 for x in seeds),  # not the fast level's

@@ -49,6 +49,12 @@ class PlanSettings:
     """Hierarchical: slow CEM candidates (the slow search has local minima: walls)."""
     slow_iters: int = 5
     """Hierarchical: slow CEM iterations."""
+    slow_warm_samples: int = 0
+    """Hierarchical: slow CEM candidates when re-planning from the shifted previous slow plan
+    (0: slow_samples)."""
+    slow_warm_iters: int = 0
+    """Hierarchical: slow CEM iterations when re-planning from the previous slow plan (0:
+    slow_iters)."""
     slow_replan_every: int = 8
     """Hierarchical: fast steps between slow replans (k: once per slow step)."""
     slow_weighting: Literal["uniform", "linear", "terminal"] = "uniform"
@@ -90,6 +96,9 @@ class PlanSettings:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("slow_warm_samples", "slow_warm_iters"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 (0: as cold), got {getattr(self, name)}")
         for name, allowed in (("goal_metric", GOAL_METRICS), ("slow_cost", SLOW_COSTS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(

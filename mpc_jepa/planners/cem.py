@@ -40,6 +40,11 @@ class CEMConfig:
     """mean, std <- momentum * old + (1 - momentum) * elite statistics."""
     add_mean: bool = True
     """Add the current mean as a candidate in the last iteration."""
+    warm_samples: int | None = None
+    """N when warm-started from the previous plan (None: num_samples): a shifted plan is close to
+    the answer already, so fewer candidates find it (the hierarchy's slow replans use this)."""
+    warm_iters: int | None = None
+    """I when warm-started (None: num_iters)."""
     return_mode: Literal["best", "mean"] = "best"
     """Return the best candidate seen, or the final mean of the elites."""
     seed: S.Seed = 0
@@ -50,10 +55,13 @@ class CEMConfig:
         for name in ("horizon", "num_samples", "num_elites", "num_iters"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.num_elites > self.num_samples:
-            raise ValueError(
-                f"num_elites ({self.num_elites}) must be <= num_samples ({self.num_samples})"
-            )
+        for name in ("num_samples", "warm_samples"):
+            if getattr(self, name) is not None and self.num_elites > getattr(self, name):
+                raise ValueError(
+                    f"num_elites ({self.num_elites}) must be <= {name} ({getattr(self, name)})"
+                )
+        if self.warm_iters is not None and self.warm_iters < 1:
+            raise ValueError(f"warm_iters must be >= 1, got {self.warm_iters}")
         if not 0 <= self.min_std <= self.init_std:
             raise ValueError(
                 f"need 0 <= min_std <= init_std, got min_std={self.min_std}, "
@@ -121,16 +129,21 @@ class CEMPlanner(S.SeededPlanner):
         (shared by the B problems, or each problem's own with per-problem seeds), the kept
         elites, the mean in the last iteration, and the warm start itself in the first."""
         cfg = self.config
-        n = max(cfg.num_elites, int(cfg.num_samples / cfg.population_decay**i))
+        n0 = cfg.warm_samples if warm and cfg.warm_samples else cfg.num_samples
+        n = max(cfg.num_elites, int(n0 / cfg.population_decay**i))
         T, A = mean.shape[1:]
         noise = S.noise(n, T, A, cfg.noise_beta, gen, mean.device)  # [n, T, A] or [B, n, T, A]
         cand = (mean.unsqueeze(1) + std.unsqueeze(1) * noise).clamp(-1, 1)  # [B, n, T, A]
         extra = [kept] if kept is not None else []
-        if cfg.add_mean and i == cfg.num_iters - 1:
+        if cfg.add_mean and i == self._iters(warm) - 1:
             extra.append(mean.unsqueeze(1))
         if i == 0 and warm:
             extra.append(mean.unsqueeze(1))  # the warm start itself is always a candidate
         return torch.cat([cand, *extra], dim=1) if extra else cand
+
+    def _iters(self, warm: bool) -> int:
+        cfg = self.config
+        return cfg.warm_iters if warm and cfg.warm_iters else cfg.num_iters
 
     def _plan(self, z0, cost, init, cfg) -> Plan:
         T, A = cfg.horizon, self.action_dim
@@ -143,7 +156,7 @@ class CEMPlanner(S.SeededPlanner):
         best_cost = torch.full((B,), float("inf"), device=z0.device)
         best_actions, best_latents = mean.clone(), None
         cost_per_iter, elite_cost_per_iter = [], []
-        for i in range(cfg.num_iters):
+        for i in range(self._iters(init is not None)):
             # [B, N_i, T, A]
             cand = self._candidates(i, mean, std, kept, warm=init is not None, gen=gen)
             costs, latents = S.evaluate(self.model, z0, cand, cost)  # [B, N_i], [B, N_i, T+1, *Z]
