@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mpc_jepa.apps.bench.anytime import bench_anytime
 from mpc_jepa.apps.bench.common import save_section
 from mpc_jepa.apps.bench.hierarchy import bench_hierarchy
 from mpc_jepa.apps.bench.ogbench import bench_ogbench
@@ -29,6 +30,7 @@ def run_benchmarks(s: BenchSettings) -> Path:
         "anti_collapse": bench_anti_collapse,
         "planning": bench_planning,
         "peers": bench_peers,
+        "anytime": bench_anytime,
         "scale": bench_scale,
         "hierarchy": bench_hierarchy,
         "pixels": bench_pixels,

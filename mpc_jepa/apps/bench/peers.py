@@ -18,7 +18,7 @@ from mpc_jepa.models.compiled import CompiledModel
 from mpc_jepa.planners import CEMConfig, CEMPlanner, MPPIConfig, MPPIPlanner
 
 
-def _problems(task, model, n: int, seed: int):
+def make_problems(task, model, n: int, seed: int):
     out = []
     for i in range(n):
         obs = task.reset(seed=seed + i)
@@ -32,7 +32,7 @@ def _problems(task, model, n: int, seed: int):
     return out
 
 
-def _peer_optimisers(counting, horizon: int, action_dim: int, budget_samples: int, iters: int):
+def peer_optimisers(counting, horizon: int, action_dim: int, budget_samples: int, iters: int):
     """({name: plan(z0, cost) -> actions [T, A]} for each installed peer,
     [names of missing peers])."""
     peers: dict = {}
@@ -142,7 +142,7 @@ def run_peers(
     suffixed ", compiled model"); costs are always scored on the eager model.
     """
     counting = CountingModel(CompiledModel(model) if compiled else model)
-    probs = _problems(task, model, problems, seed)
+    probs = make_problems(task, model, problems, seed)
     A = model.action_dim
     icem = CEMConfig(horizon=horizon, num_samples=num_samples, num_elites=12, num_iters=num_iters)
     ours = {
@@ -176,16 +176,17 @@ def run_peers(
         return None
 
     planners["model rollouts alone (our iCEM's batches)"] = model_alone
-    peers, missing = _peer_optimisers(counting, horizon, A, per_iter, num_iters)
+    peers, missing = peer_optimisers(counting, horizon, A, per_iter, num_iters)
     planners.update(peers)
     suffix = ", compiled model" if compiled else ""
     rows = {
-        name + suffix: _score(plan, probs, counting, model, seed) for name, plan in planners.items()
+        name + suffix: score_planner(plan, probs, counting, model, seed)
+        for name, plan in planners.items()
     }
     return {"rows": rows, "problems": problems, "budget_evals": budget, "missing_peers": missing}
 
 
-def _score(plan, probs: list, counting, model, seed: int) -> dict:
+def score_planner(plan, probs: list, counting, model, seed: int) -> dict:
     """One planner over the problems: median ms per plan, mean cost of its plans under the eager
     ``model`` (None when it returns no plan), mean counted model evaluations per plan."""
     costs, times, evals = [], [], []

@@ -145,6 +145,8 @@ def write_results(out: Path) -> Path:
                 f"| {k} | {v['ms_per_plan']:.1f} | {cost} | {v['model_evals_per_plan']:.0f} |"
             )
         parts.append("")
+    if "anytime" in res:
+        parts += _anytime(res["anytime"])
     if "hierarchy" in res:
         r = res["hierarchy"]
         intro = (
@@ -268,3 +270,24 @@ def write_results(out: Path) -> Path:
     path = out / "RESULTS.md"
     path.write_text("\n".join(parts) + "\n")
     return path
+
+
+def _anytime(r: dict) -> list[str]:
+    """The anytime table: each planner's best mean cost within each budget per plan."""
+    budgets = list(next(iter(r["curves"].values())))
+    intro = (
+        f"Mean cost (our cost under the model, lower is better) over {r['problems']} problems that each planner reaches within a wall-clock budget per plan: the best of its rungs whose median time fits; '-': even its smallest rung is slower. ![anytime curves](anytime.png)",
+    )
+    parts = _section(
+        "Anytime: cost within a time budget per plan",
+        r,
+        ["planner", *[f"{b} ms" for b in budgets]],
+        intro,
+    )
+    for name, curve in r["curves"].items():
+        parts.append(
+            f"| {name} | "
+            + " | ".join("-" if c is None else f"{c:.3f}" for c in curve.values())
+            + " |"
+        )
+    return [*parts, ""]

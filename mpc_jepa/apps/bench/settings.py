@@ -10,6 +10,7 @@ SECTIONS = (
     "anti_collapse",
     "planning",
     "peers",
+    "anytime",
     "scale",
     "hierarchy",
     "pixels",
@@ -21,8 +22,9 @@ LONG_SECTIONS = ("ogbench",)  # hours on a CPU, resumable: run only when asked (
 @dataclass(frozen=True)
 class BenchSettings:
     sections: tuple[str, ...] = SECTIONS
-    """Sections to run: data, world_model, anti_collapse, planning, peers, scale, hierarchy,
-    pixels, throughput; and, only when named, ogbench (hours; resumes where it stopped)."""
+    """Sections to run: data, world_model, anti_collapse, planning, peers, anytime, scale,
+    hierarchy, pixels, throughput; and, only when named, ogbench (hours; resumes where it
+    stopped)."""
     episodes: int = 50
     """Closed-loop episodes per planner."""
     train_steps: int = 3000
