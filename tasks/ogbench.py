@@ -61,11 +61,12 @@ class OGBenchTask(Task):
         if self.dataset_type == "navigate" and self.env_id.startswith("pointmaze-"):
             size = recipe_for(self)[1]
             self.recipe = TrainingRecipe(size.episodes, size.episode_length, rollout_steps=16)
-        if self.is_maze:
+        if self.is_maze:  # cell (i, j) is centred at (j * unit - offset_x, i * unit - offset_y)
             rows, cols = self.env.maze_map.shape
-            unit = self.env._maze_unit
-            self.coverage_bounds = ((-4 - unit / 2, (cols - 1) * unit - 4 + unit / 2),) + (
-                (-4 - unit / 2, (rows - 1) * unit - 4 + unit / 2),
+            unit, ox, oy = self.env._maze_unit, self.env._offset_x, self.env._offset_y
+            self.coverage_bounds = (
+                (-ox - unit / 2, (cols - 0.5) * unit - ox),
+                (-oy - unit / 2, (rows - 0.5) * unit - oy),
             )
 
     @property
@@ -129,7 +130,8 @@ class OGBenchTask(Task):
         ).astype(np.float64)
 
     def distance_fn(self, a: np.ndarray, b: np.ndarray) -> float:
-        """Maze: metres in the plane; manipulation: the largest cube-to-target distance."""
+        """Maze: distance in the plane (maze units: a cell is 4); manipulation: the largest
+        cube-to-target distance (metres)."""
         d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
         return float(np.max(np.linalg.norm(d.reshape(-1, 2 if self.is_maze else 3), axis=-1)))
 
