@@ -104,6 +104,7 @@ def test_eval_json_has_stable_keys(workdir, monkeypatch):
         "median_ms_per_step",
         "mean_ms_per_step",
         "model_evals_per_step",
+        "mean_steps",
     }
     assert len(res["episodes"]) == 2 and res["summary"]["model_evals_per_step"] > 0
     episode_keys = {
@@ -116,6 +117,7 @@ def test_eval_json_has_stable_keys(workdir, monkeypatch):
         "mean_ms_per_step",
         "model_evals_per_step",
         "seed",
+        "task_id",
     }
     assert episode_keys == set(res["episodes"][0])
 
@@ -187,7 +189,7 @@ def test_cli_reports_library_errors_as_one_line(workdir, monkeypatch, capsys):
         ("eval", "--model", "magic", "--episodes", "1"): "'magic'",
         ("eval", "--checkpoint", "bad.pt", "--episodes", "1"): "cannot read checkpoint 'bad.pt'",
         ("eval", "--horizon", "0", "--episodes", "1"): "horizon must be >= 1, got 0",
-        ("collect", "--episodes", "0"): "episodes must be >= 1, got 0",
+        ("collect", "--episodes", "-2"): "episodes must be >= 0 (0: the task's recipe), got -2",
     }
     for argv, message in cases.items():
         assert main(list(argv)) == 2, argv

@@ -45,10 +45,11 @@ def bench_ogbench(s: BenchSettings) -> dict:
     """Every asked dataset x run by OGBench's protocol (resuming stored episodes)."""
     datasets = check_known(s.ogbench_datasets, dict.fromkeys(OGBENCH_DATASETS), "OGBench dataset")
     labels = check_known(s.ogbench_runs, OGBENCH_RUNS, "OGBench run")
-    old = stored_section(s.out, "ogbench")
-    rows = dict(old.get("rows", {}))
+    fresh = {}
     for dataset in datasets:
-        rows.update(_dataset_rows(dataset, labels, s))
+        fresh.update(_dataset_rows(dataset, labels, s))
+    old = stored_section(s.out, "ogbench")  # read after the hours of running: notes added meanwhile
+    rows = {**old.get("rows", {}), **fresh}
     order = [f"{d} / {k}" for d in OGBENCH_DATASETS for k in OGBENCH_RUNS]
     return {
         "command": "mpc-jepa bench --sections ogbench [--ogbench-datasets D ...] "
