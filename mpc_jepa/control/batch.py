@@ -49,10 +49,10 @@ def run_episodes(
             f"{len(observers)} observers"
         )
     obs = [task.reset(seed=seed) for task, seed in zip(tasks, seeds)]
-    [observe.reset() for observe in observers if hasattr(observe, "reset")]
+    for observe in (o for o in observers if hasattr(o, "reset")):
+        observe.reset()  # a FrameStack starts its episode's history
     controller.reset_batch(np.stack([goal_observation(t, o) for t, o in zip(tasks, observers)]))
-    if counters is None:
-        counters = [controller.model] if isinstance(controller.model, CountingModel) else []
+    counters = _counters(controller, counters)
     start = [task.distance() for task in tasks]
     times, evals, dists = [[] for _ in tasks], [[] for _ in tasks], [[] for _ in tasks]
     inputs = [None] * n
@@ -91,6 +91,13 @@ def _result(task, start, dists, times, evals, steps, seed, counted: bool) -> Epi
         seed=seed,
         task_id=getattr(task, "task_id", None),
     )
+
+
+def _counters(controller, counters: list | None) -> list:
+    """The ``CountingModel``s to read: those given, else the controller's model if it counts."""
+    if counters is not None:
+        return counters
+    return [controller.model] if isinstance(controller.model, CountingModel) else []
 
 
 def _lengths(tasks: list, max_steps) -> list[int]:
