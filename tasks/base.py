@@ -176,13 +176,7 @@ class Task(PathGeometry):
 
     def step(self, action: np.ndarray) -> dict[str, np.ndarray]:
         """Apply a normalised action [A] in [-1, 1] for ``action_repeat`` control steps."""
-        action = np.asarray(action, dtype=np.float64)
-        if action.shape != (self.action_dim,):
-            raise TaskError(
-                f"{self.name}: action must have shape ({self.action_dim},), got {action.shape}"
-            )
-        if not np.all(np.isfinite(action)):
-            raise TaskError(f"{self.name}: action must be finite, got {action}")
+        action = self.checked_action(action)
         for _ in range(self.action_repeat):
             self.env.step(self.denormalise(action))
         return self.observe()
@@ -191,6 +185,17 @@ class Task(PathGeometry):
         """The policy that collects this task's datasets: None for the toolkit's exploration, or a
         recipe of the task's own (``begin(task, rng)``, ``act(task, rng) -> [A]``)."""
         return None
+
+    def checked_action(self, action) -> np.ndarray:
+        """``action`` as a float64 [A] array, or a ``TaskError`` naming a wrong shape or NaN."""
+        action = np.asarray(action, dtype=np.float64)
+        if action.shape != (self.action_dim,):
+            raise TaskError(
+                f"{self.name}: action must have shape ({self.action_dim},), got {action.shape}"
+            )
+        if not np.all(np.isfinite(action)):
+            raise TaskError(f"{self.name}: action must be finite, got {action}")
+        return action
 
     def reward(self) -> float:
         """The suite's reward for the current state (0 where the suite gives none)."""

@@ -107,14 +107,7 @@ class OGBenchTask(Task):
 
     def step(self, action: np.ndarray) -> dict[str, np.ndarray]:
         """Apply a normalised action [A] in [-1, 1] (the environment's own step)."""
-        action = np.asarray(action, dtype=np.float64)
-        if action.shape != (self.action_dim,):
-            raise TaskError(
-                f"{self.name}: action must have shape ({self.action_dim},), got {action.shape}"
-            )
-        if not np.all(np.isfinite(action)):
-            raise TaskError(f"{self.name}: action must be finite, got {action}")
-        self.env.step(np.clip(action, -1.0, 1.0))
+        self.env.step(np.clip(self.checked_action(action), -1.0, 1.0))
         return self.observe()
 
     def state_observation(self) -> np.ndarray:

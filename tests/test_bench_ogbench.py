@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import pytest
+
 from mpc_jepa.apps.bench import ogbench as section
 from mpc_jepa.apps.bench.report import write_results
 from mpc_jepa.apps.bench.settings import BenchSettings
@@ -41,10 +43,8 @@ def test_resume_runs_only_missing_episodes(tmp_path, monkeypatch):
     task = SimpleNamespace(num_tasks=5)
     s = BenchSettings(ogbench_episodes=2, ogbench_batch=4)
     ps = PlanSettings(planner="cem", goal_metric="graph")
-    try:
+    with pytest.raises(KeyboardInterrupt):
         section._resume(task, None, None, ps, "d", "flat CEM", s)
-    except KeyboardInterrupt:
-        pass
     assert calls == [[0, 1, 2, 3], [4, 5, 6, 7]]
     calls.clear()
     monkeypatch.setattr(

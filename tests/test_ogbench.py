@@ -174,9 +174,6 @@ class _WaypointController:
         self.goal_cell = self.task.env.xy_to_ij(self.task.goal.physical)
         self.dist = bfs_steps(self.task.env.maze_map, self.goal_cell)
 
-    def reset_batch(self, goals):
-        pass
-
     def act(self, obs):
         env, xy = self.task.env, np.asarray(obs)[:2]
         cell = env.xy_to_ij(xy)
