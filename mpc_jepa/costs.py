@@ -142,6 +142,33 @@ class StepReachability:
 
 
 @dataclass(frozen=True)
+class ReturnCost:
+    """The predicted discounted return, negated (a reward task's cost; no goal):
+
+        -( sum_{t<T} gamma^t r(z_t, a_t) + critic_weight * gamma^T V(z_T) )
+
+    heads: a ``models.value.ValueHeads`` (r, V and gamma); critic_weight 0 plans on the rewards
+    within the horizon alone. Differentiable in the actions (the gradient planners use it)."""
+
+    heads: object = field(compare=False)
+    critic_weight: float = 1.0
+
+    def __post_init__(self):
+        if self.critic_weight < 0:
+            raise ValueError(f"critic_weight must be >= 0, got {self.critic_weight}")
+
+    def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:
+        z = latents.flatten(2)  # [M, T+1, D]
+        T, gamma = actions.shape[1], self.heads.gamma
+        discounts = gamma ** torch.arange(T, device=z.device, dtype=z.dtype)  # [T]
+        rewards = self.heads.reward(z[:, :-1], actions)  # [M, T]
+        total = (rewards * discounts).sum(-1)
+        if self.critic_weight:
+            total = total + self.critic_weight * gamma**T * self.heads.value(z[:, -1])
+        return -total
+
+
+@dataclass(frozen=True)
 class SumCost:
     """Sum of costs; ``with_goal`` binds the goal in every term that has one."""
 

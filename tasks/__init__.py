@@ -1,7 +1,8 @@
 """Goal-conditioned MuJoCo tasks: ``tasks.load(name, seed=...)`` and ``tasks.names()``.
 
 Every task follows the template in ``tasks/base.py``. Names: the tasks registered below,
-``dmc:<domain>-<task>`` for any dm-control suite task (goal-conditioned by the dataset protocol)
+``dmc:<domain>-<task>`` for any dm-control suite task (goal-conditioned by the dataset protocol),
+``dmc:<domain>-<task>@reward`` for the same task scored by its own reward (``tasks/dmc_reward.py``)
 and ``ogbench:<dataset>`` for OGBench's environments (``tasks/ogbench.py``).
 """
 
@@ -14,6 +15,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering unless the user 
 
 from tasks.base import Goal, Task, TaskError, TrainingRecipe
 from tasks.dmc import DMCTask
+from tasks.dmc_reward import DMCRewardTask
 from tasks.maze import Maze
 from tasks.ogbench import OGBenchTask
 from tasks.pendulum import Pendulum
@@ -21,6 +23,7 @@ from tasks.point_mass import PointMass
 from tasks.reacher import Reacher
 from tasks.two_room import TwoRoom
 
+REWARD_SUFFIX = "@reward"
 _REGISTRY: dict[str, type[Task]] = {
     cls.name: cls for cls in (PointMass, Reacher, TwoRoom, Pendulum, Maze)
 }
@@ -43,18 +46,34 @@ def load(
         seed: seeds starts, goals and the environment's own randomness.
         pixels: also observe [image_size, image_size, 3] uint8 images from the fixed camera.
         image_size: image side in pixels (16-512).
-        **kwargs: task options (``goal_steps``, ``burn_in`` for dmc tasks).
+        **kwargs: task options: ``goal_steps``, ``burn_in`` for dmc goal tasks; ``objective``
+            ('goal' or 'reward': ``load("dmc:cheetah-run", objective="reward")`` is
+            ``load("dmc:cheetah-run@reward")``) and, for reward tasks, ``action_repeat``.
     The task's ``spawn()`` builds another instance with the same options (batched evaluation).
     """
     if not isinstance(name, str):
         raise TaskError(f"task name must be a string, got {name!r}")
+    objective = kwargs.pop("objective", "goal")
+    if objective not in ("goal", "reward"):
+        raise TaskError(f"objective must be 'goal' or 'reward', got {objective!r}")
+    if objective == "reward" and not name.endswith(REWARD_SUFFIX):
+        name += REWARD_SUFFIX
     if name.startswith("dmc:"):
-        domain, sep, task = name[4:].partition("-")
+        reward = name.endswith(REWARD_SUFFIX)
+        suite_name = name[4 : len(name) - len(REWARD_SUFFIX) if reward else None]
+        domain, sep, task = suite_name.partition("-")
         if not sep:
-            raise TaskError(f"dm-control task names look like 'dmc:<domain>-<task>', got {name!r}")
-        made = DMCTask(domain, task, seed=seed, pixels=pixels, image_size=image_size, **kwargs)
+            raise TaskError(
+                f"dm-control task names look like 'dmc:<domain>-<task>[@reward]', got {name!r}"
+            )
+        cls = DMCRewardTask if reward else DMCTask
+        made = cls(domain, task, seed=seed, pixels=pixels, image_size=image_size, **kwargs)
         made.spawn = partial(load, name, seed=None, pixels=pixels, image_size=image_size, **kwargs)
         return made
+    if name.endswith(REWARD_SUFFIX):
+        raise TaskError(
+            f"only dm-control suite tasks ('dmc:...') have a reward objective: {name!r}"
+        )
     if name.startswith("ogbench:"):
         if kwargs:
             raise TaskError(f"task {name!r} takes no options, got {sorted(kwargs)}")

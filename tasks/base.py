@@ -75,6 +75,9 @@ class Task(PathGeometry):
     terminates_at_success: bool = False
     """Whether an episode ends at the first step that succeeds (OGBench's protocol) rather than
     running its full length and being judged at the end."""
+    objective: str = "goal"
+    """'goal': episodes are judged by reaching a goal observation (``success``); 'reward': by the
+    suite's episode return (``reward`` summed over the steps), with no goal at all."""
 
     def __init__(self, *, seed: int | None = 0, pixels: bool = False, image_size: int = 64):
         if not isinstance(image_size, (int, np.integer)) or not 16 <= int(image_size) <= 512:
@@ -94,6 +97,7 @@ class Task(PathGeometry):
         self._renderer: mujoco.Renderer | None = None
         track_renderer(self)
         self.goal: Goal | None = None
+        self._last_reward: float | None = None
         self.env.reset()
         self.state_dim = int(self.state_observation().shape[0])
 
@@ -139,6 +143,7 @@ class Task(PathGeometry):
         if seed is not None:
             self.rng = np.random.default_rng(seed)
         self.env.reset()
+        self._last_reward = None
         self.goal = self.sample_goal(self.rng)
         with self.physics.reset_context():
             (self._sample_exploration_start if exploration else self._sample_start)(
@@ -177,8 +182,10 @@ class Task(PathGeometry):
     def step(self, action: np.ndarray) -> dict[str, np.ndarray]:
         """Apply a normalised action [A] in [-1, 1] for ``action_repeat`` control steps."""
         action = self.checked_action(action)
+        total = 0.0
         for _ in range(self.action_repeat):
-            self.env.step(self.denormalise(action))
+            total += float(self.env.step(self.denormalise(action)).reward or 0.0)
+        self._last_reward = total
         return self.observe()
 
     def collection_policy(self):
@@ -198,7 +205,10 @@ class Task(PathGeometry):
         return action
 
     def reward(self) -> float:
-        """The suite's reward for the current state (0 where the suite gives none)."""
+        """The suite's reward of the last agent step, summed over its ``action_repeat`` physics
+        steps (before any step: the current state's reward; 0 where the suite gives none)."""
+        if self._last_reward is not None:
+            return self._last_reward
         return float(self.env.task.get_reward(self.physics) or 0.0)
 
     def denormalise(self, action: np.ndarray) -> np.ndarray:

@@ -78,6 +78,7 @@ class DMCTask(Task):
             # the suite's own initial-state sampler
             self.env.task._random = np.random.RandomState(seed)
         self.env.reset()
+        self._last_reward = None
         self._explore(self.burn_in)
         start = self.get_state()
         self._explore(self.goal_steps)

@@ -16,8 +16,11 @@ from mpc_jepa.cli.args import add_dataclass_args
 from mpc_jepa.evaluation import PlanSettings
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.slow import SlowModelConfig
+from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline import CollectSettings, TrainSettings
+from mpc_jepa.pipeline.learn import LearnSettings
 from mpc_jepa.training import DistanceTrainConfig, TrainConfig
+from mpc_jepa.training.value import ValueTrainConfig
 
 USAGE_ERRORS = (ValueError, FileNotFoundError)
 """What the library raises for bad input (TaskError, CheckpointError, DatasetError are
@@ -53,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
             c.cmd_demo,
             (DemoSettings,),
         ),
+        "learn": (
+            "learn a reward task by acting: explore, then plan, append, update, evaluate",
+            c.cmd_learn,
+            (LearnSettings, PlanSettings),
+        ),
         "bench": (
             "run the benchmarks and write benchmarks/RESULTS.md",
             c.cmd_bench,
@@ -66,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "train":
             add_dataclass_args(p, SlowModelConfig, prefix="slow_")
             add_dataclass_args(p, DistanceTrainConfig, prefix="distance_", skip=("seed", "device"))
+            add_dataclass_args(p, ValueTrainConfig, prefix="value_", skip=("seed", "device"))
+            add_dataclass_args(p, ValueConfig, prefix="value_")
         p.set_defaults(func=func)
     return parser
 

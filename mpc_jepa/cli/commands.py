@@ -22,18 +22,23 @@ from mpc_jepa.evaluation import (
 from mpc_jepa.files import write_json
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.slow import SlowModelConfig
+from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline import (
     CollectSettings,
     TrainSettings,
     load_model,
     load_slow_model,
+    load_value_model,
     run_collect,
     run_train,
     run_train_distance,
     run_train_slow,
+    run_train_value,
 )
+from mpc_jepa.pipeline.learn import LearnSettings, run_learn
 from mpc_jepa.pipeline.sharding import EvalJob, evaluate_ranks, evaluate_sharded
 from mpc_jepa.training import DistanceTrainConfig, TrainConfig, distributed
+from mpc_jepa.training.value import ValueTrainConfig
 from mpc_jepa.viz import label_frames, save_video
 
 
@@ -47,6 +52,7 @@ def cmd_tasks(_args) -> int:
             f"success: distance <= {t.success_threshold} ({doc})"
         )
     print("dmc:<domain>-<task>  any dm-control suite task, goal = state reached k steps later")
+    print("dmc:<domain>-<task>@reward  the same task scored by its return (0-1000)")
     return 0
 
 
@@ -65,6 +71,11 @@ def cmd_train(args) -> int:
         run_train_slow(
             s, cfg, slow_cfg, dataclass_from_args(DistanceTrainConfig, args, prefix="distance_")
         )
+    elif s.level == "value":
+        vcfg = dataclass_from_args(
+            ValueTrainConfig, args, prefix="value_", seed=cfg.seed, device=cfg.device
+        )
+        run_train_value(s, vcfg, dataclass_from_args(ValueConfig, args, prefix="value_"))
     else:
         dcfg = dataclass_from_args(
             DistanceTrainConfig, args, prefix="distance_", seed=cfg.seed, device=cfg.device
@@ -91,10 +102,14 @@ class ModelChoice:
     slow_checkpoint: str = ""
     """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default:
     runs/<task>/slow_model.pt)."""
+    value_checkpoint: str = ""
+    """Reward tasks (dmc:<domain>-<task>@reward): the reward head and critic (default:
+    runs/<task>/value_heads.pt)."""
 
 
 def _models(s: ModelChoice, ps: PlanSettings, device: str = "cpu"):
-    """The task (seeded by ``s.seed``), its world model, and the slow level if ``ps`` reads it."""
+    """The task (seeded by ``s.seed``), its world model, the slow level if ``ps`` reads it, and a
+    reward task's value heads (else None)."""
     task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
     model = load_model(task, s.model, s.checkpoint, device)
     slow = (
@@ -102,7 +117,7 @@ def _models(s: ModelChoice, ps: PlanSettings, device: str = "cpu"):
         if needs_slow_model(ps)
         else None
     )
-    return task, model, slow
+    return task, model, slow, load_value_model(task, model, s.value_checkpoint)
 
 
 @dataclass(frozen=True)
@@ -130,7 +145,7 @@ class EvalSettings(ModelChoice):
 def cmd_eval(args) -> int:
     s = dataclass_from_args(EvalSettings, args)
     ps = dataclass_from_args(PlanSettings, args)
-    task, model, slow = _models(s, ps, s.device)  # loaded here too, so bad paths fail early
+    task, model, slow, heads = _models(s, ps, s.device)  # loaded here too: bad paths fail early
     if s.workers > 1 or distributed.env_world_size() > 1:
         job = EvalJob(
             s.task,
@@ -143,6 +158,7 @@ def cmd_eval(args) -> int:
             s.seed,
             s.pixels,
             s.batch,
+            s.value_checkpoint,
         )
         out = (
             evaluate_ranks(job)
@@ -161,13 +177,19 @@ def cmd_eval(args) -> int:
             device=s.device,
             slow_model=slow,
             batch=s.batch,
+            heads=heads,
         )
     out["settings"] = {**asdict(s), **asdict(ps)}
     summ = out["summary"]
     evals = "n/a" if summ["model_evals_per_step"] is None else f"{summ['model_evals_per_step']:.0f}"
+    score = (
+        f"return {summ['mean_return']:.1f} +- {summ['std_return']:.1f}"
+        if summ["success_rate"] is None
+        else f"success {summ['success_rate']:.0%}, "
+        f"mean final distance {summ['mean_final_distance']:.4f}"
+    )
     print(
-        f"{s.task} {s.model} {ps.planner}: success {summ['success_rate']:.0%}, "
-        f"mean final distance {summ['mean_final_distance']:.4f}, "
+        f"{s.task} {s.model} {ps.planner}: {score}, "
         f"median {summ['median_ms_per_step']:.1f} ms/step, {evals} model evals/step"
     )
     if s.json:
@@ -184,17 +206,31 @@ class PlanEpisodeSettings(ModelChoice):
 def cmd_plan(args) -> int:
     s = dataclass_from_args(PlanEpisodeSettings, args)
     ps = dataclass_from_args(PlanSettings, args)
-    task, model, slow = _models(s, ps)
+    task, model, slow, heads = _models(s, ps)
     planner = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow)
-    ctrl = MPCController(model, planner, make_cost(model, ps, slow), ps.replan_every)
+    ctrl = MPCController(model, planner, make_cost(model, ps, slow, heads), ps.replan_every)
     frames: list = []
     observe = observe_physics if s.model == "oracle" else observer(model)
     r = run_episode(task, ctrl, s.seed, observe=observe, frames=frames)
     path = save_video(label_frames(frames, f"{s.task} {ps.planner} ({s.model})"), s.video)
+    score = (
+        f"return {r.episode_return:.1f}"
+        if r.success is None
+        else f"success={r.success} final distance {r.final_distance:.4f} (start "
+        f"{r.start_distance:.4f})"
+    )
+    print(f"{score}, {r.ms_per_step:.1f} ms/step; wrote {path}")
+    return 0
+
+
+def cmd_learn(args) -> int:
+    s = dataclass_from_args(LearnSettings, args)
+    curve = run_learn(s, dataclass_from_args(PlanSettings, args))
+    last = curve[-1]
     print(
-        f"success={r.success} final distance {r.final_distance:.4f} (start "
-        f"{r.start_distance:.4f}), "
-        f"{r.ms_per_step:.1f} ms/step; wrote {path}"
+        f"{s.task}: return {last['mean_return']:.1f} +- {last['std_return']:.1f} at "
+        f"{last['env_steps']:.0f} environment steps; wrote {s.directory() / 'curve.csv'} and "
+        "curve.png"
     )
     return 0
 

@@ -1,4 +1,4 @@
-"""Many goal-reaching episodes in lockstep: one batched planner call per control step for all."""
+"""Many episodes in lockstep: one batched planner call per control step for all."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ import numpy as np
 
 from mpc_jepa.control.controller import MPCController
 from mpc_jepa.control.counting import CountingModel
-from mpc_jepa.control.episode import EpisodeResult, ends_at_success, goal_observation
+from mpc_jepa.control.episode import (
+    EpisodeResult,
+    ends_at_success,
+    goal_observation,
+    goal_outcome,
+    has_goal,
+)
 
 
 def _state(task, obs):
@@ -51,10 +57,12 @@ def run_episodes(
     obs = [task.reset(seed=seed) for task, seed in zip(tasks, seeds)]
     for observe in (o for o in observers if hasattr(o, "reset")):
         observe.reset()  # a FrameStack starts its episode's history
-    controller.reset_batch(np.stack([goal_observation(t, o) for t, o in zip(tasks, observers)]))
+    goals = [goal_observation(t, o) for t, o in zip(tasks, observers)]
+    controller.reset_batch(None if goals[0] is None else np.stack(goals))
     counters = _counters(controller, counters)
-    start = [task.distance() for task in tasks]
+    start = [task.distance() if has_goal(task) else None for task in tasks]
     times, evals, dists = [[] for _ in tasks], [[] for _ in tasks], [[] for _ in tasks]
+    returns = [0.0] * n
     inputs = [None] * n
     for t in range(max(lengths)):
         running = [i for i in range(n) if t < lengths[i]]
@@ -68,28 +76,27 @@ def run_episodes(
         spent = (sum(c.evals for c in counters) - evals0) / len(running)
         for i in running:
             obs[i] = tasks[i].step(actions[i])
-            dists[i].append(tasks[i].distance())
+            returns[i] += tasks[i].reward()
+            dists[i].append(tasks[i].distance() if has_goal(tasks[i]) else None)
             times[i].append(ms)
             evals[i].append(spent)
             if ends_at_success(tasks[i]):
                 lengths[i] = t + 1  # its own end: not stepped again
-    episodes = zip(tasks, start, dists, times, evals, lengths, seeds)
+    episodes = zip(tasks, start, dists, times, evals, lengths, seeds, returns)
     return [_result(*e, counted=bool(counters)) for e in episodes]
 
 
-def _result(task, start, dists, times, evals, steps, seed, counted: bool) -> EpisodeResult:
+def _result(task, start, dists, times, evals, steps, seed, total, counted: bool) -> EpisodeResult:
     """One finished episode's result (its task is at its final state)."""
     return EpisodeResult(
-        success=bool(task.success()),
-        final_distance=float(dists[-1]),
-        min_distance=float(min(dists)),
-        start_distance=float(start),
+        **goal_outcome(task, start, dists),
         steps=steps,
         ms_per_step=float(np.median(times)),
         mean_ms_per_step=float(np.mean(times)),
         model_evals_per_step=float(np.mean(evals)) if counted else None,
         seed=seed,
         task_id=getattr(task, "task_id", None),
+        episode_return=float(total),
     )
 
 

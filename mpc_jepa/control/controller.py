@@ -32,12 +32,17 @@ class MPCController:
         self.t = 0
         self.last_plan_ms = 0.0
 
-    def reset(self, goal_obs) -> None:
-        """Start an episode toward ``goal_obs`` (one observation, no batch axis)."""
-        self.reset_batch(self._batch_of_one(goal_obs))
+    def reset(self, goal_obs=None) -> None:
+        """Start an episode toward ``goal_obs`` (one observation, no batch axis; None: a cost
+        without a goal, such as a return)."""
+        self.reset_batch(None if goal_obs is None else self._batch_of_one(goal_obs))
 
-    def reset_batch(self, goal_obs) -> None:
-        """Start N episodes at once toward ``goal_obs`` [N, *O] (one goal per problem)."""
+    def reset_batch(self, goal_obs=None) -> None:
+        """Start N episodes at once toward ``goal_obs`` [N, *O] (one goal per problem; None: a
+        cost without a goal, which all N share)."""
+        if goal_obs is None:
+            self.cost, self.plan_, self.t = self.base_cost, None, 0
+            return
         with torch.no_grad():
             z_goal = self.model.encode(self._obs_batch(goal_obs))  # [N, *Z]
         has_goal = hasattr(self.base_cost, "with_goal")

@@ -30,6 +30,7 @@ def evaluate(
     slow_model=None,
     indices=None,
     batch: int = 1,
+    heads=None,
 ) -> dict:
     """Run ``episodes`` seeded episodes (seeds seed, seed+1, ...) and summarise.
 
@@ -38,11 +39,17 @@ def evaluate(
     merged in order equal the sequential run. ``batch``: episodes advanced together, all planned
     in one call per control step (``control.run_episodes``; the others run on ``task.spawn()``
     instances); each keeps its own seeds, so results equal the sequential run's up to float
-    rounding in the batched model calls. Returns {"summary": {...}, "episodes": [...]} with
-    stable keys (see README).
+    rounding in the batched model calls. ``heads``: a reward task's reward head and critic
+    (``ValueHeads``): the planners minimise the return cost. Returns {"summary": {...},
+    "episodes": [...]} with stable keys (see README).
     """
     if episodes < 1 or batch < 1:
         raise ValueError(f"episodes and batch must be >= 1, got {episodes}, {batch}")
+    if (getattr(task, "objective", "goal") == "reward") != (heads is not None):
+        raise ValueError(
+            f"{task.name}: a reward task plans with value heads, a goal task without them"
+            f" (objective {getattr(task, 'objective', 'goal')!r}, heads given: {heads is not None})"
+        )
     indices = list(range(episodes) if indices is None else indices)
     if any(not 0 <= i < episodes for i in indices):
         raise ValueError(f"episode indices must lie in [0, {episodes}), got {indices}")
@@ -66,7 +73,7 @@ def evaluate(
         else:
             planner = make_planner(s.planner, counting, s, slow_model=slow, seeds=seeds)
         controller = MPCController(
-            counting, planner, make_cost(model, s, slow_model), s.replan_every, device=device
+            counting, planner, make_cost(model, s, slow_model, heads), s.replan_every, device=device
         )
         results += _run_chunk(task_pool, controller, model, [seed + i for i in chunk], counters)
         bar.update(len(chunk))
@@ -96,23 +103,26 @@ def observer(model):
     return FrameStack(shape[0] // 3) if len(shape) == 3 else None
 
 
-def _mean(values: list) -> float | None:
-    """Mean of numbers; None when any is None (e.g. evaluations not counted)."""
-    return None if any(v is None for v in values) else float(np.mean(values))
+def _stat(f, values: list) -> float | None:
+    """f(values) as a float; None when any value is None (a reward task has no distances)."""
+    return None if any(v is None for v in values) else float(f(values))
 
 
 def summarize(episodes: list[dict]) -> dict:
-    """Summary of per-episode result dicts (``EpisodeResult.as_dict()``)."""
-    col = lambda k: [e[k] for e in episodes]  # noqa: E731
+    """Summary of per-episode result dicts (``EpisodeResult.as_dict()``); a reward task's success
+    and distances are None, its score the returns."""
+    col = lambda k: [e.get(k, 0.0) for e in episodes]  # noqa: E731
     summary = {
         "episodes": len(episodes),
-        "success_rate": float(np.mean(col("success"))),
-        "mean_final_distance": float(np.mean(col("final_distance"))),
-        "median_final_distance": float(np.median(col("final_distance"))),
-        "mean_start_distance": float(np.mean(col("start_distance"))),
+        "success_rate": _stat(np.mean, col("success")),
+        "mean_final_distance": _stat(np.mean, col("final_distance")),
+        "median_final_distance": _stat(np.median, col("final_distance")),
+        "mean_start_distance": _stat(np.mean, col("start_distance")),
+        "mean_return": float(np.mean(col("episode_return"))),
+        "std_return": float(np.std(col("episode_return"))),
         "median_ms_per_step": float(np.median(col("ms_per_step"))),
         "mean_ms_per_step": float(np.mean(col("mean_ms_per_step"))),
-        "model_evals_per_step": _mean(col("model_evals_per_step")),
+        "model_evals_per_step": _stat(np.mean, col("model_evals_per_step")),
         "mean_steps": float(np.mean(col("steps"))),
     }
     ids = sorted({e.get("task_id") for e in episodes} - {None})

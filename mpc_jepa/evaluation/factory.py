@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields, is_dataclass, replace
 
-from mpc_jepa.costs import GoalDistance, StepReachability
+from mpc_jepa.costs import GoalDistance, ReturnCost, StepReachability
 from mpc_jepa.evaluation.settings import PlanSettings
 from mpc_jepa.models.compiled import CompiledModel
 from mpc_jepa.planners import (
@@ -133,11 +133,19 @@ def learned_distance(slow_model, kind: str, setting: str):
     return graph
 
 
-def make_cost(model, s: PlanSettings, slow_model=None) -> GoalDistance:
+def make_cost(model, s: PlanSettings, slow_model=None, heads=None) -> GoalDistance | ReturnCost:
     """The (flat or fast) planner's goal distance: the latent norm (for the oracle, on its
     configuration features, velocity scaled), or with ``s.goal_metric`` 'temporal' / 'graph' the
     slow level's learned distance (not for 'hierarchical', whose fast level keeps the latent norm
-    toward its near subgoals: see ``PlanSettings.slow_cost``)."""
+    toward its near subgoals: see ``PlanSettings.slow_cost``). With ``heads`` (a reward task's
+    ``ValueHeads``): the return cost, weighted by ``s.critic_weight``."""
+    if heads is not None:
+        if planner_spec(s.planner).composite:
+            raise ValueError(
+                f"the {s.planner} planner needs a goal to propose subgoals toward; reward tasks"
+                " plan with a flat planner (cem, mppi, grad, gradcem)"
+            )
+        return ReturnCost(heads, s.critic_weight)
     project = getattr(model, "goal_features", None)
     metric = None
     if s.goal_metric != "latent" and s.planner != "hierarchical":

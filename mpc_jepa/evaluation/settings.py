@@ -41,6 +41,9 @@ class PlanSettings:
     """Goal distance over the horizon: last step only, mean over steps, or growing weights."""
     terminal_weight: float = 1.0
     """Extra weight on the last step (added to the running weights)."""
+    critic_weight: float = 1.0
+    """Reward tasks: weight of the critic's value after the horizon in the return cost (0: the
+    predicted rewards within the horizon alone)."""
     replan_every: int = 1
     """Control steps between replans (the plan's next actions are executed in between)."""
     slow_horizon: int = 16
@@ -96,6 +99,8 @@ class PlanSettings:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.critic_weight < 0:
+            raise ValueError(f"critic_weight must be >= 0, got {self.critic_weight}")
         for name in ("slow_warm_samples", "slow_warm_iters"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0 (0: as cold), got {getattr(self, name)}")

@@ -1,4 +1,5 @@
-"""Checkpoints of the fast world model and of the slow level: weights, configs, task, version.
+"""Checkpoints of the fast world model, the slow level and the value heads: weights, configs,
+task, version.
 
 Written atomically (``files.atomic_write``); loaded with ``torch.load(weights_only=True)``: a
 checkpoint holds only tensors and plain Python values, so loading one never runs code. Both kinds
@@ -18,11 +19,17 @@ from mpc_jepa.files import atomic_write
 from mpc_jepa.models.landmark_graph import LandmarkGraph
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.models.temporal_distance import TemporalDistance
+from mpc_jepa.models.value import ValueConfig, ValueHeads
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 
 WORLD_MODEL_FORMAT = "mpc_jepa.world_model/1"
 SLOW_MODEL_FORMAT = "mpc_jepa.slow_model/1"
-_KIND = {WORLD_MODEL_FORMAT: "world-model", SLOW_MODEL_FORMAT: "slow-model"}
+VALUE_FORMAT = "mpc_jepa.value_heads/1"
+_KIND = {
+    WORLD_MODEL_FORMAT: "world-model",
+    SLOW_MODEL_FORMAT: "slow-model",
+    VALUE_FORMAT: "value-heads",
+}
 
 
 class CheckpointError(ValueError):
@@ -159,3 +166,39 @@ def load_slow(path, fast, *, task: str | None = None, search: str = "held") -> S
     slow.meta = ckpt["metrics"]
     slow.train_config = ckpt["train_config"]
     return slow.eval()
+
+
+def save_value_heads(
+    path, heads: ValueHeads, fast, task: str, metrics: dict, train_state: dict | None = None
+) -> None:
+    """The reward head and critics (targets included) over ``fast``'s latent; ``train_state``:
+    the optimiser's, for a learning run's --resume."""
+    atomic_torch_save(
+        {
+            "format": VALUE_FORMAT,
+            "version": __version__,
+            "task": task,
+            "config": asdict(heads.config),
+            "latent_dim": heads.latent_dim,
+            "action_dim": heads.action_dim,
+            "fast_fingerprint": fingerprint(fast),
+            "heads": heads.state_dict(),
+            "metrics": metrics,
+            "train_state": train_state,
+        },
+        Path(path),
+    )
+
+
+def load_value_heads(path, fast, *, task: str | None = None) -> ValueHeads:
+    """Value heads trained over ``fast`` (checked by its fingerprint), in eval mode."""
+    ckpt = read_checkpoint(path, VALUE_FORMAT, task)
+    saved = ckpt["fast_fingerprint"]
+    if abs(saved - fingerprint(fast)) > 1e-6 * max(1.0, abs(saved)):
+        raise CheckpointError(
+            f"value heads {str(path)!r} were trained over another world model than the one given"
+        )
+    heads = ValueHeads(ckpt["latent_dim"], ckpt["action_dim"], ValueConfig(**ckpt["config"]))
+    heads.load_state_dict(ckpt["heads"])
+    heads.meta = ckpt["metrics"]
+    return heads.to(next(fast.parameters()).device).eval()

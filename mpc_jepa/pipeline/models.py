@@ -7,7 +7,12 @@ from dataclasses import replace
 import tasks
 from mpc_jepa.data import Dataset
 from mpc_jepa.models import WorldModelConfig
-from mpc_jepa.models.checkpoints import CheckpointError, load_slow, load_world_model
+from mpc_jepa.models.checkpoints import (
+    CheckpointError,
+    load_slow,
+    load_value_heads,
+    load_world_model,
+)
 from mpc_jepa.models.oracle import OracleModel
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.pipeline.collect import CollectSettings, run_collect
@@ -43,6 +48,26 @@ def load_slow_model(task, fast, path: str = "", search: str = "held") -> SlowWor
     return load_slow(
         path or ModelPaths.default(task.name).slow, fast, task=task.name, search=search
     )
+
+
+def load_value_model(task, fast, path: str = ""):
+    """The reward head and critic over ``fast`` (default runs/<task>/value_heads.pt) for a reward
+    task; None for a goal task (its cost is a goal distance)."""
+    if getattr(task, "objective", "goal") != "reward":
+        return None
+    if not hasattr(fast, "latent_dim"):
+        raise ValueError(
+            f"{task.name}: planning for a return needs the learned model's reward head and critic;"
+            " the oracle has none (use --model learned)"
+        )
+    path = path or ModelPaths.default(task.name).value
+    try:
+        return load_value_heads(path, fast, task=task.name)
+    except CheckpointError as e:
+        raise CheckpointError(
+            f"{e} (train the reward head and critic with `mpc-jepa train --task {task.name} "
+            "--level value`)"
+        ) from e
 
 
 def ensure_models(

@@ -24,11 +24,17 @@ class ModelPaths:
     dataset: Path
     fast: Path
     slow: Path
+    value: Path | None = None
+    """The reward head and critic (reward tasks); None: beside ``slow`` as ``value_heads.pt``."""
+
+    def __post_init__(self):
+        if self.value is None:
+            object.__setattr__(self, "value", self.slow.with_name("value_heads.pt"))
 
     @classmethod
     def default(cls, task: str, pixels: bool = False) -> ModelPaths:
         """The command line's defaults: ``data/<task>``, ``runs/<task>/world_model.pt``,
-        ``runs/<task>/slow_model.pt``."""
+        ``runs/<task>/slow_model.pt``, ``runs/<task>/value_heads.pt``."""
         run = Path("runs") / slug(task)
         fast = run / ("world_model_pixels.pt" if pixels else "world_model.pt")
         return cls(dataset_dir(task, pixels), fast, run / "slow_model.pt")
@@ -42,4 +48,5 @@ class ModelPaths:
             dataset or dataset_dir(name, prefix=f"{run}_"),
             root / f"{name}.pt",
             root / f"{name}_slow.pt",
+            root / f"{name}_value.pt",
         )

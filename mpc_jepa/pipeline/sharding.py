@@ -16,7 +16,7 @@ import torch
 
 import tasks
 from mpc_jepa.evaluation import PlanSettings, evaluate, needs_slow_model, summarize
-from mpc_jepa.pipeline.models import load_model, load_slow_model
+from mpc_jepa.pipeline.models import load_model, load_slow_model, load_value_model
 from mpc_jepa.training import distributed
 
 
@@ -34,6 +34,7 @@ class EvalJob:
     seed: int
     pixels: bool = False
     batch: int = 1
+    value_checkpoint: str = ""
 
 
 def run_shard(job: EvalJob, indices: list[int]) -> list[dict]:
@@ -56,6 +57,7 @@ def run_shard(job: EvalJob, indices: list[int]) -> list[dict]:
         slow_model=slow,
         indices=indices,
         batch=job.batch,
+        heads=load_value_model(task, model, job.value_checkpoint),
     )["episodes"]
 
 

@@ -1,4 +1,5 @@
-"""`mpc-jepa train`: collect if needed, then train the fast model, the slow level or its metric."""
+"""`mpc-jepa train`: collect if needed, then train the fast model, the slow level, its metric, or
+the reward head and critic of a reward task."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 from mpc_jepa.data import Dataset, obs_key
 from mpc_jepa.diagnostics import format_report
 from mpc_jepa.models import WorldModelConfig
-from mpc_jepa.models.checkpoints import load_world_model
+from mpc_jepa.models.checkpoints import load_world_model, save_value_heads
 from mpc_jepa.models.slow import SlowModelConfig
+from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline.collect import CollectSettings, run_collect
 from mpc_jepa.pipeline.paths import ModelPaths
 from mpc_jepa.training import (
@@ -22,8 +24,9 @@ from mpc_jepa.training import (
     train,
     train_slow,
 )
+from mpc_jepa.training.value import ValueTrainConfig, train_value_heads
 
-LEVELS = ("fast", "slow", "distance")
+LEVELS = ("fast", "slow", "distance", "value")
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,10 @@ class TrainSettings:
     level: str = "fast"
     """'fast': the JEPA world model; 'slow': the hierarchical slow level over a trained fast
     model (and its temporal-distance metric); 'distance': (re)train only the metric of the slow
-    level at
-    --out."""
+    level at --out; 'value': the reward head and critic over a trained fast model (reward
+    tasks)."""
     fast_checkpoint: str = ""
-    """With --level slow or distance: the trained fast model (default:
+    """With --level slow, distance or value: the trained fast model (default:
     runs/<task>/world_model.pt)."""
 
     def __post_init__(self):
@@ -56,7 +59,7 @@ class TrainSettings:
         if self.out:
             return Path(self.out)
         paths = ModelPaths.default(self.task, pixels)
-        return paths.fast if self.level == "fast" else paths.slow
+        return {"fast": paths.fast, "value": paths.value}.get(self.level, paths.slow)
 
 
 def run_train(
@@ -137,3 +140,21 @@ def run_train_distance(s: TrainSettings, distance_cfg: DistanceTrainConfig, prog
         + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
     )
     return slow
+
+
+def run_train_value(
+    s: TrainSettings,
+    config: ValueTrainConfig,
+    value_config: ValueConfig = ValueConfig(),
+    progress: bool = True,
+):
+    """Train the reward head and critic over the trained fast model of ``s.task`` on its dataset
+    (offline) and write them to ``s.checkpoint()``. Returns (heads, metrics)."""
+    fast, ds = _fast_and_dataset(s, config.device, progress)
+    heads, metrics = train_value_heads(ds, fast, config, value_config, progress)
+    save_value_heads(s.checkpoint(), heads, fast, s.task, metrics)
+    print(
+        f"wrote {s.checkpoint()}: reward R^2 {metrics['reward_r2']:.3f} (held out), critic TD "
+        f"error {metrics['critic_td_rmse']:.4f}, mean value {metrics['value_mean']:.1f}"
+    )
+    return heads, metrics

@@ -50,13 +50,9 @@ class TrainingRun:
             )
         torch.manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
-        self.train_eps, self.val_eps = dataset.split(config.val_fraction, seed=config.seed)
         self.key = "pixels" if model_config.obs_type == "pixels" else "states"
         self.h = model_config.history if self.key == "pixels" else 1
-        # h-1 frames of history first
-        self.sampler = WindowSampler(
-            dataset, config.rollout_steps + self.h - 1, self.train_eps, keys=(self.key,)
-        )
+        self.use_dataset(dataset)
         mean, std = dataset_stats(dataset, self.train_eps)
         size = dataset.meta["image_size"] if self.key == "pixels" else dataset.meta["state_dim"]
         action_dim = dataset.meta["action_dim"]
@@ -73,6 +69,17 @@ class TrainingRun:
         if self.info.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.losses = nn.parallel.DistributedDataParallel(self.losses, device_ids=ids)
+
+    def use_dataset(self, dataset: Dataset) -> None:
+        """Train on ``dataset`` from now on (a grown one, when learning by acting): its episode
+        split and window sampler (h-1 frames of history first)."""
+        self.dataset = dataset
+        self.train_eps, self.val_eps = dataset.split(
+            self.config.val_fraction, seed=self.config.seed
+        )
+        self.sampler = WindowSampler(
+            dataset, self.config.rollout_steps + self.h - 1, self.train_eps, keys=(self.key,)
+        )
 
     def restore(self) -> None:
         """Continue from the checkpoint at ``out``: weights, optimiser, schedule, step, RNG

@@ -1,0 +1,101 @@
+"""The cost module's trainable half: a reward predictor and a critic on the JEPA latent.
+
+LeCun's cost has an intrinsic part and a *trainable critic* that predicts the cost beyond the
+planning horizon. For tasks scored by a reward (dm-control's suite) both are learned here, on the
+world model's embeddings, and combined by ``costs.ReturnCost``:
+
+    cost(z_0..T, a_0..T-1) = -( sum_t gamma^t r(z_t, a_t) + gamma^T V(z_T) ).
+
+``r(z, a)`` regresses the reward of the agent step taken with action a from the state embedded as z
+(summed over the task's action repeat). ``V(z)`` is the discounted return from z, trained by
+temporal differences against a slowly moving target copy (``training.value``). The heads read the
+latent detached: the JEPA stays a reward-free world model, and one model serves every objective.
+
+Scale: the critics output (1 - gamma) * V, a per-step average of the same scale as a reward, so one
+learning rate and one initialisation suit every discount; ``value`` multiplies it back.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from mpc_jepa.models.encoders import mlp
+
+
+@dataclass(frozen=True)
+class ValueConfig:
+    """Sizes of the reward and critic heads and the discount they are trained for."""
+
+    hidden: int = 256
+    """Width of the heads' MLPs."""
+    depth: int = 2
+    """Hidden layers of each head."""
+    critics: int = 2
+    """Independent critics; planning reads their mean, training bootstraps from their minimum."""
+    gamma: float = 0.99
+    """Discount per agent step, of the critic's return and of ``ReturnCost``."""
+
+    def __post_init__(self):
+        if self.hidden < 1 or self.depth < 0 or self.critics < 1:
+            raise ValueError(
+                f"need hidden >= 1, depth >= 0, critics >= 1; got {self.hidden}, {self.depth}, "
+                f"{self.critics}"
+            )
+        if not 0 < self.gamma < 1:
+            raise ValueError(f"gamma must be in (0, 1), got {self.gamma}")
+
+
+class ValueHeads(nn.Module):
+    """r(z, a) and V(z) on latents of size D (extra leading dims kept; *Z flattened to D).
+
+    Args:
+        latent_dim: D (a pixel model's latent is a vector too).
+        action_dim: A.
+        config: ``ValueConfig``.
+    """
+
+    def __init__(self, latent_dim: int, action_dim: int, config: ValueConfig = ValueConfig()):
+        super().__init__()
+        self.latent_dim, self.action_dim, self.config = int(latent_dim), int(action_dim), config
+        self.reward_net = mlp(latent_dim + action_dim, config.hidden, 1, config.depth)
+        self.critic_nets = nn.ModuleList(
+            mlp(latent_dim, config.hidden, 1, config.depth) for _ in range(config.critics)
+        )
+        self.target_nets = copy.deepcopy(self.critic_nets).requires_grad_(False)
+
+    @property
+    def gamma(self) -> float:
+        return self.config.gamma
+
+    def _check(self, z: Tensor) -> None:
+        if z.shape[-1] != self.latent_dim:
+            raise ValueError(f"latents must end in D={self.latent_dim}, got {list(z.shape)}")
+
+    def reward(self, z: Tensor, a: Tensor) -> Tensor:
+        """[..., D], [..., A] -> [...]: the predicted reward of taking a in z."""
+        self._check(z)
+        if a.shape[-1] != self.action_dim or a.shape[:-1] != z.shape[:-1]:
+            raise ValueError(
+                f"actions must have shape {[*z.shape[:-1], self.action_dim]}, got {list(a.shape)}"
+            )
+        return self.reward_net(torch.cat([z, a.to(z.dtype)], -1)).squeeze(-1)
+
+    def critics(self, z: Tensor, target: bool = False) -> Tensor:
+        """[..., D] -> [critics, ...]: each critic's (1 - gamma) * V(z) (or its target copy's)."""
+        self._check(z)
+        nets = self.target_nets if target else self.critic_nets
+        return torch.stack([net(z).squeeze(-1) for net in nets])
+
+    def value(self, z: Tensor) -> Tensor:
+        """[..., D] -> [...]: V(z), the discounted return from z (the critics' mean)."""
+        return self.critics(z).mean(0) / (1.0 - self.gamma)
+
+    @torch.no_grad()
+    def update_target(self, tau: float) -> None:
+        """EMA step of the target critics: target <- (1 - tau) * target + tau * online."""
+        for pt, po in zip(self.target_nets.parameters(), self.critic_nets.parameters()):
+            pt.lerp_(po, tau)

@@ -1,0 +1,314 @@
+"""`mpc-jepa learn`: learning by acting on a reward task, as PlaNet, Dreamer and TD-MPC2 do.
+
+A run (directory ``runs/learn/<task>/seed<k>/``):
+
+1. ``seed_episodes`` exploration episodes (``ExplorationPolicy``) start the dataset ``data/``;
+2. then, repeatedly: the world model and the reward head and critic take ``utd`` gradient steps
+   per agent step in the data (update-to-data ratio; the heads on the freshly re-embedded data);
+   both are checkpointed; every ``eval_every`` environment steps, ``eval_episodes`` episodes
+   (batched, noise-free, held-out seeds) put a point on the learning curve (``curve.csv``,
+   ``curve.png``); one episode of the planner, with N(0, noise^2) added to its actions, is
+   appended to the dataset (atomically).
+
+Environment steps count physics steps (agent steps x action repeat), as published curves do. The
+run is resumable by construction: the dataset is the record of what was done (env steps = its
+transitions x repeat), the checkpoints hold the optimisers, and the updates owed are recomputed
+from both, so a kill loses at most the episode and updates in flight.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import tasks
+from mpc_jepa.control import MPCController
+from mpc_jepa.data import Dataset
+from mpc_jepa.data.append import append_episodes
+from mpc_jepa.data.collect import ExplorationPolicy
+from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
+from mpc_jepa.files import atomic_write, write_json
+from mpc_jepa.models import WorldModelConfig
+from mpc_jepa.models.checkpoints import VALUE_FORMAT, read_checkpoint, save_value_heads
+from mpc_jepa.models.value import ValueConfig, ValueHeads
+from mpc_jepa.pipeline.learn_curve import plot_curve
+from mpc_jepa.pipeline.paths import slug
+from mpc_jepa.planners.registry import planner_spec
+from mpc_jepa.training.config import TrainConfig
+from mpc_jepa.training.run import TrainingRun
+from mpc_jepa.training.value import Transitions, ValueTrainConfig, ValueTrainer
+
+EVAL_SEED = 900000
+"""First evaluation episode seed (far from the collection seeds)."""
+CURVE_FIELDS = ("env_steps", "episodes", "mean_return", "std_return", "wall_seconds")
+
+
+@dataclass(frozen=True)
+class LearnSettings:
+    """A learning-by-acting run."""
+
+    task: str = "dmc:cartpole-swingup"
+    """A dm-control suite task, scored by its reward (``@reward`` is implied)."""
+    env_steps: int = 100000
+    """Environment (physics) steps to collect in all."""
+    seed_episodes: int = 5
+    """Exploration episodes before the planner acts."""
+    utd: float = 0.5
+    """Gradient steps of the world model (and of the heads) per agent step in the data."""
+    noise: float = 0.3
+    """Std of the Gaussian noise added to the planner's actions while collecting."""
+    eval_every: int = 10000
+    """Environment steps between points of the learning curve."""
+    eval_episodes: int = 5
+    """Episodes per point (planned in one batch, no noise)."""
+    rollout_steps: int = 5
+    """Open-loop steps of the world model's prediction loss."""
+    out: str = ""
+    """Run directory (default: runs/learn/<task>/seed<seed>)."""
+    seed: int = 0
+    """Seeds exploration, planner noise, models and batches."""
+    resume: bool = False
+    """Continue the run in --out where it stopped."""
+    device: str = "cpu"
+    """Torch device."""
+
+    def __post_init__(self):
+        for name in ("env_steps", "eval_every", "eval_episodes", "rollout_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.seed_episodes < 2:
+            raise ValueError(
+                f"seed_episodes must be >= 2 (one is held out), got {self.seed_episodes}"
+            )
+        if not self.utd > 0 or self.noise < 0:
+            raise ValueError(f"utd must be > 0 and noise >= 0, got {self.utd}, {self.noise}")
+
+    def directory(self) -> Path:
+        return (
+            Path(self.out)
+            if self.out
+            else Path("runs/learn") / slug(self.task) / f"seed{self.seed}"
+        )
+
+
+class LearningRun:
+    """One run's task, dataset, world-model trainer, heads and curve (see the module docstring)."""
+
+    def __init__(self, s: LearnSettings, ps: PlanSettings, progress: bool = True):
+        self.s, self.ps, self.progress = s, ps, progress
+        self.dir = s.directory()
+        self.task = tasks.load(s.task, objective="reward", seed=s.seed)
+        self.data_path, self.curve_path = self.dir / "data", self.dir / "curve.csv"
+        fresh = not self.data_path.exists()
+        if not fresh and not s.resume:
+            raise ValueError(f"{str(self.dir)!r} holds a run; pass --resume or another --out")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.meta = self._meta()
+        if fresh or Dataset(self.data_path).num_episodes < s.seed_episodes:
+            self._explore()
+        ds = Dataset(self.data_path)
+        repeat = self.task.action_repeat
+        total_updates = int(s.utd * s.env_steps / repeat) + 1
+        tcfg = TrainConfig(
+            steps=total_updates,
+            rollout_steps=s.rollout_steps,
+            eval_every=10**9,
+            checkpoint_every=10**9,
+            seed=s.seed,
+            device=s.device,
+            log_csv=False,
+        )
+        self.wm = TrainingRun(ds, self.dir / "world_model.pt", tcfg, WorldModelConfig())
+        self.heads = ValueHeads(self.wm.model.latent_dim, self.task.action_dim, ValueConfig())
+        self.heads.to(self.wm.device)
+        self.value = ValueTrainer(self.heads, ValueTrainConfig(seed=s.seed, device=s.device))
+        if s.resume and self.wm.out.exists():
+            self._restore()
+        self.curve = _read_curve(self.curve_path)
+        self.clock = self.curve[-1]["wall_seconds"] if self.curve else 0.0
+
+    def _meta(self) -> dict:
+        t = self.task
+        return {
+            "task": t.name,
+            "state_dim": t.state_dim,
+            "action_dim": t.action_dim,
+            "pixels": False,
+            "image_size": None,
+            "episode_length": t.episode_length,
+            "action_repeat": t.action_repeat,
+            "seed": self.s.seed,
+            "exploration": None,
+            "policy": "learn: exploration, then the planner with noise",
+            "coverage_10x10": None,
+            "frames_per_second": None,
+        }
+
+    def _explore(self) -> None:
+        rng = np.random.default_rng(self.s.seed)
+        have = Dataset(self.data_path).num_episodes if self.data_path.exists() else 0
+        policy = ExplorationPolicy(self.task.episode_length)
+        for e in range(have, self.s.seed_episodes):
+            self.task.reset(seed=self.s.seed * 10**6 + e)
+            policy.begin(self.task, rng)
+            episode = _play(self.task, lambda obs: policy.act(self.task, rng))
+            append_episodes(self.data_path, [episode], self.meta)
+
+    def _restore(self) -> None:
+        self.wm.restore()
+        ckpt = read_checkpoint(self.dir / "value_heads.pt", VALUE_FORMAT, self.task.name)
+        self.heads.load_state_dict(ckpt["heads"])
+        self.value.opt.load_state_dict(ckpt["train_state"]["optimizer"])
+        self.value.steps_done = ckpt["train_state"]["steps"]
+        self.value.rng.bit_generator.state = ckpt["train_state"]["numpy_rng"]
+
+    @property
+    def env_steps(self) -> int:
+        ds = self.wm.dataset
+        return int((len(ds) - ds.num_episodes) * self.task.action_repeat)
+
+    def train(self) -> None:
+        """The updates owed to the data (``utd`` per agent step), then checkpoints."""
+        ds = self.wm.dataset
+        owed = int(self.s.utd * (len(ds) - ds.num_episodes)) - self.wm.step
+        if owed <= 0:
+            return
+        self.wm.model.train()
+        for _ in range(owed):
+            self.wm.update()
+        self.wm.model.eval()
+        data = Transitions.of(ds, self.wm.model, self.value.config)
+        self.value.fit(data, owed)
+        self.wm.checkpoint()
+        state = {
+            "optimizer": self.value.opt.state_dict(),
+            "steps": self.value.steps_done,
+            "numpy_rng": self.value.rng.bit_generator.state,
+        }
+        save_value_heads(
+            self.dir / "value_heads.pt", self.heads, self.wm.model, self.task.name, {}, state
+        )
+
+    def evaluate(self) -> dict:
+        """One point of the curve: ``eval_episodes`` noise-free episodes, batched."""
+        out = evaluate(
+            self.task,
+            self.wm.model,
+            self.ps,
+            self.s.eval_episodes,
+            seed=EVAL_SEED,
+            progress=False,
+            device=self.s.device,
+            heads=self.heads,
+            batch=self.s.eval_episodes,
+        )["summary"]
+        row = {
+            "env_steps": self.env_steps,
+            "episodes": self.wm.dataset.num_episodes,
+            "mean_return": out["mean_return"],
+            "std_return": out["std_return"],
+            "wall_seconds": self.clock,
+        }
+        self.curve.append(row)
+        _write_curve(self.curve_path, self.curve)
+        plot_curve(self.curve, self.task.name, self.dir / "curve.png")
+        return row
+
+    def act(self) -> float:
+        """One planner episode with exploration noise, appended to the dataset; its return."""
+        e = self.wm.dataset.num_episodes
+        ps = replace(self.ps, planner_seed=self.s.seed * 10**6 + e)
+        planner = make_planner(ps.planner, self.wm.model, ps)
+        cost = make_cost(self.wm.model, ps, heads=self.heads)
+        controller = MPCController(self.wm.model, planner, cost, ps.replan_every, self.s.device)
+        rng = np.random.default_rng([self.s.seed, e])
+        self.task.reset(seed=self.s.seed * 10**6 + e)
+        controller.reset()
+
+        def policy(obs):
+            action = controller.act(obs["state"])
+            return np.clip(action + self.s.noise * rng.normal(size=action.shape), -1, 1)
+
+        episode = _play(self.task, policy)
+        self.wm.use_dataset(append_episodes(self.data_path, [episode], self.meta))
+        return float(episode["rewards"].sum())
+
+    def due_for_eval(self) -> bool:
+        last = self.curve[-1]["env_steps"] if self.curve else -self.s.eval_every
+        return self.env_steps - last >= self.s.eval_every or (
+            self.env_steps >= self.s.env_steps and last < self.env_steps
+        )
+
+
+def run_learn(s: LearnSettings, ps: PlanSettings = PlanSettings(), progress: bool = True) -> list:
+    """Run (or resume) a learning run; returns its curve (rows of ``CURVE_FIELDS``)."""
+    if planner_spec(ps.planner).composite:
+        raise ValueError("learning by acting plans with a flat planner (cem, mppi, grad, gradcem)")
+    run = LearningRun(s, ps, progress)
+    write_json(run.dir / "settings.json", {"learn": asdict(s), "plan": asdict(ps)})
+    bar = tqdm(
+        total=s.env_steps,
+        initial=min(run.env_steps, s.env_steps),
+        disable=not progress,
+        desc=f"learn {run.task.name}",
+        unit="env step",
+    )
+    last_return = None
+    while True:
+        start = time.perf_counter()
+        run.train()
+        if run.due_for_eval():
+            row = run.evaluate()
+            bar.set_postfix(eval_return=f"{row['mean_return']:.0f}", train_return=last_return)
+        if run.env_steps >= s.env_steps:
+            break
+        before = run.env_steps
+        last_return = f"{run.act():.0f}"
+        run.clock += time.perf_counter() - start
+        bar.update(min(run.env_steps, s.env_steps) - min(before, s.env_steps))
+        bar.set_postfix(eval_return=f"{run.curve[-1]['mean_return']:.0f}", train_return=last_return)
+    bar.close()
+    return run.curve
+
+
+def _play(task, policy) -> dict:
+    """One episode from the task's current state: T+1 rows of states, actions (last 0), rewards
+    (of the step taken at that row; last 0), physics and physical quantities."""
+    T = task.episode_length
+    rows = {k: [] for k in ("states", "actions", "rewards", "physics", "physical")}
+    obs = task.observe()
+    for t in range(T + 1):
+        rows["states"].append(obs["state"])
+        rows["physics"].append(task.get_state())
+        rows["physical"].append(task.physical())
+        if t < T:
+            action = np.asarray(policy(obs), dtype=np.float64)
+            obs = task.step(action)
+            rows["actions"].append(action)
+            rows["rewards"].append(task.reward())
+        else:
+            rows["actions"].append(np.zeros(task.action_dim))
+            rows["rewards"].append(0.0)
+    return {k: np.asarray(v) for k, v in rows.items()}
+
+
+def _read_curve(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _write_curve(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(CURVE_FIELDS))
+    w.writeheader()
+    w.writerows(rows)
+    text = buf.getvalue().encode()
+    atomic_write(path, lambda f: f.write(text))

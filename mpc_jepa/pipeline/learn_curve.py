@@ -1,0 +1,58 @@
+"""The learning curve's picture: return vs environment steps, beside the published 100k points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mpc_jepa.files import atomic_write
+
+# mean return at 100k environment steps, 3 seeds, state observations (TD-MPC2 / DreamerV3 / SAC),
+# as the TD-MPC2 paper's curves report them
+PUBLISHED_100K = {
+    "pendulum-swingup": {"TD-MPC2": 724, "DreamerV3": 699, "SAC": 96},
+    "cartpole-swingup": {"TD-MPC2": 839, "DreamerV3": 677, "SAC": 835},
+    "cheetah-run": {"TD-MPC2": 519, "DreamerV3": 336, "SAC": 310},
+    "reacher-hard": {"TD-MPC2": 414, "DreamerV3": 813, "SAC": 161},
+    "walker-walk": {"TD-MPC2": 962, "DreamerV3": 630, "SAC": 708},
+}
+
+
+def suite_name(task: str) -> str:
+    """``dmc:cheetah-run@reward`` -> ``cheetah-run``."""
+    return task.split(":", 1)[-1].split("@", 1)[0]
+
+
+def plot_curve(rows: list[dict], task: str, path: str | Path) -> Path:
+    """Write ``path`` (PNG): mean return +- std over ``rows`` (``env_steps``, ``mean_return``,
+    ``std_return``) and the published returns at 100k steps for ``task`` where known."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = [r["env_steps"] for r in rows]
+    y = [r["mean_return"] for r in rows]
+    sd = [r["std_return"] for r in rows]
+    ax.plot(x, y, "o-", color="C0", label="mpc_jepa (CEM on the JEPA, return cost)")
+    ax.fill_between(
+        x, [a - b for a, b in zip(y, sd)], [a + b for a, b in zip(y, sd)], color="C0", alpha=0.2
+    )
+    for i, (name, value) in enumerate(PUBLISHED_100K.get(suite_name(task), {}).items()):
+        ax.plot(
+            [100000],
+            [value],
+            marker="*^s"[i % 3],
+            linestyle="none",
+            markersize=10,
+            color=f"C{i + 1}",
+            label=f"{name} at 100k (published)",
+        )
+    ax.set(xlabel="environment steps", ylabel="episode return", title=task, ylim=(0, 1000))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    path = Path(path)
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
+    plt.close(fig)
+    return path
