@@ -1,0 +1,94 @@
+"""Learning by acting (`mpc-jepa learn`): the loop, its resumption after a kill, its dataset."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from mpc_jepa.cli import main
+from mpc_jepa.data import Dataset, DatasetError
+from mpc_jepa.data.append import append_episodes
+from mpc_jepa.evaluation import PlanSettings
+from mpc_jepa.pipeline import learn
+from mpc_jepa.pipeline.learn import LearningRun, LearnSettings, run_learn
+
+FAST = PlanSettings(horizon=4, num_samples=16, num_elites=4, num_iters=1)
+# cartpole: 125 agent steps (1000 environment steps) per episode
+SMALL = dict(
+    task="dmc:cartpole-swingup",
+    env_steps=4000,
+    seed_episodes=2,
+    utd=0.1,
+    eval_every=2000,
+    eval_episodes=1,
+)
+
+
+def episode(rows, value=0.0):
+    return {
+        "states": np.full((rows, 2), value),
+        "actions": np.zeros((rows, 1)),
+        "rewards": np.ones(rows),
+        "physics": np.zeros((rows, 3)),
+        "physical": np.zeros((rows, 1)),
+    }
+
+
+def test_append_episodes_grows_a_dataset_and_refuses_bad_episodes(tmp_path):
+    meta = {"task": "toy", "state_dim": 2, "action_dim": 1, "pixels": False}
+    append_episodes(tmp_path / "d", [episode(3)], meta)
+    ds = append_episodes(tmp_path / "d", [episode(4, 1.0), episode(2, 2.0)], meta)
+    assert ds.num_episodes == 3 and len(ds) == 9 and list(ds.episode_starts) == [0, 3, 7, 9]
+    assert ds.episode(1)["states"][0, 0] == 1.0 and ds.meta["episodes"] == 3
+    bad = episode(3)
+    bad["rewards"] = np.ones(2)
+    with pytest.raises(DatasetError, match="one length"):
+        append_episodes(tmp_path / "d", [bad], meta)
+    with pytest.raises(DatasetError, match="holds task 'toy'"):
+        append_episodes(tmp_path / "d", [episode(2)], {**meta, "task": "other"})
+    assert Dataset(tmp_path / "d").num_episodes == 3  # refused appends left it as it was
+    assert [p.name for p in tmp_path.iterdir()] == ["d"]  # and no temporary directory behind
+
+
+def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    calls = {"n": 0}
+    act = LearningRun.act
+
+    def killed_on_second_episode(self):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return act(self)
+
+    monkeypatch.setattr(LearningRun, "act", killed_on_second_episode)
+    with pytest.raises(KeyboardInterrupt):
+        run_learn(LearnSettings(**SMALL, out=str(out)), FAST, progress=False)
+    assert Dataset(out / "data").num_episodes == 3  # 2 exploration + 1 planner episode
+    with pytest.raises(ValueError, match="--resume"):
+        run_learn(LearnSettings(**SMALL, out=str(out)), FAST, progress=False)
+    monkeypatch.setattr(LearningRun, "act", act)
+    curve = run_learn(LearnSettings(**SMALL, out=str(out), resume=True), FAST, progress=False)
+    assert [r["env_steps"] for r in curve] == [2000, 4000]
+    assert all(0 <= r["mean_return"] <= 1000 for r in curve)
+    assert Dataset(out / "data").num_episodes == 4
+    with open(out / "curve.csv") as f:
+        assert [float(r["env_steps"]) for r in csv.DictReader(f)] == [2000, 4000]
+    assert (out / "curve.png").stat().st_size > 1000
+    # the world model took utd updates per agent step of the data (4 episodes x 125 steps)
+    assert learn.read_checkpoint(out / "world_model.pt")["train_state"]["step"] == 50
+
+
+def test_bad_learn_settings_are_named():
+    for bad, name in (
+        (dict(env_steps=0), "env_steps"),
+        (dict(utd=0), "utd"),
+        (dict(noise=-1), "noise"),
+        (dict(seed_episodes=1), "seed_episodes"),
+        (dict(eval_every=0), "eval_every"),
+    ):
+        with pytest.raises(ValueError, match=name):
+            LearnSettings(**bad)
+    with pytest.raises(ValueError, match="flat planner"):
+        run_learn(LearnSettings(), PlanSettings(planner="hierarchical"), progress=False)
+    assert main(["learn", "--task", "point_mass", "--out", "/tmp/nowhere"]) == 2

@@ -1,0 +1,125 @@
+"""The cost module's trainable half: reward head, critic, return cost (models.value, costs)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mpc_jepa.costs import ReturnCost
+from mpc_jepa.models.value import ValueConfig, ValueHeads
+from mpc_jepa.planners import CEMConfig, CEMPlanner
+from mpc_jepa.training.value import (
+    Transitions,
+    ValueTrainConfig,
+    ValueTrainer,
+    evaluate_heads,
+)
+from tests.toy import LinearModel
+
+GAMMA = 0.9
+OMEGA = 0.3  # the toy system's rotation per step
+
+
+def rotation_data(episodes=200, length=40, seed=0, split=0.2):
+    """z rotates by OMEGA per step on the unit circle whatever the action; reward = cos(angle) +
+    0.5 * a. True V(angle) = Re(e^{i angle} / (1 - gamma e^{i OMEGA})) (actions drawn at random
+    add 0 on average to the value, which sums rewards of the data's own actions)."""
+    rng = np.random.default_rng(seed)
+    angle = rng.uniform(0, 2 * np.pi, (episodes, 1)) + OMEGA * np.arange(length + 1)[None]
+    z = np.stack([np.cos(angle), np.sin(angle)], -1).reshape(-1, 2)  # [E*(L+1), 2]
+    actions = rng.uniform(-1, 1, (episodes, length + 1, 1))
+    rewards = np.cos(angle) + 0.5 * actions[..., 0]
+    actions[:, -1], rewards[:, -1] = 0, 0
+    rows = np.arange(episodes * (length + 1)).reshape(episodes, length + 1)[:, :-1]
+    held = np.arange(episodes) < split * episodes
+    as_t = lambda a: torch.tensor(a, dtype=torch.float32).reshape(len(z), -1).squeeze(-1)  # noqa: E731
+    data = Transitions(
+        z=as_t(z),
+        actions=as_t(actions).reshape(-1, 1),
+        rewards=as_t(rewards),
+        train=rows[~held].ravel(),
+        val=rows[held].ravel(),
+    )
+    return data, np.mod(angle.ravel(), 2 * np.pi)
+
+
+def true_value(angle):
+    return (np.exp(1j * angle) / (1 - GAMMA * np.exp(1j * OMEGA))).real
+
+
+def test_heads_shapes_and_errors():
+    heads = ValueHeads(8, 3, ValueConfig(hidden=16, critics=3))
+    z, a = torch.randn(4, 5, 8), torch.randn(4, 5, 3)
+    assert heads.reward(z, a).shape == (4, 5)
+    assert heads.critics(z).shape == (3, 4, 5)
+    assert heads.value(z).shape == (4, 5)
+    with pytest.raises(ValueError, match="D=8"):
+        heads.value(torch.randn(4, 7))
+    with pytest.raises(ValueError, match="actions must have shape"):
+        heads.reward(z, torch.randn(4, 5, 2))
+    for bad in (dict(gamma=1.0), dict(critics=0), dict(hidden=0)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            ValueConfig(**bad)
+    for bad in (dict(expectile=0.4), dict(target_tau=0.0), dict(steps=-1), dict(val_fraction=1)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            ValueTrainConfig(**bad)
+
+
+def test_reward_head_and_critic_learn_beyond_a_constant():
+    """Held-out errors clearly below a constant predictor's, for the reward and the value."""
+    torch.manual_seed(0)
+    data, angle = rotation_data()
+    heads = ValueHeads(2, 1, ValueConfig(hidden=64, gamma=GAMMA))
+    cfg = ValueTrainConfig(steps=1500, batch_size=256, expectile=0.5, target_tau=0.05)
+    ValueTrainer(heads, cfg).fit(data, cfg.steps)
+    m = evaluate_heads(heads, data)
+    assert m["reward_r2"] > 0.95, m  # the action's share of the reward is learned too
+    with torch.no_grad():
+        v = heads.value(data.z[data.val]).numpy()
+    truth = true_value(angle[data.val])
+    err, const = np.mean((v - truth) ** 2), np.var(truth)
+    assert err < 0.1 * const, (err, const)
+
+
+class ExactHeads:
+    """r(z, a) = -|z + a|^2 summed, V(z) = -|z|^2 / (1 - gamma): exact for the linear toy."""
+
+    gamma = 0.8
+
+    def reward(self, z, a):
+        return -(z + 0.1 * a).pow(2).sum(-1)
+
+    def value(self, z):
+        return -z.pow(2).sum(-1) / (1 - self.gamma)
+
+
+def test_return_cost_is_the_negated_discounted_return_and_ranks_as_it():
+    model, heads = LinearModel(dt=0.1), ExactHeads()
+    z0 = torch.tensor([[1.0, -0.5]])
+    actions = torch.rand(64, 6, 2) * 2 - 1
+    latents = model.rollout(z0.expand(64, 2), actions)  # [64, 7, 2]
+    cost = ReturnCost(heads)(latents, actions)
+    # the true return of the toy, step by step
+    ret = torch.zeros(64)
+    for t in range(6):
+        ret += heads.gamma**t * -(latents[:, t + 1]).pow(2).sum(-1)
+    ret += heads.gamma**6 * heads.value(latents[:, -1])
+    assert torch.allclose(cost, -ret, atol=1e-5)
+    assert torch.equal(cost.argsort(), (-ret).argsort())
+    horizon_only = ReturnCost(heads, critic_weight=0.0)(latents, actions)
+    assert torch.allclose(horizon_only, -(ret - heads.gamma**6 * heads.value(latents[:, -1])))
+    with pytest.raises(ValueError, match="critic_weight"):
+        ReturnCost(heads, critic_weight=-1)
+
+
+def test_return_cost_is_differentiable_and_a_planner_maximises_it():
+    heads = ValueHeads(2, 2, ValueConfig(hidden=8))
+    actions = torch.zeros(3, 4, 2, requires_grad=True)
+    latents = LinearModel().rollout(torch.randn(3, 2), actions)
+    ReturnCost(heads)(latents, actions).sum().backward()
+    assert actions.grad is not None and actions.grad.abs().sum() > 0
+    # CEM on the exact toy drives z toward 0 (the return's maximum)
+    planner = CEMPlanner(LinearModel(), CEMConfig(horizon=8, num_samples=256, num_iters=4, seed=0))
+    plan = planner.plan(torch.tensor([[0.3, -0.2]]), ReturnCost(ExactHeads()))
+    assert plan.latents[0, -1].norm() < 0.1 * math.hypot(0.3, 0.2)
