@@ -289,10 +289,8 @@ class Task(PathGeometry):
             pass
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(name={self.name!r}, state_dim={self.state_dim}, "
-            f"action_dim={self.action_dim}, pixels={self.pixels})"
-        )
+        dims = f"state_dim={self.state_dim}, action_dim={self.action_dim}, pixels={self.pixels}"
+        return f"{type(self).__name__}(name={self.name!r}, {dims})"
 
 
 def load_suite(domain: str, task: str, random: np.random.RandomState) -> control.Environment:

@@ -54,11 +54,7 @@ def run_episodes(
             f"need one seed and one observer per task: {n} tasks, {len(seeds)} seeds, "
             f"{len(observers)} observers"
         )
-    obs = [task.reset(seed=seed) for task, seed in zip(tasks, seeds)]
-    for observe in (o for o in observers if hasattr(o, "reset")):
-        observe.reset()  # a FrameStack starts its episode's history
-    goals = [goal_observation(t, o) for t, o in zip(tasks, observers)]
-    controller.reset_batch(None if goals[0] is None else np.stack(goals))
+    obs = _start_all(tasks, controller, observers, seeds)
     counters = _counters(controller, counters)
     start = [task.distance() if has_goal(task) else None for task in tasks]
     times, evals, dists = [[] for _ in tasks], [[] for _ in tasks], [[] for _ in tasks]
@@ -84,6 +80,16 @@ def run_episodes(
                 lengths[i] = t + 1  # its own end: not stepped again
     episodes = zip(tasks, start, dists, times, evals, lengths, seeds, returns)
     return [_result(*e, counted=bool(counters)) for e in episodes]
+
+
+def _start_all(tasks: list, controller, observers: list, seeds: list[int]) -> list[dict]:
+    """Reset every task, observer and the controller (bound to every goal); first observations."""
+    obs = [task.reset(seed=seed) for task, seed in zip(tasks, seeds)]
+    for observe in (o for o in observers if hasattr(o, "reset")):
+        observe.reset()  # a FrameStack starts its episode's history
+    goals = [goal_observation(t, o) for t, o in zip(tasks, observers)]
+    controller.reset_batch(None if goals[0] is None else np.stack(goals))  # reward tasks: None
+    return obs
 
 
 def _result(task, start, dists, times, evals, steps, seed, total, counted: bool) -> EpisodeResult:

@@ -45,11 +45,7 @@ def evaluate(
     """
     if episodes < 1 or batch < 1:
         raise ValueError(f"episodes and batch must be >= 1, got {episodes}, {batch}")
-    if (getattr(task, "objective", "goal") == "reward") != (heads is not None):
-        raise ValueError(
-            f"{task.name}: a reward task plans with value heads, a goal task without them"
-            f" (objective {getattr(task, 'objective', 'goal')!r}, heads given: {heads is not None})"
-        )
+    _check_objective(task, heads)
     indices = list(range(episodes) if indices is None else indices)
     if any(not 0 <= i < episodes for i in indices):
         raise ValueError(f"episode indices must lie in [0, {episodes}), got {indices}")
@@ -80,6 +76,16 @@ def evaluate(
     bar.close()
     episodes_out = [r.as_dict() for r in results]
     return {"summary": summarize(episodes_out), "episodes": episodes_out}
+
+
+def _check_objective(task, heads) -> None:
+    """A reward task needs value heads (its cost is a return), a goal task must not get them."""
+    objective = getattr(task, "objective", "goal")
+    if (objective == "reward") != (heads is not None):
+        raise ValueError(
+            f"{task.name}: a reward task plans with value heads, a goal task without them"
+            f" (objective {objective!r}, heads given: {heads is not None})"
+        )
 
 
 def _run_chunk(task_pool: list, controller, model, seeds: list[int], counters: list) -> list:

@@ -18,8 +18,6 @@ from both, so a kill loses at most the episode and updates in flight.
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -33,11 +31,11 @@ from mpc_jepa.data import Dataset
 from mpc_jepa.data.append import append_episodes
 from mpc_jepa.data.collect import ExplorationPolicy
 from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
-from mpc_jepa.files import atomic_write, write_json
+from mpc_jepa.files import write_json
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.checkpoints import VALUE_FORMAT, read_checkpoint, save_value_heads
 from mpc_jepa.models.value import ValueConfig, ValueHeads
-from mpc_jepa.pipeline.learn_curve import plot_curve
+from mpc_jepa.pipeline.learn_curve import plot_curve, read_curve, write_curve
 from mpc_jepa.pipeline.paths import slug
 from mpc_jepa.planners.registry import planner_spec
 from mpc_jepa.training.config import TrainConfig
@@ -46,7 +44,6 @@ from mpc_jepa.training.value import Transitions, ValueTrainConfig, ValueTrainer
 
 EVAL_SEED = 900000
 """First evaluation episode seed (far from the collection seeds)."""
-CURVE_FIELDS = ("env_steps", "episodes", "mean_return", "std_return", "wall_seconds")
 
 
 @dataclass(frozen=True)
@@ -130,7 +127,7 @@ class LearningRun:
         self.value = ValueTrainer(self.heads, ValueTrainConfig(seed=s.seed, device=s.device))
         if s.resume and self.wm.out.exists():
             self._restore()
-        self.curve = _read_curve(self.curve_path)
+        self.curve = read_curve(self.curve_path)
         self.clock = self.curve[-1]["wall_seconds"] if self.curve else 0.0
 
     def _meta(self) -> dict:
@@ -216,7 +213,7 @@ class LearningRun:
             "wall_seconds": self.clock,
         }
         self.curve.append(row)
-        _write_curve(self.curve_path, self.curve)
+        write_curve(self.curve_path, self.curve)
         plot_curve(self.curve, self.task.name, self.dir / "curve.png")
         return row
 
@@ -247,7 +244,7 @@ class LearningRun:
 
 
 def run_learn(s: LearnSettings, ps: PlanSettings = PlanSettings(), progress: bool = True) -> list:
-    """Run (or resume) a learning run; returns its curve (rows of ``CURVE_FIELDS``)."""
+    """Run (or resume) a learning run; returns its curve (rows of ``learn_curve.FIELDS``)."""
     if planner_spec(ps.planner).composite:
         raise ValueError("learning by acting plans with a flat planner (cem, mppi, grad, gradcem)")
     run = LearningRun(s, ps, progress)
@@ -296,19 +293,3 @@ def _play(task, policy) -> dict:
             rows["actions"].append(np.zeros(task.action_dim))
             rows["rewards"].append(0.0)
     return {k: np.asarray(v) for k, v in rows.items()}
-
-
-def _read_curve(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path, newline="") as f:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
-
-
-def _write_curve(path: Path, rows: list[dict]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(CURVE_FIELDS))
-    w.writeheader()
-    w.writerows(rows)
-    text = buf.getvalue().encode()
-    atomic_write(path, lambda f: f.write(text))

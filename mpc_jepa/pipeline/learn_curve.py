@@ -1,11 +1,20 @@
-"""The learning curve's picture: return vs environment steps, beside the published 100k points."""
+"""The learning curve of `mpc-jepa learn`: its CSV, and its picture (return vs environment steps,
+beside the published points at 100k steps)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
-from mpc_jepa.files import atomic_write
+import matplotlib
 
+matplotlib.use("Agg")  # headless
+import matplotlib.pyplot as plt  # noqa: E402
+
+from mpc_jepa.files import atomic_write  # noqa: E402
+
+FIELDS = ("env_steps", "episodes", "mean_return", "std_return", "wall_seconds")
 # mean return at 100k environment steps, 3 seeds, state observations (TD-MPC2 / DreamerV3 / SAC),
 # as the TD-MPC2 paper's curves report them
 PUBLISHED_100K = {
@@ -25,11 +34,6 @@ def suite_name(task: str) -> str:
 def plot_curve(rows: list[dict], task: str, path: str | Path) -> Path:
     """Write ``path`` (PNG): mean return +- std over ``rows`` (``env_steps``, ``mean_return``,
     ``std_return``) and the published returns at 100k steps for ``task`` where known."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots(figsize=(6, 4))
     x = [r["env_steps"] for r in rows]
     y = [r["mean_return"] for r in rows]
@@ -56,3 +60,21 @@ def plot_curve(rows: list[dict], task: str, path: str | Path) -> Path:
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
     plt.close(fig)
     return path
+
+
+def read_curve(path: Path) -> list[dict]:
+    """The rows of a curve CSV (numbers as floats); [] when it does not exist yet."""
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def write_curve(path: Path, rows: list[dict]) -> None:
+    """Write the rows (``FIELDS``) as CSV, atomically."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(FIELDS))
+    w.writeheader()
+    w.writerows(rows)
+    text = buf.getvalue().encode()
+    atomic_write(path, lambda f: f.write(text))
