@@ -6,7 +6,7 @@ TORCH ?= torch==2.13.0
 export MUJOCO_GL ?= egl
 export PYTHONHASHSEED := 0
 
-.PHONY: install demo test test-slow bench bench-ogbench lint notebooks clean
+.PHONY: install demo test test-slow bench bench-ogbench bench-learning lint notebooks clean
 
 # The stamp depends on pyproject.toml so a dependency change reinstalls.
 $(VENV)/.installed: pyproject.toml
@@ -47,6 +47,11 @@ bench: $(BENCH_VENV)/.installed
 # rerun resumes (run it in the background: nohup make bench-ogbench &)
 bench-ogbench: install
 	$(VENV)/bin/mpc-jepa bench --sections ogbench
+
+# Learning by acting on dm-control's reward tasks, 100k environment steps per run (about an hour
+# each on this CPU); resumable like bench-ogbench: nohup make bench-learning &
+bench-learning: install
+	OMP_NUM_THREADS=1 $(VENV)/bin/mpc-jepa bench --sections learning
 
 # Re-execute the notebooks and store them with their figures (they read on a code host unrun).
 notebooks: install

@@ -38,5 +38,11 @@ class Pendulum(Task):
         physics.named.data.qpos["hinge"] = np.pi + rng.uniform(-0.2, 0.2)
         physics.data.qvel[:] = 0
 
+    def _sample_exploration_start(self, physics, rng):
+        # anywhere on the circle, at any speed the pole reaches: random actions from hanging
+        # almost never lift it to the top, where the goal is
+        physics.named.data.qpos["hinge"] = rng.uniform(-np.pi, np.pi)
+        physics.named.data.qvel["hinge"] = rng.uniform(-6.0, 6.0)
+
     def _sample_goal(self, physics, rng):
         physics.named.data.qpos["hinge"] = 0.0

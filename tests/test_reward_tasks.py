@@ -103,3 +103,7 @@ def test_value_level_and_return_eval_from_the_command_line(tmp_path, monkeypatch
     assert main(["eval", *args, "--planner", "hierarchical"]) == 2
     assert main(["eval", *args, "--model", "oracle"]) == 2
     assert "oracle has none" in capsys.readouterr().err
+    # heads trained over one world model are refused with another
+    assert main(["train", "--task", t, "--steps", "20", "--no-log-csv", "--out", "other.pt"]) == 0
+    assert main(["eval", *args, "--checkpoint", "other.pt"]) == 2
+    assert "another world model" in capsys.readouterr().err

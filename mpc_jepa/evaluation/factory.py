@@ -14,6 +14,7 @@ from mpc_jepa.planners import (
     HierarchyConfig,
     VerifiedPlanner,
 )
+from mpc_jepa.planners.landmark import LandmarkHierarchyConfig, LandmarkHierarchyPlanner
 from mpc_jepa.planners.registry import planner_spec
 
 
@@ -60,15 +61,19 @@ def with_seed(config, seed):
 
 def make_hierarchical(
     model, slow_model, s: PlanSettings, callback=None, seeds=None
-) -> HierarchicalPlanner:
+) -> HierarchicalPlanner | LandmarkHierarchyPlanner:
     """Slow CEM over ``slow_model`` (optionally verified through ``model``) + fast CEM over
-    ``model``,
-    coupled by ``HierarchyConfig``; the slow cost is built here from ``s.slow_cost``."""
+    ``model``, coupled by ``HierarchyConfig``, the slow cost built here from ``s.slow_cost``; or,
+    with ``s.slow_level`` 'landmarks', the landmark graph's subgoals + fast CEM."""
     if slow_model is None:
         raise ValueError(
             "the hierarchical planner needs a slow model (train one with `mpc-jepa train --level "
             "slow`)"
         )
+    if s.slow_level == "landmarks":
+        graph = learned_distance(slow_model, "graph", "slow_level")
+        fast = make_planner("cem", model, s, callback, seeds=seeds)
+        return LandmarkHierarchyPlanner(graph, fast, LandmarkHierarchyConfig(s.slow_lookahead))
     if getattr(slow_model, "search", s.slow_search) != s.slow_search:
         raise ValueError(
             f"the slow model searches {slow_model.search!r}, the settings ask {s.slow_search!r}:"
@@ -136,8 +141,8 @@ def learned_distance(slow_model, kind: str, setting: str):
 def make_cost(model, s: PlanSettings, slow_model=None, heads=None) -> GoalDistance | ReturnCost:
     """The (flat or fast) planner's goal distance: the latent norm (for the oracle, on its
     configuration features, velocity scaled), or with ``s.goal_metric`` 'temporal' / 'graph' the
-    slow level's learned distance (not for 'hierarchical', whose fast level keeps the latent norm
-    toward its near subgoals: see ``PlanSettings.slow_cost``). With ``heads`` (a reward task's
+    slow level's learned distance (for 'hierarchical', whose subgoals are near, either means the
+    temporal metric alone toward them). With ``heads`` (a reward task's
     ``ValueHeads``): the return cost, weighted by ``s.critic_weight``."""
     if heads is not None:
         if planner_spec(s.planner).composite:
@@ -150,6 +155,8 @@ def make_cost(model, s: PlanSettings, slow_model=None, heads=None) -> GoalDistan
     metric = None
     if s.goal_metric != "latent" and s.planner != "hierarchical":
         metric = learned_distance(slow_model, s.goal_metric, "goal_metric").distance
+    elif s.goal_metric != "latent":  # the fast level toward near subgoals: the metric, not paths
+        metric = learned_distance(slow_model, "temporal", "goal_metric").distance
     return GoalDistance(
         weighting=s.weighting, terminal_weight=s.terminal_weight, project=project, metric=metric
     )

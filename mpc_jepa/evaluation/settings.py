@@ -35,7 +35,7 @@ class PlanSettings:
     goal_metric: Literal["latent", "temporal", "graph"] = "latent"
     """Goal distance of the (flat or fast) planner: the latent norm, the slow level's learned
     temporal distance, or that metric composed over its landmark graph (both need the slow
-    checkpoint; for comparisons: the hierarchy's fast level keeps the latent norm toward its near
+    checkpoint; with the hierarchical planner either means the metric alone toward its near
     subgoals)."""
     weighting: Literal["terminal", "uniform", "linear"] = "uniform"
     """Goal distance over the horizon: last step only, mean over steps, or growing weights."""
@@ -46,6 +46,12 @@ class PlanSettings:
     predicted rewards within the horizon alone)."""
     replan_every: int = 1
     """Control steps between replans (the plan's next actions are executed in between)."""
+    slow_level: Literal["model", "landmarks"] = "model"
+    """Hierarchical: the slow level: CEM over the learned slow model ('model'), or shortest paths
+    over the landmark graph, its subgoal slow_lookahead ahead ('landmarks'; planners.landmark)."""
+    slow_lookahead: float = 1.0
+    """Hierarchical with slow_level 'landmarks': subgoal distance along the graph's path (metric
+    units: 1.0 = 10 steps)."""
     slow_horizon: int = 16
     """Hierarchical: slow planning horizon (slow steps of k fast steps each)."""
     slow_samples: int = 1024
@@ -104,7 +110,12 @@ class PlanSettings:
         for name in ("slow_warm_samples", "slow_warm_iters"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0 (0: as cold), got {getattr(self, name)}")
-        for name, allowed in (("goal_metric", GOAL_METRICS), ("slow_cost", SLOW_COSTS)):
+        levels = ("model", "landmarks")
+        for name, allowed in (
+            ("goal_metric", GOAL_METRICS),
+            ("slow_cost", SLOW_COSTS),
+            ("slow_level", levels),
+        ):
             if getattr(self, name) not in allowed:
                 raise ValueError(
                     f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"

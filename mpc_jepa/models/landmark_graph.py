@@ -63,7 +63,8 @@ class LandmarkGraph:
         ).numpy()  # the metric is symmetric; keep exact zeros off the graph's edges
         edges = csr_matrix(np.where(hops <= self.radius, np.maximum(hops, 1e-9), 0.0))
         self.components = int(connected_components(edges, directed=False)[0])
-        paths = shortest_path(edges, method="D", directed=False)
+        paths, pred = shortest_path(edges, method="D", directed=False, return_predecessors=True)
+        self.predecessors = pred  # [N, N] numpy: pred[i, j], the node before j on i's path to j
         # landmarks the graph cannot join (another component) are joined by their direct
         # hop, at its price
         paths = np.where(np.isfinite(paths), paths, self.hop(torch.from_numpy(hops)).numpy())
@@ -88,11 +89,56 @@ class LandmarkGraph:
     def to_goal(self, g: Tensor) -> Tensor:
         """[D] -> [N]: H(g), each landmark's shortest-path distance to the goal (cached per
         goal)."""
+        return self._goal_terms(g)[0]
+
+    def _goal_terms(self, g: Tensor) -> tuple[Tensor, Tensor]:
+        """[D] -> (H(g) [N], exit [N]): each landmark's distance to the goal and the landmark j its
+        shortest path leaves the graph from (the argmin of P_ij + hop(d(l_j, g))); cached."""
         key = tuple(g.tolist())
         if self._goal_cache is None or self._goal_cache[0] != key:
             last = self.hop(self.pairwise(g[None])[0])  # [N]
-            self._goal_cache = (key, (self.paths + last[None]).min(1).values)
-        return self._goal_cache[1]
+            best = (self.paths + last[None]).min(1)
+            self._goal_cache = (key, best.values, best.indices)
+        return self._goal_cache[1], self._goal_cache[2]
+
+    @torch.no_grad()
+    def subgoals(self, z: Tensor, g: Tensor, lookahead: float) -> tuple[Tensor, Tensor]:
+        """The landmark ``lookahead`` ahead on each problem's shortest path to its goal.
+
+        z [B, D], g [B, D] or [D] -> (subgoals [B, D], handover [B] bool). The path leaves z by its
+        best first hop (argmin_i hop(d(z, l_i)) + H_i(g)) and follows the graph's shortest path to
+        the landmark it exits from toward g; the subgoal is the farthest landmark on it within
+        ``lookahead`` (metric units) of z, at least the first one. ``handover``: the goal itself
+        is nearer than that (directly, within ``lookahead``) and becomes the subgoal.
+        """
+        g = g.expand_as(z) if g.dim() == 1 else g
+        first = self.hop(self.pairwise(z))  # [B, N]
+        direct = self.hop(self.metric.distance(z, g))  # [B]
+        out, handover = g.clone(), torch.zeros(len(z), dtype=torch.bool)
+        for b in range(len(z)):
+            h, exits = self._goal_terms(g[b])
+            via = first[b] + h  # [N]
+            i = int(via.argmin())
+            if direct[b] <= lookahead or direct[b] <= via[i]:
+                handover[b] = True
+                continue
+            path = self.path(i, int(exits[i]))
+            reach = float(first[b, i]) + self.paths[i, path]  # [len(path)]: along the path
+            k = int((reach <= lookahead).nonzero().max()) if bool(reach[0] <= lookahead) else 0
+            out[b] = self.landmarks[path[k]]
+        return out, handover
+
+    def path(self, i: int, j: int) -> list[int]:
+        """Landmark indices on the shortest path from i to j (both included; [i, j] when the graph
+        joins them only by their direct hop)."""
+        nodes = [j]
+        while nodes[-1] != i:
+            before = int(self.predecessors[i, nodes[-1]])
+            if before < 0:  # other components: the direct hop
+                nodes.append(i)
+                break
+            nodes.append(before)
+        return nodes[::-1]
 
     @torch.no_grad()
     def distance(self, z: Tensor, g: Tensor) -> Tensor:

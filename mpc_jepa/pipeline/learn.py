@@ -214,7 +214,7 @@ class LearningRun:
         }
         self.curve.append(row)
         write_curve(self.curve_path, self.curve)
-        plot_curve(self.curve, self.task.name, self.dir / "curve.png")
+        plot_curve(self.curve, self.task.name, self.dir / "curve.png", self.s.seed)
         return row
 
     def act(self) -> float:

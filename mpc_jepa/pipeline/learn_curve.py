@@ -31,30 +31,35 @@ def suite_name(task: str) -> str:
     return task.split(":", 1)[-1].split("@", 1)[0]
 
 
-def plot_curve(rows: list[dict], task: str, path: str | Path) -> Path:
-    """Write ``path`` (PNG): mean return +- std over ``rows`` (``env_steps``, ``mean_return``,
-    ``std_return``) and the published returns at 100k steps for ``task`` where known."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    x = [r["env_steps"] for r in rows]
-    y = [r["mean_return"] for r in rows]
-    sd = [r["std_return"] for r in rows]
-    ax.plot(x, y, "o-", color="C0", label="mpc_jepa (CEM on the JEPA, return cost)")
-    ax.fill_between(
-        x, [a - b for a, b in zip(y, sd)], [a + b for a, b in zip(y, sd)], color="C0", alpha=0.2
-    )
+def _draw(ax, runs: dict, task: str) -> None:
+    """Mean return +- std of every run (seed: rows) and the published 100k points of ``task``."""
+    for i, (seed, rows) in enumerate(runs.items()):
+        x = [r["env_steps"] for r in rows]
+        y = [r["mean_return"] for r in rows]
+        sd = [r["std_return"] for r in rows]
+        ax.plot(x, y, "o-", color="C0", alpha=1 - 0.4 * i, label=f"mpc_jepa, seed {seed}")
+        lo, hi = [a - b for a, b in zip(y, sd)], [a + b for a, b in zip(y, sd)]
+        ax.fill_between(x, lo, hi, color="C0", alpha=0.15)
     for i, (name, value) in enumerate(PUBLISHED_100K.get(suite_name(task), {}).items()):
-        ax.plot(
-            [100000],
-            [value],
-            marker="*^s"[i % 3],
-            linestyle="none",
-            markersize=10,
-            color=f"C{i + 1}",
-            label=f"{name} at 100k (published)",
-        )
-    ax.set(xlabel="environment steps", ylabel="episode return", title=task, ylim=(0, 1000))
+        ax.plot([100000], [value], marker="*^s"[i % 3], linestyle="none", markersize=9,
+                color=f"C{i + 1}", label=f"{name} at 100k (published)")  # fmt: skip
+    ax.set(xlabel="environment steps", ylabel="episode return", title=suite_name(task))
+    ax.set_ylim(0, 1000)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=7, loc="upper left")
+
+
+def plot_curve(rows: list[dict], task: str, path: str | Path, seed: int | str = 0) -> Path:
+    """Write ``path`` (PNG): one run's curve (``FIELDS`` rows) beside the published points."""
+    return plot_curves({task: {seed: rows}}, path)
+
+
+def plot_curves(curves: dict, path: str | Path) -> Path:
+    """Write ``path`` (PNG): one panel per task of ``curves`` ({task: {seed: rows}})."""
+    n = max(len(curves), 1)
+    fig, axes = plt.subplots(1, n, figsize=(4.5 * n, 3.6), squeeze=False)
+    for ax, (task, runs) in zip(axes[0], curves.items()):
+        _draw(ax, runs, task)
     fig.tight_layout()
     path = Path(path)
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))

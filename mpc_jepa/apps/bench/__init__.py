@@ -11,6 +11,7 @@ from pathlib import Path
 from mpc_jepa.apps.bench.anytime import bench_anytime
 from mpc_jepa.apps.bench.common import save_section
 from mpc_jepa.apps.bench.hierarchy import bench_hierarchy
+from mpc_jepa.apps.bench.learning import bench_learning
 from mpc_jepa.apps.bench.ogbench import bench_ogbench
 from mpc_jepa.apps.bench.pixels import bench_pixels
 from mpc_jepa.apps.bench.planning import bench_peers, bench_planning
@@ -36,6 +37,7 @@ def run_benchmarks(s: BenchSettings) -> Path:
         "pixels": bench_pixels,
         "throughput": bench_throughput,
         "ogbench": bench_ogbench,
+        "learning": bench_learning,
     }
     for section in s.sections:
         if section not in funcs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mpc_jepa.apps.bench.learning import learning_table
 from mpc_jepa.apps.bench.ogbench import ogbench_table
 
 
@@ -267,6 +268,8 @@ def write_results(out: Path) -> Path:
         ]
     if "ogbench" in res:
         parts += ogbench_table(res["ogbench"], _section)
+    if "learning" in res:
+        parts += learning_table(res["learning"], _section)
     path = out / "RESULTS.md"
     path.write_text("\n".join(parts) + "\n")
     return path

@@ -16,15 +16,16 @@ SECTIONS = (
     "pixels",
     "throughput",
 )
-LONG_SECTIONS = ("ogbench",)  # hours on a CPU, resumable: run only when asked (--sections ogbench)
+# hours on a CPU, resumable: run only when asked (--sections ogbench)
+LONG_SECTIONS = ("ogbench", "learning")
 
 
 @dataclass(frozen=True)
 class BenchSettings:
     sections: tuple[str, ...] = SECTIONS
     """Sections to run: data, world_model, anti_collapse, planning, peers, anytime, scale,
-    hierarchy, pixels, throughput; and, only when named, ogbench (hours; resumes where it
-    stopped)."""
+    hierarchy, pixels, throughput; and, only when named, ogbench and learning (hours; each resumes
+    where it stopped)."""
     episodes: int = 50
     """Closed-loop episodes per planner."""
     train_steps: int = 3000
@@ -52,3 +53,7 @@ class BenchSettings:
     """ogbench section: episodes per evaluation task (OGBench's protocol: 50, x 5 tasks)."""
     ogbench_batch: int = 25
     """ogbench section: episodes advanced together (one batched plan per control step)."""
+    learning_tasks: tuple[str, ...] = ()
+    """learning section: run only these tasks (default: all of LEARNING_RUNS)."""
+    learning_env_steps: int = 100000
+    """learning section: environment steps per run."""
