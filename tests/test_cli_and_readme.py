@@ -41,7 +41,16 @@ def workdir(tmp_path_factory):
 def test_every_command_documents_its_options():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) == {"tasks", "collect", "train", "eval", "plan", "learn", "demo", "bench"}
+    assert set(sub.choices) == {
+        "tasks",
+        "collect",
+        "train",
+        "eval",
+        "plan",
+        "learn",
+        "demo",
+        "bench",
+    }
     help_text = " ".join(sub.choices["eval"].format_help().split())
     for flag in ("--planner", "--episodes", "--json", "--model", "--horizon", "--num-samples"):
         assert flag in help_text
@@ -304,7 +313,8 @@ def test_slow_level_metric_and_temporal_goal_from_the_command_line(workdir, monk
     assert "success" in capsys.readouterr().out
     assert main(["train", "--level", "medium", *common]) == 2
     assert (
-        "error: level must be one of fast, slow, distance, value, got 'medium'" in capsys.readouterr().err
+        "error: level must be one of fast, slow, distance, value, got 'medium'"
+        in capsys.readouterr().err
     )
 
 
