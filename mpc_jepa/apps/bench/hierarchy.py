@@ -24,6 +24,13 @@ HIERARCHY_CASES = {  # task: episodes evaluated (models trained by the task's Tr
 HIERARCHY_RUNS = {  # row label: planner settings (overrides of PlanSettings)
     # slow cost: the landmark graph over the metric (default)
     "hierarchical": {"planner": "hierarchical"},
+    # the landmark graph's shortest paths as the slow level (planners.landmark)
+    "hierarchical, landmark slow level": {"planner": "hierarchical", "slow_level": "landmarks"},
+    "hierarchical, landmark slow level, temporal fast cost": {
+        "planner": "hierarchical",
+        "slow_level": "landmarks",
+        "goal_metric": "temporal",
+    },
     # --slow-verify
     "hierarchical, fast-model verification": {
         "planner": "hierarchical",
