@@ -101,3 +101,39 @@ def test_farthest_point_landmarks_spread_over_the_data():
     # the corner)
     assert torch.cdist(z, chosen).min(1).values.max() < 0.15
     assert (chosen.max(1).values > 0.1).float().mean() > 0.7
+
+
+def test_subgoals_are_landmarks_on_the_path_round_the_wall_then_the_goal():
+    """The landmark slow level never proposes a subgoal outside the data's reach: every subgoal is
+    a landmark (a state the data visited) a trusted hop away on the graph's path through the gap,
+    never across the wall the metric cannot see; near the goal, the goal itself is handed over."""
+    grid = walled_grid()
+    graph = LandmarkGraph(StraightLine(), grid, radius=0.15)
+    z = torch.tensor([[0.2, 0.1], [0.75, 0.1]])
+    g = torch.tensor([0.8, 0.1])
+    sub, handover = graph.subgoals(z, g, lookahead=0.15)
+    assert handover.tolist() == [False, True] and torch.equal(sub[1], g)
+    assert any(torch.equal(sub[0], landmark) for landmark in grid)  # a visited state
+    assert float(sub[0, 0]) < 0.45 and float(sub[0, 1]) > 0.15  # heading up toward the gap
+    # walked greedily, the subgoals lead through the gap to the goal by trusted hops
+    here, visited = z[:1].clone(), [z[0]]
+    for _ in range(40):
+        sub, handover = graph.subgoals(here, g, lookahead=0.15)
+        visited.append(sub[0].clone())
+        if handover[0]:
+            break
+        here = sub.clone()
+    assert handover[0] and any(float(p[1]) >= 0.8 for p in visited)
+    steps = torch.stack(visited)
+    assert ((steps[1:] - steps[:-1]).norm(dim=-1) <= 0.15 + 1e-6).all()  # never a leap
+    crossing = (steps[:-1, 0] - 0.5) * (steps[1:, 0] - 0.5) < 0  # hops across x = 0.5
+    assert (torch.maximum(steps[:-1, 1], steps[1:, 1])[crossing] >= 0.8 - 1e-6).all()
+
+
+def test_graph_paths_follow_edges():
+    graph = LandmarkGraph(StraightLine(), walled_grid(), radius=0.15)
+    path = graph.path(0, len(graph.landmarks) - 1)
+    assert path[0] == 0 and path[-1] == len(graph.landmarks) - 1
+    hops = (graph.landmarks[path[1:]] - graph.landmarks[path[:-1]]).norm(dim=-1)
+    assert (hops <= 0.15 + 1e-6).all()
+    assert float(hops.sum()) == pytest.approx(float(graph.paths[0, -1]), rel=1e-5)

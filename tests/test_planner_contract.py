@@ -8,7 +8,9 @@ import torch
 
 from mpc_jepa.costs import GoalDistance
 from mpc_jepa.evaluation import PlanSettings, make_planner
+from mpc_jepa.models.landmark_graph import LandmarkGraph
 from mpc_jepa.planners import PLANNERS
+from tests.test_landmark_graph import StraightLine
 from tests.toy import LinearModel
 
 T = 5
@@ -37,17 +39,39 @@ class ToySlow(LinearModel):
         super().__init__(dt=0.1 * self.k, nan_rows=nan_rows)
 
 
-def build(name: str, seed: int = 0, nan: bool = False):
-    s = replace(SETTINGS, planner=name, planner_seed=seed)
-    slow = ToySlow(nan_rows=nan) if PLANNERS[name].composite else None
-    return make_planner(name, LinearModel(nan_rows=nan), s, slow_model=slow)
+class ToyLandmarks(ToySlow):
+    """The slow toy with a metric (straight lines) and a landmark graph over a grid of the plane."""
+
+    metric = StraightLine()
+    grid = torch.cartesian_prod(*[torch.arange(-6.0, 6.01, 0.5)] * 2)
+    graph = LandmarkGraph(metric, grid, radius=0.75)
+
+
+# every registered planner, and the hierarchy's other slow level
+CASES = [*PLANNERS, "hierarchical/landmarks"]
+
+
+def case(name: str, seed: int = 0, nan: bool = False, **kw):
+    """(planner name, settings, slow model) of a test case."""
+    planner = name.split("/")[0]
+    s = replace(SETTINGS, planner=planner, planner_seed=seed)
+    slow = ToySlow(nan_rows=nan) if PLANNERS[planner].composite else None
+    if name.endswith("/landmarks"):
+        s = replace(s, slow_level="landmarks", slow_lookahead=0.5)
+        slow = ToyLandmarks(nan_rows=nan)
+    return planner, s, slow
+
+
+def build(name: str, seed: int = 0, nan: bool = False, seeds=None):
+    planner, s, slow = case(name, seed, nan)
+    return make_planner(planner, LinearModel(nan_rows=nan), s, slow_model=slow, seeds=seeds)
 
 
 Z0 = torch.tensor([[0.0, 0.0], [0.2, -0.1], [-0.3, 0.25]])
 GOAL = Z0 + torch.tensor([[0.3, -0.2], [-0.25, 0.1], [0.1, 0.3]])
 
 
-@pytest.mark.parametrize("name", list(PLANNERS))
+@pytest.mark.parametrize("name", CASES)
 def test_actions_stay_in_bounds_and_head_for_the_goal(name):
     goal = torch.tensor([[5.0, -5.0], [-4.0, 3.0]])  # unreachable with |a| <= 1
     plan = build(name).plan(torch.zeros(2, 2), GoalDistance(goal))
@@ -56,7 +80,7 @@ def test_actions_stay_in_bounds_and_head_for_the_goal(name):
     assert torch.all(torch.sign(plan.actions[:, :, 0].mean(1)) == torch.sign(goal[:, 0]))
 
 
-@pytest.mark.parametrize("name", list(PLANNERS))
+@pytest.mark.parametrize("name", CASES)
 def test_same_seed_same_plan_and_batch_equals_single_calls(name):
     cost = GoalDistance(GOAL, norm="sql2")
     a = build(name, seed=3).plan(Z0, cost).actions
@@ -68,14 +92,14 @@ def test_same_seed_same_plan_and_batch_equals_single_calls(name):
     assert not torch.equal(a, other)  # the seed is used
 
 
-@pytest.mark.parametrize("name", list(PLANNERS))
+@pytest.mark.parametrize("name", CASES)
 def test_cost_decreases_over_iterations(name):
     curve = build(name).plan(Z0, GoalDistance(GOAL, norm="sql2")).info["cost_per_iter"]  # [I, B]
     assert curve.shape[1] == len(Z0) and curve.shape[0] >= 2
     assert torch.all(curve[1:] <= curve[:-1] + 1e-7) and torch.all(curve[-1] < curve[0])
 
 
-@pytest.mark.parametrize("name", list(PLANNERS))
+@pytest.mark.parametrize("name", CASES)
 def test_nan_from_the_model_gives_finite_in_bound_actions_and_a_warning(name):
     with pytest.warns(RuntimeWarning, match="not finite"):
         plan = build(name, nan=True).plan(Z0, GoalDistance(GOAL))
@@ -93,19 +117,17 @@ def test_the_registry_drives_the_command_line_choices():
         PlanSettings(planner="nope")
 
 
-@pytest.mark.parametrize("name", list(PLANNERS))
+@pytest.mark.parametrize("name", CASES)
 def test_per_problem_seeds_give_each_problem_its_single_call_plan(name):
     """With one seed per problem, problem b of a batch plans as a single call seeded seeds[b]
     (what batched evaluation relies on to equal sequential episodes)."""
     seeds = (11, 12, 13)
-    slow = ToySlow() if PLANNERS[name].composite else None
-    s = replace(SETTINGS, planner=name)
-    batch = make_planner(name, LinearModel(), s, slow_model=slow, seeds=seeds)
+    batch = build(name, seeds=seeds)
     cost = GoalDistance(GOAL, norm="sql2")
     first = batch.plan(Z0, cost)
     second = batch.plan(Z0, cost, first.shifted(1))  # generators advance per problem
     for b, seed in enumerate(seeds):
-        single = make_planner(name, LinearModel(), replace(s, planner_seed=seed), slow_model=slow)
+        single = build(name, seed=seed)
         one = GoalDistance(GOAL[b : b + 1], norm="sql2")
         p1 = single.plan(Z0[b : b + 1], one)
         p2 = single.plan(Z0[b : b + 1], one, p1.shifted(1))

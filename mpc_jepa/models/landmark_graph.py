@@ -108,7 +108,7 @@ class LandmarkGraph:
         z [B, D], g [B, D] or [D] -> (subgoals [B, D], handover [B] bool). The path leaves z by its
         best first hop (argmin_i hop(d(z, l_i)) + H_i(g)) and follows the graph's shortest path to
         the landmark it exits from toward g; the subgoal is the farthest landmark on it within
-        ``lookahead`` (metric units) of z, at least the first one. ``handover``: the goal itself
+        ``lookahead`` (metric units) of z, or the next one when that is nearer than half of it. ``handover``: the goal itself
         is nearer than that (directly, within ``lookahead``) and becomes the subgoal.
         """
         g = g.expand_as(z) if g.dim() == 1 else g
@@ -125,6 +125,8 @@ class LandmarkGraph:
             path = self.path(i, int(exits[i]))
             reach = float(first[b, i]) + self.paths[i, path]  # [len(path)]: along the path
             k = int((reach <= lookahead).nonzero().max()) if bool(reach[0] <= lookahead) else 0
+            if reach[k] < lookahead / 2 and k + 1 < len(path):  # landmarks sparser than the
+                k += 1  # lookahead: the next one (a hop away), or the agent would stay put
             out[b] = self.landmarks[path[k]]
         return out, handover
 
