@@ -108,8 +108,9 @@ class LandmarkGraph:
         z [B, D], g [B, D] or [D] -> (subgoals [B, D], handover [B] bool). The path leaves z by its
         best first hop (argmin_i hop(d(z, l_i)) + H_i(g)) and follows the graph's shortest path to
         the landmark it exits from toward g; the subgoal is the farthest landmark on it within
-        ``lookahead`` (metric units) of z, or the next one when that is nearer than half of it. ``handover``: the goal itself
-        is nearer than that (directly, within ``lookahead``) and becomes the subgoal.
+        ``lookahead`` (metric units) of z, or the next one when that is nearer than half of it.
+        ``handover``: the goal itself is nearer than that (directly, within ``lookahead``) and
+        becomes the subgoal.
         """
         g = g.expand_as(z) if g.dim() == 1 else g
         first = self.hop(self.pairwise(z))  # [B, N]

@@ -9,7 +9,9 @@ background (``make bench-learning``); killed, it resumes where it stopped.
 
 from __future__ import annotations
 
-from mpc_jepa.apps.bench.common import check_known, stored_section
+from pathlib import Path
+
+from mpc_jepa.apps.bench.common import check_known, save_section, stored_section
 from mpc_jepa.apps.bench.settings import BenchSettings
 from mpc_jepa.evaluation import PlanSettings
 from mpc_jepa.pipeline.learn import LearnSettings, run_learn
@@ -25,34 +27,41 @@ LEARNING_RUNS = {  # suite task: seeds (the issue's protocol: 2 seeds, 1 for the
 
 
 def bench_learning(s: BenchSettings) -> dict:
-    """Every asked task's runs (resumed or read back); a row per task, curves in a plot."""
+    """Every asked task's runs (resumed or read back): a row per task, the curves in a plot. The
+    section is stored after every run (hours each), so RESULTS.md can be rebuilt meanwhile
+    (``mpc_jepa.apps.bench.write_results``)."""
     names = check_known(s.learning_tasks, LEARNING_RUNS, "learning task")
     old = stored_section(s.out, "learning")
-    rows, curves = dict(old.get("rows", {})), dict(old.get("curves", {}))
-    for task in names:
-        per_seed = {}
-        for seed in LEARNING_RUNS[task]:
-            ls = LearnSettings(task=task, env_steps=s.learning_env_steps, seed=seed, resume=True)
-            per_seed[seed] = run_learn(ls, PlanSettings(), progress=False)
-        curves[task] = {str(k): v for k, v in per_seed.items()}
-        finals = [c[-1] for c in per_seed.values()]
-        rows[task] = {
-            "seeds": len(finals),
-            "env_steps": min(f["env_steps"] for f in finals),
-            "returns": [f["mean_return"] for f in finals],
-            "mean_return": sum(f["mean_return"] for f in finals) / len(finals),
-            "wall_hours": [f["wall_seconds"] / 3600 for f in finals],
-            "published_100k": PUBLISHED_100K.get(suite_name(task), {}),
-        }
-        print(f"learning {task}: {rows[task]}", flush=True)
-    plot_curves(curves, s.out + "/learning.png")
-    return {
+    payload = {
         "command": "mpc-jepa bench --sections learning  (or: mpc-jepa learn --task T --seed k)",
         "protocol": f"{LearnSettings.eval_episodes} noise-free evaluation episodes every "
         f"{LearnSettings.eval_every} environment steps; return at the last point",
         "notes": old.get("notes", []),
-        "rows": rows,
-        "curves": curves,
+        "rows": dict(old.get("rows", {})),
+        "curves": dict(old.get("curves", {})),
+    }
+    for task in names:
+        for seed in LEARNING_RUNS[task]:
+            ls = LearnSettings(task=task, env_steps=s.learning_env_steps, seed=seed, resume=True)
+            curve = run_learn(ls, PlanSettings(), progress=False)
+            payload["curves"].setdefault(task, {})[str(seed)] = curve
+            payload["rows"][task] = _row(task, payload["curves"][task])
+            print(f"learning {task} seed {seed}: {curve[-1]}", flush=True)
+            plot_curves(payload["curves"], Path(s.out) / "learning.png")
+            save_section(Path(s.out), "learning", payload)
+    return payload
+
+
+def _row(task: str, curves: dict) -> dict:
+    """A task's table row from its runs' curves ({seed: rows})."""
+    finals = [c[-1] for c in curves.values()]
+    return {
+        "seeds": len(finals),
+        "env_steps": min(f["env_steps"] for f in finals),
+        "returns": [f["mean_return"] for f in finals],
+        "mean_return": sum(f["mean_return"] for f in finals) / len(finals),
+        "wall_hours": [f["wall_seconds"] / 3600 for f in finals],
+        "published_100k": PUBLISHED_100K.get(suite_name(task), {}),
     }
 
 
