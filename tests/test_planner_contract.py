@@ -135,3 +135,13 @@ def test_per_problem_seeds_give_each_problem_its_single_call_plan(name):
         torch.testing.assert_close(second.actions[b : b + 1], p2.actions, atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match="3 per-problem seeds, the call 2 problems"):
         batch.plan(Z0[:2], GoalDistance(GOAL[:2]))
+
+
+def test_landmark_slow_level_settings_are_checked():
+    _, s, slow = case("hierarchical/landmarks")
+    with pytest.raises(ValueError, match="lookahead 2.0 exceeds the graph's trusted hop radius"):
+        make_planner("hierarchical", LinearModel(), replace(s, slow_lookahead=2.0), slow_model=slow)
+    with pytest.raises(ValueError, match="slow_level='graph' needs a slow model with a temporal"):
+        make_planner("hierarchical", LinearModel(), s, slow_model=ToySlow())
+    with pytest.raises(ValueError, match="slow_level must be one of model, landmarks"):
+        PlanSettings(slow_level="graphs")

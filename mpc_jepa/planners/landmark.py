@@ -46,6 +46,10 @@ class LandmarkHierarchyPlanner:
     def __init__(self, graph, fast_planner: Planner, config=LandmarkHierarchyConfig()):
         if not hasattr(graph, "subgoals"):
             raise ValueError("graph must be a LandmarkGraph (with subgoals())")
+        if config.lookahead > graph.radius:  # the fast level's metric is trusted within a hop
+            raise ValueError(
+                f"lookahead {config.lookahead} exceeds the graph's trusted hop radius {graph.radius}"
+            )
         self.graph, self.fast_planner, self.config = graph, fast_planner, config
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
