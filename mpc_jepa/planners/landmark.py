@@ -48,7 +48,8 @@ class LandmarkHierarchyPlanner:
             raise ValueError("graph must be a LandmarkGraph (with subgoals())")
         if config.lookahead > graph.radius:  # the fast level's metric is trusted within a hop
             raise ValueError(
-                f"lookahead {config.lookahead} exceeds the graph's trusted hop radius {graph.radius}"
+                f"lookahead {config.lookahead} exceeds the graph's trusted hop radius "
+                f"{graph.radius}"
             )
         self.graph, self.fast_planner, self.config = graph, fast_planner, config
 
