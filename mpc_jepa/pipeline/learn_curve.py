@@ -41,7 +41,9 @@ def _draw(ax, runs: dict, task: str) -> None:
         lo, hi = [a - b for a, b in zip(y, sd)], [a + b for a, b in zip(y, sd)]
         ax.fill_between(x, lo, hi, color="C0", alpha=0.15)
     for i, (name, value) in enumerate(PUBLISHED_100K.get(suite_name(task), {}).items()):
-        ax.plot([100000], [value], marker="*^s"[i % 3], linestyle="none", markersize=9,
+        # side by side right of 100k: equal returns would hide each other
+        ax.plot([100000 + 4000 * (i + 1)], [value], marker="*^s"[i % 3], linestyle="none",
+                markersize=9,
                 color=f"C{i + 1}", label=f"{name} at 100k (published)")  # fmt: skip
     ax.set(xlabel="environment steps", ylabel="episode return", title=suite_name(task))
     ax.set_ylim(0, 1000)

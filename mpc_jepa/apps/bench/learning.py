@@ -41,7 +41,7 @@ def bench_learning(s: BenchSettings) -> dict:
         "curves": dict(old.get("curves", {})),
     }
     for task in names:
-        for seed in LEARNING_RUNS[task]:
+        for seed in s.learning_seeds or LEARNING_RUNS[task]:
             ls = LearnSettings(task=task, env_steps=s.learning_env_steps, seed=seed, resume=True)
             curve = run_learn(ls, PlanSettings(), progress=False)
             payload["curves"].setdefault(task, {})[str(seed)] = curve

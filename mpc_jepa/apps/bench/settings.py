@@ -55,5 +55,7 @@ class BenchSettings:
     """ogbench section: episodes advanced together (one batched plan per control step)."""
     learning_tasks: tuple[str, ...] = ()
     """learning section: run only these tasks (default: all of LEARNING_RUNS)."""
+    learning_seeds: tuple[int, ...] = ()
+    """learning section: run only these seeds of each task (default: LEARNING_RUNS's)."""
     learning_env_steps: int = 100000
     """learning section: environment steps per run."""
