@@ -71,14 +71,17 @@ class DMCTask(Task):
                 action = self.rng.uniform(-1, 1, self.action_dim)
             self.env.step(self.denormalise(action))
 
-    def reset(self, seed: int | None = None, *, exploration: bool = False):
-        # exploration starts are the suite's own (already diverse) initial states
+    def _suite_reset(self, seed: int | None) -> None:
+        """The suite's own reset, its initial-state sampler seeded by ``seed`` (None: unchanged)."""
         if seed is not None:
             self.rng = np.random.default_rng(seed)
-            # the suite's own initial-state sampler
             self.env.task._random = np.random.RandomState(seed)
         self.env.reset()
         self._last_reward = None
+
+    def reset(self, seed: int | None = None, *, exploration: bool = False):
+        # exploration starts are the suite's own (already diverse) initial states
+        self._suite_reset(seed)
         self._explore(self.burn_in)
         start = self.get_state()
         self._explore(self.goal_steps)

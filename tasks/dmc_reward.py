@@ -48,11 +48,7 @@ class DMCRewardTask(DMCTask):
 
     def reset(self, seed: int | None = None, *, exploration: bool = False):
         """The suite's own initial state (``seed`` seeds it); no goal."""
-        if seed is not None:
-            self.rng = np.random.default_rng(seed)
-            self.env.task._random = np.random.RandomState(seed)
-        self.env.reset()
-        self._last_reward = None
+        self._suite_reset(seed)
         self.goal = None
         return self.observe()
 
