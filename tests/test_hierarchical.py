@@ -1,5 +1,5 @@
 import copy
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -8,6 +8,7 @@ import torch
 import tasks
 from mpc_jepa import data
 from mpc_jepa.costs import GoalDistance, StepReachability
+from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
 from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
 from mpc_jepa.models.checkpoints import CheckpointError, load_slow
 from mpc_jepa.models.slow import ActionChunkEncoder, SlowModelConfig, SlowWorldModel
@@ -18,6 +19,8 @@ from mpc_jepa.training.slow import SlowTrainConfig, train_slow
 from tests.toy import LinearModel
 
 K = 4
+# the hierarchy over the learned slow model (the default slow level is the landmark graph's)
+MODEL_LEVEL = PlanSettings(planner="hierarchical", slow_level="model")
 
 
 class ToySlow(LinearModel):
@@ -181,7 +184,6 @@ def test_slow_level_learns_and_round_trips(two_room_models):
 def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(
     two_room_models, tmp_path
 ):
-    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
     from mpc_jepa.models.checkpoints import save_slow
 
     ds, fast, slow, metrics, d = two_room_models
@@ -192,15 +194,17 @@ def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(
     save_slow(tmp_path / "old.pt", bare, "two_room", asdict(SlowTrainConfig(distance_steps=0)), {})
     old = load_slow(tmp_path / "old.pt", fast, task="two_room")
     assert old.metric is None and old.graph is None
-    with pytest.raises(ValueError, match="temporal-distance metric"):
+    with pytest.raises(ValueError, match="slow_level='landmarks' .the default. needs a slow model"):
         make_planner("hierarchical", fast, PlanSettings(planner="hierarchical"), slow_model=old)
+    with pytest.raises(ValueError, match="temporal-distance metric"):
+        make_planner("hierarchical", fast, MODEL_LEVEL, slow_model=old)
     no_graph = copy.copy(slow)  # a metric saved before landmarks existed
     no_graph.graph = None
     with pytest.raises(ValueError, match="slow_cost='graph' needs a slow model with landmarks"):
         make_planner(
             "hierarchical",
             fast,
-            PlanSettings(planner="hierarchical", slow_cost="graph"),
+            PlanSettings(planner="hierarchical", slow_level="model", slow_cost="graph"),
             slow_model=no_graph,
         )
     with pytest.raises(ValueError, match="goal_metric='graph' needs a slow model with landmarks"):
@@ -209,7 +213,7 @@ def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(
     planner = make_planner(
         "hierarchical",
         fast,
-        PlanSettings(planner="hierarchical", slow_cost="graph"),
+        PlanSettings(planner="hierarchical", slow_level="model", slow_cost="graph"),
         slow_model=slow,
     )
     assert (
@@ -219,13 +223,11 @@ def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(
     planner = make_planner(
         "hierarchical",
         fast,
-        PlanSettings(planner="hierarchical", slow_cost="latent"),
+        PlanSettings(planner="hierarchical", slow_level="model", slow_cost="latent"),
         slow_model=old,
     )
     assert planner.slow_distance.metric is None and planner.slow_penalty is None
-    ps = PlanSettings(
-        planner="hierarchical", slow_cost="temporal", slow_max_step=1.5, slow_weighting="linear"
-    )
+    ps = replace(MODEL_LEVEL, slow_cost="temporal", slow_max_step=1.5, slow_weighting="linear")
     planner = make_planner("hierarchical", fast, ps, slow_model=slow)
     assert (
         planner.slow_distance.metric == slow.metric.distance
@@ -330,7 +332,6 @@ def test_two_room_subgoal_moves_toward_the_door(tmp_path):
     measuring progress in the fast
     latent instead, they do not (the failure the metric fixes)."""
     from mpc_jepa.diagnostics import physical_probe
-    from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
     from tasks.two_room import DOOR_LOW
 
     ds = data.collect(
@@ -357,7 +358,7 @@ def test_two_room_subgoal_moves_toward_the_door(tmp_path):
     z0, zg = fast.encode(torch.as_tensor(start).float()), fast.encode(torch.as_tensor(goal).float())
     climbs = {}
     for slow_cost in ("temporal", "latent"):
-        ps = PlanSettings(planner="hierarchical", slow_cost=slow_cost, slow_handover=0.0)
+        ps = replace(MODEL_LEVEL, slow_cost=slow_cost, slow_handover=0.0)
         with torch.no_grad():
             plan = make_planner("hierarchical", fast, ps, slow_model=slow).plan(
                 z0, make_cost(fast, ps).with_goal(zg)

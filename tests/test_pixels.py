@@ -122,23 +122,26 @@ def test_slow_level_trains_over_a_pixel_model_and_plans_from_images(pixel_data, 
     )
     assert {"slow_pred_ratio_s1", "slow_pred_ratio_s2", "macro_std_min"} <= set(metrics)
     slow = load_slow(tmp_path / "slow.pt", fast, task="point_mass")
-    s = PlanSettings(
+    model_level = PlanSettings(
         planner="hierarchical",
         num_samples=32,
         num_elites=4,
+        slow_level="model",
         slow_horizon=3,
         slow_samples=32,
         slow_iters=1,
         slow_replan_every=4,
     )
-    ctrl = MPCController(
-        fast, make_planner("hierarchical", fast, s, slow_model=slow), make_cost(fast, s)
-    )
-    ep = run_episode(
-        tasks.load("point_mass", seed=1, pixels=True),
-        ctrl,
-        seed=3,
-        observe=FrameStack(2),
-        max_steps=5,
-    )
-    assert ep.steps == 5 and np.isfinite(ep.final_distance)
+    # both slow levels: the landmark graph over the pixel embeddings (default) and the slow model
+    for s in (PlanSettings(planner="hierarchical", num_samples=32, num_elites=4), model_level):
+        ctrl = MPCController(
+            fast, make_planner("hierarchical", fast, s, slow_model=slow), make_cost(fast, s)
+        )
+        ep = run_episode(
+            tasks.load("point_mass", seed=1, pixels=True),
+            ctrl,
+            seed=3,
+            observe=FrameStack(2),
+            max_steps=5,
+        )
+        assert ep.steps == 5 and np.isfinite(ep.final_distance)

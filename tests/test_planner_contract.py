@@ -22,6 +22,10 @@ SETTINGS = PlanSettings(
     grad_steps=20,
     grad_restarts=4,
     grad_lr=0.1,
+)
+# the hierarchy over a slow model (the case "hierarchical"): its slow level's settings
+MODEL_LEVEL = dict(
+    slow_level="model",
     slow_horizon=4,
     slow_samples=64,
     slow_iters=3,
@@ -54,12 +58,13 @@ CASES = [*PLANNERS, "hierarchical/landmarks"]
 def case(name: str, seed: int = 0, nan: bool = False, **kw):
     """(planner name, settings, slow model) of a test case."""
     planner = name.split("/")[0]
-    s = replace(SETTINGS, planner=planner, planner_seed=seed)
-    slow = ToySlow(nan_rows=nan) if PLANNERS[planner].composite else None
     if name.endswith("/landmarks"):
-        s = replace(s, slow_level="landmarks", slow_lookahead=0.5)
-        slow = ToyLandmarks(nan_rows=nan)
-    return planner, s, slow
+        s = replace(SETTINGS, planner=planner, planner_seed=seed, slow_lookahead=0.5)
+        return planner, s, ToyLandmarks(nan_rows=nan)
+    if PLANNERS[planner].composite:
+        s = replace(SETTINGS, planner=planner, planner_seed=seed, **MODEL_LEVEL)
+        return planner, s, ToySlow(nan_rows=nan)
+    return planner, replace(SETTINGS, planner=planner, planner_seed=seed), None
 
 
 def build(name: str, seed: int = 0, nan: bool = False, seeds=None):
@@ -141,7 +146,13 @@ def test_landmark_slow_level_settings_are_checked():
     _, s, slow = case("hierarchical/landmarks")
     with pytest.raises(ValueError, match="lookahead 2.0 exceeds the graph's trusted hop radius"):
         make_planner("hierarchical", LinearModel(), replace(s, slow_lookahead=2.0), slow_model=slow)
-    with pytest.raises(ValueError, match="slow_level='graph' needs a slow model with a temporal"):
+    with pytest.raises(ValueError, match="slow_level='landmarks' .the default. needs a slow model"):
         make_planner("hierarchical", LinearModel(), s, slow_model=ToySlow())
-    with pytest.raises(ValueError, match="slow_level must be one of model, landmarks"):
+    with pytest.raises(ValueError, match="slow_level must be one of landmarks, model"):
         PlanSettings(slow_level="graphs")
+    # a setting of the other slow level would be ignored: named instead
+    with pytest.raises(ValueError, match="slow_samples=64 is a setting of slow_level='model'"):
+        replace(s, slow_samples=64)
+    with pytest.raises(ValueError, match="slow_lookahead=0.5 is a setting of slow_level='landmarks'"):
+        replace(s, slow_level="model")
+    PlanSettings(planner="cem", slow_samples=64)  # flat planners ignore the slow level's

@@ -62,16 +62,22 @@ def with_seed(config, seed):
 def make_hierarchical(
     model, slow_model, s: PlanSettings, callback=None, seeds=None
 ) -> HierarchicalPlanner | LandmarkHierarchyPlanner:
-    """Slow CEM over ``slow_model`` (optionally verified through ``model``) + fast CEM over
-    ``model``, coupled by ``HierarchyConfig``, the slow cost built here from ``s.slow_cost``; or,
-    with ``s.slow_level`` 'landmarks', the landmark graph's subgoals + fast CEM."""
+    """With ``s.slow_level`` 'landmarks' (default): the landmark graph's subgoals + fast CEM over
+    ``model``; with 'model': slow CEM over ``slow_model`` (optionally verified through ``model``)
+    + fast CEM, coupled by ``HierarchyConfig``, the slow cost built here from ``s.slow_cost``."""
     if slow_model is None:
         raise ValueError(
             "the hierarchical planner needs a slow model (train one with `mpc-jepa train --level "
             "slow`)"
         )
     if s.slow_level == "landmarks":
-        graph = learned_distance(slow_model, "graph", "slow_level")
+        graph = getattr(slow_model, "graph", None)
+        if graph is None:
+            raise ValueError(
+                "slow_level='landmarks' (the default) needs a slow model with a landmark graph"
+                " (`mpc-jepa train --level distance` builds one over the slow level), or use"
+                " slow_level='model' (--slow-level model)"
+            )
         fast = make_planner("cem", model, s, callback, seeds=seeds)
         return LandmarkHierarchyPlanner(graph, fast, LandmarkHierarchyConfig(s.slow_lookahead))
     if getattr(slow_model, "search", s.slow_search) != s.slow_search:

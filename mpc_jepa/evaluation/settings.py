@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from mpc_jepa.planners.registry import PLANNERS, planner_spec
 
 GOAL_METRICS = ("latent", "temporal", "graph")
 SLOW_COSTS = ("graph", "temporal", "latent")
+SLOW_LEVELS = ("landmarks", "model")
+LEVEL_SETTINGS = {  # the settings that only one slow level reads
+    "landmarks": ("slow_lookahead",),
+    "model": (
+        "slow_horizon",
+        "slow_samples",
+        "slow_iters",
+        "slow_warm_samples",
+        "slow_warm_iters",
+        "slow_replan_every",
+        "slow_weighting",
+        "slow_verify",
+        "slow_handover",
+        "slow_cost",
+        "slow_max_step",
+        "slow_subgoal",
+        "slow_search",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -46,9 +65,10 @@ class PlanSettings:
     predicted rewards within the horizon alone)."""
     replan_every: int = 1
     """Control steps between replans (the plan's next actions are executed in between)."""
-    slow_level: Literal["model", "landmarks"] = "model"
-    """Hierarchical: the slow level: CEM over the learned slow model ('model'), or shortest paths
-    over the landmark graph, its subgoal slow_lookahead ahead ('landmarks'; planners.landmark)."""
+    slow_level: Literal["model", "landmarks"] = "landmarks"
+    """Hierarchical: the slow level: shortest paths over the landmark graph, the subgoal
+    slow_lookahead ahead ('landmarks'; planners.landmark), or CEM over the learned slow model
+    ('model'; the settings below up to slow_search are that level's)."""
     slow_lookahead: float = 1.0
     """Hierarchical with slow_level 'landmarks': subgoal distance along the graph's path (metric
     units: 1.0 = 10 steps)."""
@@ -110,13 +130,27 @@ class PlanSettings:
         for name in ("slow_warm_samples", "slow_warm_iters"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0 (0: as cold), got {getattr(self, name)}")
-        levels = ("model", "landmarks")
         for name, allowed in (
             ("goal_metric", GOAL_METRICS),
             ("slow_cost", SLOW_COSTS),
-            ("slow_level", levels),
+            ("slow_level", SLOW_LEVELS),
         ):
             if getattr(self, name) not in allowed:
                 raise ValueError(
                     f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
                 )
+        if self.planner == "hierarchical":
+            self._check_other_level_untouched()
+
+    def _check_other_level_untouched(self):
+        """A setting of the slow level not in use would be silently ignored: name it instead."""
+        defaults = {f.name: f.default for f in fields(PlanSettings)}
+        for level, names in LEVEL_SETTINGS.items():
+            if level == self.slow_level:
+                continue
+            for name in names:
+                if getattr(self, name) != defaults[name]:
+                    raise ValueError(
+                        f"{name}={getattr(self, name)!r} is a setting of slow_level={level!r}, "
+                        f"but slow_level is {self.slow_level!r} (--slow-level {level})"
+                    )

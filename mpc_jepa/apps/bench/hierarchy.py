@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 
 import tasks
-from mpc_jepa.apps.bench.common import check_known, ordered, stored_section
+from mpc_jepa.apps.bench.common import check_known, ordered, save_section, stored_section
 from mpc_jepa.apps.bench.settings import BenchSettings
 from mpc_jepa.evaluation import PlanSettings, evaluate, needs_slow_model
 from mpc_jepa.pipeline import ModelPaths, dataset_dir, ensure_models
@@ -18,14 +19,14 @@ HIERARCHY_CASES = {  # task: episodes evaluated (models trained by the task's Tr
     "pendulum": 20,  # swing-up: energy must be pumped first, a long-horizon case without walls
     # maze: two_room's mass in an S of three corridors; outer-corridor paths of 0.6-1.5 m, up
     # to ~190 steps
-    "maze": 30,  # 30: its episodes are twice two_room's length
+    "maze": 50,
 }
 
 HIERARCHY_RUNS = {  # row label: planner settings (overrides of PlanSettings)
-    # slow cost: the landmark graph over the metric (default)
-    "hierarchical": {"planner": "hierarchical"},
-    # the landmark graph's shortest paths as the slow level (planners.landmark)
+    # the landmark graph's shortest paths as the slow level (planners.landmark; the default)
     "hierarchical, landmark slow level": {"planner": "hierarchical", "slow_level": "landmarks"},
+    # slow CEM over the learned slow model; slow cost: the landmark graph over the metric
+    "hierarchical, model slow level": {"planner": "hierarchical", "slow_level": "model"},
     "hierarchical, landmark slow level, temporal fast cost": {
         "planner": "hierarchical",
         "slow_level": "landmarks",
@@ -34,10 +35,19 @@ HIERARCHY_RUNS = {  # row label: planner settings (overrides of PlanSettings)
     # --slow-verify
     "hierarchical, fast-model verification": {
         "planner": "hierarchical",
+        "slow_level": "model",
         "slow_verify": True,
     },
-    "hierarchical, temporal slow cost": {"planner": "hierarchical", "slow_cost": "temporal"},
-    "hierarchical, latent slow cost": {"planner": "hierarchical", "slow_cost": "latent"},
+    "hierarchical, temporal slow cost": {
+        "planner": "hierarchical",
+        "slow_level": "model",
+        "slow_cost": "temporal",
+    },
+    "hierarchical, latent slow cost": {
+        "planner": "hierarchical",
+        "slow_level": "model",
+        "slow_cost": "latent",
+    },
     "flat CEM, graph cost": {"planner": "cem", "goal_metric": "graph"},
     "flat CEM, temporal-distance cost": {"planner": "cem", "goal_metric": "temporal"},
     "flat CEM, temporal-distance cost, 3x samples": {
@@ -58,49 +68,79 @@ HIERARCHY_RUNS = {  # row label: planner settings (overrides of PlanSettings)
 
 
 def bench_hierarchy(s: BenchSettings) -> dict:
-    """Hierarchical vs flat planning at matched model evaluations per control step."""
+    """Hierarchical vs flat planning; the section is stored after every row (a killed run keeps
+    the rows it finished)."""
     run = check_known(s.hierarchy_tasks, HIERARCHY_CASES, "hierarchy case")
     labels = check_known(s.hierarchy_runs, HIERARCHY_RUNS, "hierarchy run")
     old = stored_section(s.out, "hierarchy")
     rows = dict(old.get("rows", {}))  # rows not re-run are kept (same machine)
-    for name in run:
-        rows.update(_case_rows(name, labels, s))
     order = [f"{t} / {k}" for t in HIERARCHY_CASES for k in HIERARCHY_RUNS]
     command = (
         "mpc-jepa train --level fast|slow --task T; mpc-jepa eval --task T --planner hierarchical"
-        " [--slow-cost temporal|latent] | cem [--goal-metric graph|temporal | --num-samples 384"
-        f" | --horizon 45] --seed {s.seed} (all: mpc-jepa bench --sections hierarchy --workers 2)"
+        " [--slow-level model [--slow-cost temporal|latent]] | cem [--goal-metric graph|temporal"
+        f" | --num-samples 384 | --horizon 45] --seed {s.seed} [--batch N] (all: mpc-jepa bench"
+        " --sections hierarchy [--hierarchy-batch N | --workers 2])"
     )
-    return {
-        "command": command,
-        "settings": {k: v for k, v in asdict(PlanSettings()).items() if k.startswith("slow_")},
-        "notes": old.get("notes", []),
-        "rows": ordered(rows, order),
-    }
+
+    def payload() -> dict:
+        return {
+            "command": command,
+            "settings": {k: v for k, v in asdict(PlanSettings()).items() if k.startswith("slow_")},
+            "notes": old.get("notes", []),
+            "rows": ordered(rows, order),
+        }
+
+    for name in run:
+        for key, row in _case_rows(name, labels, s):
+            rows[key] = row
+            save_section(s.out, "hierarchy", payload())
+    return payload()
 
 
-def _case_rows(name: str, labels: list[str], s: BenchSettings) -> dict:
-    """The rows ``labels`` of one task; its models made by its recipe or reused (delete
-    runs/bench/hier_<task>* to retrain)."""
+def _case_rows(name: str, labels: list[str], s: BenchSettings):
+    """Yield (key, row) for the rows ``labels`` of one task; its models made by its recipe or
+    reused (delete runs/bench/hier_<task>* to retrain)."""
     eval_eps = HIERARCHY_CASES[name]
     paths = ModelPaths.of_run(
         "bench", f"hier_{name}", dataset=dataset_dir(name, prefix="bench_hier_")
     )
     _, fast, slow = ensure_models(name, paths, s.train_steps)
     task = tasks.load(name, seed=s.seed)
-    rows = {}
     for label in labels:
         ps = PlanSettings(**HIERARCHY_RUNS[label])
+        t0 = time.perf_counter()
         if s.workers > 1:  # episodes shared by processes of one torch thread each
             job = EvalJob(
-                name, "learned", str(paths.fast), str(paths.slow), "cpu", ps, eval_eps, s.seed
+                name,
+                "learned",
+                str(paths.fast),
+                str(paths.slow),
+                "cpu",
+                ps,
+                eval_eps,
+                s.seed,
+                batch=s.hierarchy_batch,
             )
             ev = evaluate_sharded(job, s.workers)
         else:
             slow_model = slow if needs_slow_model(ps) else None
             ev = evaluate(
-                task, fast, ps, eval_eps, seed=s.seed, progress=False, slow_model=slow_model
+                task,
+                fast,
+                ps,
+                eval_eps,
+                seed=s.seed,
+                progress=False,
+                slow_model=slow_model,
+                batch=s.hierarchy_batch,
             )
-        rows[f"{name} / {label}"] = {**ev["summary"], "workers": s.workers}
-        print(f"{name:10s} {label:32s} {ev['summary']}", flush=True)
-    return rows
+        wall = time.perf_counter() - t0
+        row = {
+            **ev["summary"],
+            "workers": s.workers,
+            "batch": s.hierarchy_batch,
+            "wall_seconds": wall,
+            "episodes_per_second": eval_eps / wall,
+        }
+        print(f"{name:10s} {label:32s} {row}", flush=True)
+        yield f"{name} / {label}", row

@@ -29,7 +29,7 @@ OGBENCH_DATASETS = (
 )
 OGBENCH_RUNS = {  # row label: planner settings (overrides of PlanSettings)
     "flat CEM, graph cost": {"planner": "cem", "goal_metric": "graph"},
-    "hierarchical": {"planner": "hierarchical"},
+    "hierarchical, model slow level": {"planner": "hierarchical", "slow_level": "model"},
     "hierarchical, landmark slow level": {"planner": "hierarchical", "slow_level": "landmarks"},
 }
 # success %, state observations, from the OGBench paper (GCBC / GCIVL / GCIQL / QRL / CRL / HIQL)

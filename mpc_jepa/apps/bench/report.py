@@ -152,7 +152,7 @@ def write_results(out: Path) -> Path:
         r = res["hierarchy"]
         intro = (
             f"Slow level settings: `{r['settings']}`. two_room: every episode starts in one room "
-            "with its goal in the other; maze: in one outer corridor with its goal in the other. Model evaluations count fast and slow predictor steps (not the temporal-distance metric's MLP or the landmark graph, whose cost is in the timings). processes: episodes shared by that many processes of one torch thread each (1: one process, all threads).",
+            "with its goal in the other; maze: in one outer corridor with its goal in the other. Model evaluations count fast and slow predictor steps (not the temporal-distance metric's MLP or the landmark graph, whose cost is in the timings). processes: episodes shared by that many processes of one torch thread each (1: one process, all threads); batch: episodes advanced together in one plan call per step; episodes/s: the row's wall clock (n/a: rows from before session 10).",
         )
         cols = [
             "task / planner",
@@ -164,12 +164,16 @@ def write_results(out: Path) -> Path:
             "mean ms/step",
             "model evals/step",
             "processes",
+            "batch",
+            "episodes/s",
         ]
         parts += _section("Hierarchical vs flat planning", r, cols, (*intro, *r.get("notes", ())))
         for k, v in r["rows"].items():
+            eps = v.get("episodes_per_second")
             parts.append(
                 f"| {k} | {v['episodes']} | {_eval_cells(v, mean_ms=True)} | "
-                f"{v.get('workers', 1)} |"
+                f"{v.get('workers', 1)} | {v.get('batch', 1)} | "
+                f"{'n/a' if eps is None else f'{eps:.3f}'} |"
             )
         parts.append("")
     if "pixels" in res:

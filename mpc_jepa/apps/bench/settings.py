@@ -45,6 +45,8 @@ class BenchSettings:
     (default: all)."""
     workers: int = 1
     """hierarchy section: processes sharing each evaluation's episodes (one torch thread each)."""
+    hierarchy_batch: int = 1
+    """hierarchy section: episodes advanced together (one batched plan per control step)."""
     ogbench_datasets: tuple[str, ...] = ()
     """ogbench section: run only these datasets (default: pointmaze medium, large, giant)."""
     ogbench_runs: tuple[str, ...] = ()
