@@ -137,3 +137,13 @@ def test_graph_paths_follow_edges():
     hops = (graph.landmarks[path[1:]] - graph.landmarks[path[:-1]]).norm(dim=-1)
     assert (hops <= 0.15 + 1e-6).all()
     assert float(hops.sum()) == pytest.approx(float(graph.paths[0, -1]), rel=1e-5)
+
+
+def test_route_passes_the_gap_and_is_empty_when_the_goal_is_in_sight():
+    graph = LandmarkGraph(StraightLine(), walled_grid(), radius=0.15)
+    g = torch.tensor([0.82, 0.13])  # between landmarks
+    route = graph.route(torch.tensor([0.2, 0.1]), g)
+    points = graph.landmarks[route]  # [len, 2], in order
+    assert float(points[:, 1].max()) >= 0.8  # over the wall's end, not through it
+    assert float(points[0, 0]) < 0.5 < float(points[-1, 0])  # from the start's side to the goal's
+    assert graph.route(torch.tensor([0.75, 0.1]), g) == []  # one straight hop away

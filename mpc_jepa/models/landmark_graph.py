@@ -117,19 +117,35 @@ class LandmarkGraph:
         direct = self.hop(self.metric.distance(z, g))  # [B]
         out, handover = g.clone(), torch.zeros(len(z), dtype=torch.bool)
         for b in range(len(z)):
-            h, exits = self._goal_terms(g[b])
-            via = first[b] + h  # [N]
-            i = int(via.argmin())
-            if direct[b] <= lookahead or direct[b] <= via[i]:
+            path = self._route(first[b], g[b], float(direct[b]), lookahead)
+            if not path:
                 handover[b] = True
                 continue
-            path = self.path(i, int(exits[i]))
+            i = path[0]
             reach = float(first[b, i]) + self.paths[i, path]  # [len(path)]: along the path
             k = int((reach <= lookahead).nonzero().max()) if bool(reach[0] <= lookahead) else 0
             if reach[k] < lookahead / 2 and k + 1 < len(path):  # landmarks sparser than the
                 k += 1  # lookahead: the next one (a hop away), or the agent would stay put
             out[b] = self.landmarks[path[k]]
         return out, handover
+
+    @torch.no_grad()
+    def route(self, z: Tensor, g: Tensor) -> list[int]:
+        """z [D], g [D] -> the landmark indices the shortest path from z to g passes (in order;
+        empty when going straight to g is as short): what the landmark slow level follows."""
+        first = self.hop(self.pairwise(z[None])[0])  # [N]
+        direct = float(self.hop(self.metric.distance(z[None], g[None]))[0])
+        return self._route(first, g, direct, lookahead=0.0)
+
+    def _route(self, first: Tensor, g: Tensor, direct: float, lookahead: float) -> list[int]:
+        """first [N] (hops from z to each landmark), g [D] -> the landmarks on the best path, or
+        [] when the goal is within ``lookahead`` or no path through the graph is shorter."""
+        h, exits = self._goal_terms(g)
+        via = first + h  # [N]
+        i = int(via.argmin())
+        if direct <= lookahead or direct <= float(via[i]):
+            return []
+        return self.path(i, int(exits[i]))
 
     def path(self, i: int, j: int) -> list[int]:
         """Landmark indices on the shortest path from i to j (both included; [i, j] when the graph
