@@ -58,9 +58,11 @@ class OGBenchTask(Task):
         self.num_tasks = int(self.env.num_tasks)
         self.success_threshold = MAZE_TOLERANCE if self.is_maze else 0.04
         self.recipe = TrainingRecipe(rollout_steps=16)
-        if self.dataset_type == "navigate" and self.env_id.startswith("pointmaze-"):
+        try:  # datasets regenerated here collect at OGBench's published size
             size = recipe_for(self)[1]
             self.recipe = TrainingRecipe(size.episodes, size.episode_length, rollout_steps=16)
+        except TaskError:
+            pass
         if self.is_maze:  # cell (i, j) is centred at (j * unit - offset_x, i * unit - offset_y)
             rows, cols = self.env.maze_map.shape
             unit, ox, oy = self.env._maze_unit, self.env._offset_x, self.env._offset_y
@@ -85,6 +87,8 @@ class OGBenchTask(Task):
         if seed is None:
             seed = int(self.rng.integers(2**31))
         self.rng = np.random.default_rng(seed)
+        if not self.is_maze:
+            self.env._mode = "task"  # a collection recipe may have switched it (play)
         n = getattr(self.env, "num_tasks", 5)
         self.task_id = 1 + int(seed) % n
         self.env._space_rng = np.random.default_rng(seed)  # for a rebuilt space (manipulation)

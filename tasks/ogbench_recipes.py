@@ -7,6 +7,13 @@ action noise, clipped to [-1, 1]; on arrival (the environment's own success test
 is drawn. Start and goal positions get the package's own cell noise. OGBench's sizes: 1000 episodes
 of 1001 observations (giant: 500 of 2001), noise 0.5 for the point agent.
 
+``play`` (cube-single): the environment in its data-collection mode (random cube and target poses),
+driven by the package's own ``CubePlanOracle``: a pick-and-place plan through keyframes with
+randomised timing and heights, temporally correlated noise (0.1, smoothing 0.5) added to the plan,
+actions that track it; when a plan ends, a new target is drawn (no stacking with one cube). The
+oracle draws from numpy's global generator: it is seeded from ``rng`` around every draw and
+restored. OGBench's size: 1000 episodes of 1001 observations.
+
 A recipe is a collection policy: ``begin(task, rng)`` sets up an episode after the task's reset,
 ``act(task, rng)`` returns the next action [A] in [-1, 1]; ``mpc_jepa.data.collect`` drives it.
 Everything random comes from ``rng``, so a dataset is reproducible from its seed.
@@ -20,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tasks.base import TaskError
+from tasks.ogbench_env import numpy_global_seed
 
 _STEPS = ((-1, 0), (0, -1), (1, 0), (0, 1))
 
@@ -35,6 +43,7 @@ class DatasetRecipe:
 # OGBench's published sizes (observations per episode = episode_length + 1)
 SIZES = {"medium": DatasetRecipe(1000, 1000), "large": DatasetRecipe(1000, 1000)}
 SIZES["giant"] = DatasetRecipe(500, 2000)
+PLAY_SIZES = {"single": DatasetRecipe(1000, 1000)}
 
 
 def free_cells(maze_map: np.ndarray) -> list[tuple[int, int]]:
@@ -119,14 +128,54 @@ class NavigatePolicy:
         return x + rng.uniform(-reach, reach), y + rng.uniform(-reach, reach)
 
 
-def recipe_for(task) -> tuple[NavigatePolicy, DatasetRecipe]:
+class CubePlayPolicy:
+    """OGBench's cube ``play`` recipe, through the package's plan oracle (module docstring)."""
+
+    def __init__(self, noise: float = 0.1, noise_smoothing: float = 0.5):
+        if not noise >= 0 or not noise_smoothing >= 0:
+            raise TaskError(
+                f"play noise and smoothing must be >= 0, got {noise}, {noise_smoothing}"
+            )
+        self.noise, self.noise_smoothing = float(noise), float(noise_smoothing)
+        self._oracle, self._pending = None, False
+
+    def begin(self, task, rng: np.random.Generator) -> None:
+        from ogbench.manipspace.oracles.plan.cube_plan import CubePlanOracle
+
+        if getattr(task, "is_maze", True) or not task.env_id.startswith("cube-"):
+            raise TaskError(f"{task.name}: the play recipe needs a cube environment")
+        env = task.env
+        env._mode = "data_collection"  # random cubes and targets (task.reset switches back)
+        seed = int(rng.integers(2**31))
+        env._space_rng = np.random.default_rng(seed)
+        env.action_space.seed(seed)
+        with numpy_global_seed(seed):
+            env.reset(seed=seed)
+            self._oracle = CubePlanOracle(
+                env=env, noise=self.noise, noise_smoothing=self.noise_smoothing
+            )
+            self._oracle.reset(None, env.compute_ob_info())
+        self._pending = False
+
+    def act(self, task, rng: np.random.Generator) -> np.ndarray:
+        env = task.env
+        if self._pending:  # the plan ended on the last step: a new target, as OGBench's loop does
+            with numpy_global_seed(int(rng.integers(2**31))):
+                env.set_new_target(return_info=False, p_stack=0.0)
+                self._oracle.reset(None, env.compute_ob_info())
+        action = self._oracle.select_action(None, env.compute_ob_info())
+        self._pending = self._oracle.done
+        return np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+
+
+def recipe_for(task) -> tuple[NavigatePolicy | CubePlayPolicy, DatasetRecipe]:
     """The collection policy and published size of ``task``'s OGBench dataset."""
-    size = task.env_id.split("-")[1]
-    if task.dataset_type != "navigate" or not task.env_id.startswith("pointmaze-"):
-        raise TaskError(
-            f"{task.name}: only pointmaze navigate data can be regenerated here so far "
-            f"(got {task.dataset_type!r} on {task.env_id!r}); load OGBench's own .npz instead"
-        )
-    if size not in SIZES:
-        raise TaskError(f"{task.name}: no published size for maze {size!r}")
-    return NavigatePolicy(noise=0.5), SIZES[size]
+    family, size = task.env_id.split("-")[:2]
+    if task.dataset_type == "navigate" and family == "pointmaze" and size in SIZES:
+        return NavigatePolicy(noise=0.5), SIZES[size]
+    if task.dataset_type == "play" and family == "cube" and size in PLAY_SIZES:
+        return CubePlayPolicy(), PLAY_SIZES[size]
+    raise TaskError(
+        f"{task.name}: only pointmaze navigate and cube-single play data can be regenerated here "
+        f"so far (got {task.dataset_type!r} on {task.env_id!r}); load OGBench's own .npz instead"
+    )

@@ -117,6 +117,27 @@ def test_navigate_recipe_structure_noise_and_arrivals(tmp_path, medium):
     assert np.array_equal(np.asarray(again["states"]), np.asarray(ds["states"]))
 
 
+def test_cube_play_recipe_picks_and_places_reproducibly(tmp_path):
+    cube = tasks.load("ogbench:cube-single-play-v0", seed=0)
+    assert (cube.recipe.collect_episodes, cube.recipe.collect_length) == (1000, 1000)  # OGBench's
+    ds = collect(cube, tmp_path / "c", episodes=2, episode_length=120, seed=3,
+                 policy=cube.collection_policy(), progress=False)  # fmt: skip
+    assert ds.meta["policy"] == "CubePlayPolicy" and ds.num_episodes == 2
+    a = np.asarray(ds["actions"])
+    assert np.abs(a).max() <= 1.0
+    cube_z = np.asarray(ds["physical"])[:, 2]  # the cube's height: on the table at 0.02 m
+    assert cube_z.max() > 0.06  # picked up and carried
+    starts = np.asarray(ds["physical"])[ds.episode_starts[:2]]
+    assert np.linalg.norm(starts[0] - starts[1]) > 0.01  # each episode its own random cube pose
+    again = collect(cube, tmp_path / "d", episodes=2, episode_length=120, seed=3,
+                    policy=cube.collection_policy(), progress=False)  # fmt: skip
+    assert np.array_equal(np.asarray(again["states"]), np.asarray(ds["states"]))
+    cube.reset(seed=5)  # evaluation again: OGBench's task 1 + 5 % 5, its goal
+    assert cube.env._mode == "task" and cube.task_id == 1 and not cube.success()
+    with pytest.raises(tasks.TaskError, match="only pointmaze navigate and cube-single play"):
+        tasks.load("ogbench:cube-double-play-v0", seed=0).collection_policy()
+
+
 def test_npz_import(tmp_path, medium):
     ds = collect(medium, tmp_path / "d", episodes=3, episode_length=50, seed=0,
                  policy=medium.collection_policy(), progress=False)  # fmt: skip
