@@ -1,4 +1,5 @@
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -107,6 +108,36 @@ def test_interrupted_collection_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         data.collect(task, tmp_path / "ds", episodes=4, episode_length=20, progress=False)
     assert os.listdir(tmp_path) == []
+
+
+def test_killed_collection_resumes_where_it_stopped(tmp_path, monkeypatch):
+    collect_module = sys.modules["mpc_jepa.data.collect"]  # the package exports the function
+    monkeypatch.setattr(collect_module, "CHECKPOINT_SECONDS", 0.0)  # after every episode
+    task = tasks.load("point_mass", seed=0)
+    kw = dict(episodes=5, episode_length=20, seed=4, progress=False)
+    whole = data.collect(task, tmp_path / "whole", **kw)
+    calls, real_step = {"n": 0}, task.step
+
+    def step(a):
+        calls["n"] += 1
+        if calls["n"] == 65:  # in the fourth episode
+            raise KeyboardInterrupt
+        return real_step(a)
+
+    monkeypatch.setattr(task, "step", step)
+    with pytest.raises(KeyboardInterrupt):
+        data.collect(task, tmp_path / "ds", **kw)
+    assert sorted(os.listdir(tmp_path)) == [".ds.partial", "whole"]  # no dataset, a checkpoint
+    monkeypatch.setattr(task, "step", real_step)
+    calls["n"] = 0
+    with pytest.raises(DatasetError, match="exists"):  # the checkpoint's settings: not resumed
+        data.collect(task, tmp_path / "whole", **{**kw, "episodes": 6})
+    resumed = data.collect(task, tmp_path / "ds", **kw)
+    for k in ("states", "actions", "physics"):
+        assert np.array_equal(np.asarray(resumed[k]), np.asarray(whole[k])), k
+    assert sorted(os.listdir(tmp_path)) == ["ds", "whole"]
+    other = data.collect(task, tmp_path / "other", **{**kw, "seed": 5})  # fresh, not the partial
+    assert not np.array_equal(np.asarray(other["states"]), np.asarray(whole["states"]))
 
 
 def test_overwrite_replaces_atomically(small, tmp_path):

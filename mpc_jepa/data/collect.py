@@ -1,11 +1,15 @@
 """Dataset collection: roll out an exploration policy in a task and write a dataset atomically.
 
 The dataset is streamed into a temporary sibling directory and renamed into place only when
-complete, so a crash or Ctrl-C never leaves a half-written dataset under the final name.
+complete, so a crash or Ctrl-C never leaves a half-written dataset under the final name. A state
+dataset's sibling is ``.<name>.partial`` with a checkpoint (episodes done, the generator's state)
+written every ``CHECKPOINT_SECONDS``: collecting again with the same settings resumes there, so a
+killed hour-long collection loses at most that interval (pixel datasets start over).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -18,7 +22,9 @@ from tqdm.auto import tqdm
 
 from mpc_jepa.data.dataset import FORMAT_VERSION, Dataset, DatasetError
 from mpc_jepa.data.pixel_store import PixelWriter
-from mpc_jepa.files import dumps_json
+from mpc_jepa.files import dumps_json, write_json
+
+CHECKPOINT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -136,13 +142,37 @@ def collect(
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    policy = policy or ExplorationPolicy(T, exploration)
+    settings = {  # what a checkpoint must match to be resumed
+        "task": task.name,
+        "episodes": episodes,
+        "episode_length": T,
+        "seed": seed,
+        "policy": type(policy).__name__,
+        "exploration": asdict(exploration),
+    }
+    if task.pixels:
+        tmp, done = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent)), 0
+    else:
+        tmp = out.parent / f".{out.name}.partial"
+        done = _resume_point(tmp, settings)
     try:
         task.reset(seed=int(rng.integers(2**31)))
-        arrays = open_arrays(task, tmp, episodes * (T + 1))
+        arrays = open_arrays(task, tmp, episodes * (T + 1), mode="r+" if done else "w+")
+        if done:
+            rng.bit_generator.state = json.loads((tmp / "checkpoint.json").read_text())["rng"]
+            print(f"resuming {out} after {done} of {episodes} episodes")
         start_time = time.perf_counter()
-        policy = policy or ExplorationPolicy(T, exploration)
-        _record_all(task, tmp, arrays, rng, episodes, T, policy, progress)
+
+        def checkpoint(episodes_done: int) -> None:
+            if task.pixels:
+                return
+            for a in arrays.values():
+                a.flush()
+            state = {"settings": settings, "done": episodes_done, "rng": rng.bit_generator.state}
+            write_json(tmp / "checkpoint.json", state)
+
+        _record_all(task, tmp, arrays, rng, (done, episodes), T, policy, progress, checkpoint)
         elapsed = time.perf_counter() - start_time
         for a in arrays.values():
             a.flush()
@@ -151,25 +181,57 @@ def collect(
         meta = _meta(task, episodes, T, seed, exploration, policy)
         bounds = task.coverage_bounds
         meta["coverage_10x10"] = coverage(arrays["physical"], bounds) if bounds else None
-        meta["frames_per_second"] = episodes * (T + 1) / elapsed
+        meta["frames_per_second"] = (episodes - done) * (T + 1) / elapsed  # this run's
         (tmp / "meta.json").write_text(dumps_json(meta))
+        (tmp / "checkpoint.json").unlink(missing_ok=True)
         del arrays
         replace_dir(tmp, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not (tmp / "checkpoint.json").exists():  # nothing to resume from
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Dataset(out)
 
 
-def _record_all(task, tmp: Path, arrays: dict, rng, episodes: int, T: int, policy, progress: bool):
-    """Every episode into ``arrays`` (and, with pixels, ``tmp/pixels.npz``)."""
+def _resume_point(tmp: Path, settings: dict) -> int:
+    """Episodes a checkpoint in ``tmp`` holds for these ``settings`` (0: none; a stale or foreign
+    partial directory is removed)."""
+    try:
+        state = json.loads((tmp / "checkpoint.json").read_text())
+        if state["settings"] == json.loads(dumps_json(settings)):
+            return int(state["done"])
+    except (OSError, ValueError, KeyError):
+        pass
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return 0
+
+
+def _record_all(
+    task, tmp: Path, arrays: dict, rng, span: tuple[int, int], T: int, policy, progress, checkpoint
+):
+    """Episodes ``span`` = (first, end) into ``arrays`` (and, with pixels, ``tmp/pixels.npz``);
+    ``checkpoint(episodes_done)`` every CHECKPOINT_SECONDS."""
     pixel_writer = PixelWriter(tmp / "pixels.npz") if task.pixels else None
-    for e in tqdm(range(episodes), desc=f"collect {task.name}", disable=not progress, unit="ep"):
+    first, episodes = span
+    last_save = time.monotonic()
+    bar = tqdm(
+        range(first, episodes),
+        desc=f"collect {task.name}",
+        disable=not progress,
+        unit="ep",
+        initial=first,
+        total=episodes,
+    )
+    for e in bar:
         task.reset(seed=int(rng.integers(2**31)), exploration=True)
         policy.begin(task, rng)
         frames = _record_episode(task, policy, rng, T, arrays, e * (T + 1))
         if pixel_writer is not None:
             pixel_writer.append(frames)
+        if time.monotonic() - last_save > CHECKPOINT_SECONDS and e + 1 < episodes:
+            checkpoint(e + 1)
+            last_save = time.monotonic()
     if pixel_writer is not None:
         pixel_writer.close()
 
@@ -193,8 +255,9 @@ def _meta(task, episodes: int, T: int, seed: int, exploration, policy) -> dict:
     }
 
 
-def open_arrays(task, directory: Path, rows: int) -> dict[str, np.ndarray]:
-    """Memory-mapped ``.npy`` files of ``rows`` rows for every per-step array of the format."""
+def open_arrays(task, directory: Path, rows: int, mode: str = "w+") -> dict[str, np.ndarray]:
+    """Memory-mapped ``.npy`` files of ``rows`` rows for every per-step array of the format
+    (``mode`` "w+": created; "r+": reopened to resume)."""
     shapes = {
         "states": ((rows, task.state_dim), np.float32),
         "actions": ((rows, task.action_dim), np.float32),
@@ -202,6 +265,8 @@ def open_arrays(task, directory: Path, rows: int) -> dict[str, np.ndarray]:
         "physics": ((rows, task.get_state().shape[0]), np.float64),
         "physical": ((rows, task.physical().shape[0]), np.float64),
     }
+    if mode == "r+":
+        return {k: np.lib.format.open_memmap(directory / f"{k}.npy", mode="r+") for k in shapes}
     return {
         k: np.lib.format.open_memmap(directory / f"{k}.npy", mode="w+", dtype=dt, shape=sh)
         for k, (sh, dt) in shapes.items()
