@@ -153,6 +153,8 @@ def test_landmark_slow_level_settings_are_checked():
     # a setting of the other slow level would be ignored: named instead
     with pytest.raises(ValueError, match="slow_samples=64 is a setting of slow_level='model'"):
         replace(s, slow_samples=64)
-    with pytest.raises(ValueError, match="slow_lookahead=0.5 is a setting of slow_level='landmarks'"):
+    with pytest.raises(
+        ValueError, match="slow_lookahead=0.5 is a setting of slow_level='landmarks'"
+    ):
         replace(s, slow_level="model")
     PlanSettings(planner="cem", slow_samples=64)  # flat planners ignore the slow level's

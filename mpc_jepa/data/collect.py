@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -163,15 +164,7 @@ def collect(
             rng.bit_generator.state = json.loads((tmp / "checkpoint.json").read_text())["rng"]
             print(f"resuming {out} after {done} of {episodes} episodes")
         start_time = time.perf_counter()
-
-        def checkpoint(episodes_done: int) -> None:
-            if task.pixels:
-                return
-            for a in arrays.values():
-                a.flush()
-            state = {"settings": settings, "done": episodes_done, "rng": rng.bit_generator.state}
-            write_json(tmp / "checkpoint.json", state)
-
+        checkpoint = None if task.pixels else partial(_checkpoint, tmp, arrays, settings, rng)
         _record_all(task, tmp, arrays, rng, (done, episodes), T, policy, progress, checkpoint)
         elapsed = time.perf_counter() - start_time
         for a in arrays.values():
@@ -193,6 +186,14 @@ def collect(
     return Dataset(out)
 
 
+def _checkpoint(tmp: Path, arrays: dict, settings: dict, rng, episodes_done: int) -> None:
+    """Make the rows of ``episodes_done`` episodes durable and record where to resume."""
+    for a in arrays.values():
+        a.flush()
+    state = {"settings": settings, "done": episodes_done, "rng": rng.bit_generator.state}
+    write_json(tmp / "checkpoint.json", state)
+
+
 def _resume_point(tmp: Path, settings: dict) -> int:
     """Episodes a checkpoint in ``tmp`` holds for these ``settings`` (0: none; a stale or foreign
     partial directory is removed)."""
@@ -211,7 +212,7 @@ def _record_all(
     task, tmp: Path, arrays: dict, rng, span: tuple[int, int], T: int, policy, progress, checkpoint
 ):
     """Episodes ``span`` = (first, end) into ``arrays`` (and, with pixels, ``tmp/pixels.npz``);
-    ``checkpoint(episodes_done)`` every CHECKPOINT_SECONDS."""
+    ``checkpoint(episodes_done)`` (if any) every CHECKPOINT_SECONDS."""
     pixel_writer = PixelWriter(tmp / "pixels.npz") if task.pixels else None
     first, episodes = span
     last_save = time.monotonic()
@@ -229,7 +230,8 @@ def _record_all(
         frames = _record_episode(task, policy, rng, T, arrays, e * (T + 1))
         if pixel_writer is not None:
             pixel_writer.append(frames)
-        if time.monotonic() - last_save > CHECKPOINT_SECONDS and e + 1 < episodes:
+        due = time.monotonic() - last_save > CHECKPOINT_SECONDS
+        if checkpoint is not None and due and e + 1 < episodes:
             checkpoint(e + 1)
             last_save = time.monotonic()
     if pixel_writer is not None:
