@@ -25,10 +25,10 @@ def machine() -> str:
     )
 
 
-def save_section(out: Path, section: str, payload: dict) -> None:
+def save_section(out: str | Path, section: str, payload: dict) -> None:
     """Store a section's figures (strict JSON) with the machine and the date."""
     payload = {**payload, "machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M")}
-    write_json(out / "results" / f"{section}.json", payload)
+    write_json(Path(out) / "results" / f"{section}.json", payload)
 
 
 def train_model(task: str, steps: int, tag: str = "", **overrides) -> TrainResult:
