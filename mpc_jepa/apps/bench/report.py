@@ -36,8 +36,9 @@ def _section(title: str, r: dict, columns: list[str], intro: tuple[str, ...] = (
     return lines + ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
 
 
-def write_results(out: Path) -> Path:
+def write_results(out: str | Path) -> Path:
     """Regenerate RESULTS.md from every stored section."""
+    out = Path(out)
     parts = [
         "# Benchmark results",
         "",
