@@ -14,7 +14,7 @@ from mpc_jepa.planners import PLANNERS
 from mpc_jepa.training import SlowTrainConfig, TrainConfig, train, train_slow
 
 SMALL = dict(num_samples=32, num_elites=6, num_iters=2, grad_steps=3, grad_restarts=3)
-SLOW = dict(slow_horizon=4, slow_samples=64, slow_iters=2, slow_replan_every=4)
+SLOW = dict(slow_level="model", slow_horizon=4, slow_samples=64, slow_iters=2, slow_replan_every=4)
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +58,19 @@ def _same(a: dict, b: dict, tolerance: float = 1e-4) -> None:
         assert x["final_distance"] == pytest.approx(y["final_distance"], abs=tolerance), (x, y)
 
 
-@pytest.mark.parametrize("name", list(PLANNERS))
+@pytest.mark.parametrize("name", [*PLANNERS, "hierarchical/landmarks"])
 def test_batched_evaluation_equals_sequential(name, models):
     fast, slow = models
-    s = PlanSettings(planner=name, **SMALL, **SLOW)
+    planner = name.split("/")[0]
+    slow_settings = SLOW if name == "hierarchical" else {}  # the model slow level's, or none
+    s = PlanSettings(planner=planner, **SMALL, **slow_settings)
     task = tasks.load("two_room", seed=100000)
     kw = dict(seed=100000, progress=False, slow_model=slow)
     sequential = evaluate(task, fast, s, 3, **kw)
     batched = evaluate(task, fast, s, 3, batch=3, **kw)
-    _same(sequential, batched, TOLERANCE.get(name, 1e-4))
+    _same(sequential, batched, TOLERANCE.get(planner, 1e-4))
     partial = evaluate(task, fast, s, 3, batch=2, **kw)  # a full batch, then a batch of one
-    _same(sequential, partial, TOLERANCE.get(name, 1e-4))
+    _same(sequential, partial, TOLERANCE.get(planner, 1e-4))
 
 
 def test_episodes_of_different_lengths_end_at_their_own_end(models):

@@ -314,7 +314,7 @@ def test_slow_level_metric_and_temporal_goal_from_the_command_line(workdir, monk
     assert main([*base, *small[:4], "--planner", "hierarchical"]) == 0  # landmark slow level
     assert "success" in capsys.readouterr().out
     assert main([*base, *small, "--planner", "hierarchical"]) == 2
-    assert "slow_samples=16 is a setting of slow_level='model'" in capsys.readouterr().err
+    assert "is a setting of slow_level='model'" in capsys.readouterr().err
     assert main(["train", "--level", "medium", *common]) == 2
     assert (
         "error: level must be one of fast, slow, distance, value, got 'medium'"

@@ -1,8 +1,9 @@
 """Trajectory datasets: collection, the on-disk format, window sampling, embedding."""
 
-from mpc_jepa.data.collect import ExplorationConfig, collect, coverage, exploration_actions
+from mpc_jepa.data.collect import collect, coverage
 from mpc_jepa.data.dataset import Dataset, DatasetError, WindowSampler
 from mpc_jepa.data.embedding import embed_rows
+from mpc_jepa.data.exploration import ExplorationConfig, exploration_actions
 from mpc_jepa.data.npz_import import import_npz
 from mpc_jepa.data.observations import history_of, history_rows, obs_key, obs_tensor
 

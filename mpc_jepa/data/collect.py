@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
@@ -22,78 +22,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from mpc_jepa.data.dataset import FORMAT_VERSION, Dataset, DatasetError
+from mpc_jepa.data.exploration import ExplorationConfig, ExplorationPolicy
 from mpc_jepa.data.pixel_store import PixelWriter
 from mpc_jepa.files import dumps_json, write_json
 
 CHECKPOINT_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class ExplorationConfig:
-    """Temporally correlated exploration: held random actions plus coloured noise.
-
-    Independent uniform actions barely move a damped point mass (they average out), so the policy
-    holds a random action for a random number of steps and adds low-frequency noise on top.
-    """
-
-    hold_min: int = 5
-    """Shortest hold of one random action (agent steps)."""
-    hold_max: int = 25
-    """Longest hold of one random action (agent steps)."""
-    noise_scale: float = 0.3
-    """Scale of the smooth (AR(1)) noise added to the held action."""
-    noise_corr: float = 0.9
-    """AR(1) coefficient of the noise: closer to 1 is smoother."""
-
-    def __post_init__(self):
-        if not 1 <= self.hold_min <= self.hold_max:
-            raise DatasetError(
-                f"need 1 <= hold_min <= hold_max, got hold_min={self.hold_min}, "
-                f"hold_max={self.hold_max}"
-            )
-        if self.noise_scale < 0:
-            raise DatasetError(f"noise_scale must be >= 0, got {self.noise_scale}")
-        if not 0 <= self.noise_corr < 1:
-            raise DatasetError(f"noise_corr must be in [0, 1), got {self.noise_corr}")
-
-
-def exploration_actions(
-    rng: np.random.Generator, steps: int, action_dim: int, config: ExplorationConfig
-) -> np.ndarray:
-    """A [steps, action_dim] exploration action sequence in [-1, 1]."""
-    out = np.empty((steps, action_dim))
-    noise = np.zeros(action_dim)
-    t = 0
-    while t < steps:
-        hold = int(rng.integers(config.hold_min, config.hold_max + 1))
-        out[t : t + hold] = rng.uniform(-1, 1, action_dim)
-        t += hold
-    for t in range(steps):
-        noise = config.noise_corr * noise + np.sqrt(1 - config.noise_corr**2) * rng.normal(
-            size=action_dim
-        )
-        out[t] += config.noise_scale * noise
-    return np.clip(out, -1.0, 1.0)
-
-
-class ExplorationPolicy:
-    """The default collection policy: ``exploration_actions`` drawn afresh for every episode.
-
-    A collection policy has ``begin(task, rng)`` (called after the task's exploration reset; it may
-    move the start or the goal) and ``act(task, rng) -> [A]`` actions in [-1, 1]; tasks with a
-    data recipe of their own (OGBench's experts) return one from ``task.collection_policy()``.
-    """
-
-    def __init__(self, steps: int, config: ExplorationConfig = ExplorationConfig()):
-        self.steps, self.config = steps, config
-
-    def begin(self, task, rng: np.random.Generator) -> None:
-        self._actions = exploration_actions(rng, self.steps, task.action_dim, self.config)
-        self._t = 0
-
-    def act(self, task, rng: np.random.Generator) -> np.ndarray:
-        self._t += 1
-        return self._actions[self._t - 1]
 
 
 def coverage(physical: np.ndarray, bounds, bins: int = 10) -> float:
@@ -144,19 +77,8 @@ def collect(
     out.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     policy = policy or ExplorationPolicy(T, exploration)
-    settings = {  # what a checkpoint must match to be resumed
-        "task": task.name,
-        "episodes": episodes,
-        "episode_length": T,
-        "seed": seed,
-        "policy": type(policy).__name__,
-        "exploration": asdict(exploration),
-    }
-    if task.pixels:
-        tmp, done = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent)), 0
-    else:
-        tmp = out.parent / f".{out.name}.partial"
-        done = _resume_point(tmp, settings)
+    settings = _meta(task, episodes, T, seed, exploration, policy)  # a checkpoint must match
+    tmp, done = _staging(task, out, settings)
     try:
         task.reset(seed=int(rng.integers(2**31)))
         arrays = open_arrays(task, tmp, episodes * (T + 1), mode="r+" if done else "w+")
@@ -166,17 +88,8 @@ def collect(
         start_time = time.perf_counter()
         checkpoint = None if task.pixels else partial(_checkpoint, tmp, arrays, settings, rng)
         _record_all(task, tmp, arrays, rng, (done, episodes), T, policy, progress, checkpoint)
-        elapsed = time.perf_counter() - start_time
-        for a in arrays.values():
-            a.flush()
-        starts = np.arange(0, episodes * (T + 1) + 1, T + 1, dtype=np.int64)
-        np.save(tmp / "episode_starts.npy", starts)
-        meta = _meta(task, episodes, T, seed, exploration, policy)
-        bounds = task.coverage_bounds
-        meta["coverage_10x10"] = coverage(arrays["physical"], bounds) if bounds else None
-        meta["frames_per_second"] = (episodes - done) * (T + 1) / elapsed  # this run's
-        (tmp / "meta.json").write_text(dumps_json(meta))
-        (tmp / "checkpoint.json").unlink(missing_ok=True)
+        fps = (episodes - done) * (T + 1) / (time.perf_counter() - start_time)  # this run's
+        _write_index(task, tmp, arrays, episodes, T, {**settings, "frames_per_second": fps})
         del arrays
         replace_dir(tmp, out)
     except BaseException:
@@ -184,6 +97,26 @@ def collect(
             shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Dataset(out)
+
+
+def _staging(task, out: Path, settings: dict) -> tuple[Path, int]:
+    """(the directory the dataset is written into, episodes it already holds): a state dataset's
+    resumable ``.<name>.partial``, or a fresh temporary directory for pixels."""
+    if task.pixels:
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent)), 0
+    tmp = out.parent / f".{out.name}.partial"
+    return tmp, _resume_point(tmp, settings)
+
+
+def _write_index(task, tmp: Path, arrays: dict, episodes: int, T: int, meta: dict) -> None:
+    """Flush the rows; write episode starts and meta.json (with coverage); drop the checkpoint."""
+    for a in arrays.values():
+        a.flush()
+    np.save(tmp / "episode_starts.npy", np.arange(0, episodes * (T + 1) + 1, T + 1, dtype=np.int64))
+    bounds = task.coverage_bounds
+    meta["coverage_10x10"] = coverage(arrays["physical"], bounds) if bounds else None
+    (tmp / "meta.json").write_text(dumps_json(meta))
+    (tmp / "checkpoint.json").unlink(missing_ok=True)
 
 
 def _checkpoint(tmp: Path, arrays: dict, settings: dict, rng, episodes_done: int) -> None:

@@ -38,7 +38,6 @@ def _section(title: str, r: dict, columns: list[str], intro: tuple[str, ...] = (
 
 def write_results(out: str | Path) -> Path:
     """Regenerate RESULTS.md from every stored section."""
-    out = Path(out)
     parts = [
         "# Benchmark results",
         "",
@@ -46,7 +45,7 @@ def write_results(out: str | Path) -> Path:
         "table names its command and machine.",
         "",
     ]
-    res = {p.stem: json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))}
+    res = {p.stem: json.loads(p.read_text()) for p in sorted(Path(out, "results").glob("*.json"))}
     if "data" in res:
         r = res["data"]
         parts += _section(
@@ -275,7 +274,7 @@ def write_results(out: str | Path) -> Path:
         parts += ogbench_table(res["ogbench"], _section)
     if "learning" in res:
         parts += learning_table(res["learning"], _section)
-    path = out / "RESULTS.md"
+    path = Path(out) / "RESULTS.md"
     path.write_text("\n".join(parts) + "\n")
     return path
 
