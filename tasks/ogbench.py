@@ -26,7 +26,7 @@ from mujoco import rollout as mj_rollout
 
 from tasks.base import Goal, Task, TaskError, TrainingRecipe
 from tasks.ogbench_env import MANIP_PREFIXES, make_env, numpy_global_seed
-from tasks.ogbench_recipes import recipe_for
+from tasks.ogbench_recipes import published_size, recipe_for
 from tasks.rendering import new_renderer, track_renderer
 
 MAZE_TOLERANCE = 1.0  # the point maze's success radius (the package's goal_tol for the point)
@@ -58,11 +58,9 @@ class OGBenchTask(Task):
         self.num_tasks = int(self.env.num_tasks)
         self.success_threshold = MAZE_TOLERANCE if self.is_maze else 0.04
         self.recipe = TrainingRecipe(rollout_steps=16)
-        try:  # datasets regenerated here collect at OGBench's published size
-            size = recipe_for(self)[1]
+        size = published_size(self.env_id, self.dataset_type)  # datasets regenerated here
+        if size is not None:
             self.recipe = TrainingRecipe(size.episodes, size.episode_length, rollout_steps=16)
-        except TaskError:
-            pass
         if self.is_maze:  # cell (i, j) is centred at (j * unit - offset_x, i * unit - offset_y)
             rows, cols = self.env.maze_map.shape
             unit, ox, oy = self.env._maze_unit, self.env._offset_x, self.env._offset_y

@@ -168,13 +168,22 @@ class CubePlayPolicy:
         return np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
 
 
+def published_size(env_id: str, dataset_type: str) -> DatasetRecipe | None:
+    """OGBench's size of a dataset regenerated here (None: no recipe here for it)."""
+    family, size = env_id.split("-")[:2]
+    if dataset_type == "navigate" and family == "pointmaze":
+        return SIZES.get(size)
+    if dataset_type == "play" and family == "cube":
+        return PLAY_SIZES.get(size)
+    return None
+
+
 def recipe_for(task) -> tuple[NavigatePolicy | CubePlayPolicy, DatasetRecipe]:
     """The collection policy and published size of ``task``'s OGBench dataset."""
-    family, size = task.env_id.split("-")[:2]
-    if task.dataset_type == "navigate" and family == "pointmaze" and size in SIZES:
-        return NavigatePolicy(noise=0.5), SIZES[size]
-    if task.dataset_type == "play" and family == "cube" and size in PLAY_SIZES:
-        return CubePlayPolicy(), PLAY_SIZES[size]
+    size = published_size(task.env_id, task.dataset_type)
+    if size is not None:
+        policy = NavigatePolicy(noise=0.5) if task.is_maze else CubePlayPolicy()
+        return policy, size
     raise TaskError(
         f"{task.name}: only pointmaze navigate and cube-single play data can be regenerated here "
         f"so far (got {task.dataset_type!r} on {task.env_id!r}); load OGBench's own .npz instead"
