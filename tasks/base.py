@@ -37,6 +37,12 @@ class TrainingRecipe:
     """Agent steps per collected episode (0: the task's evaluation episode length)."""
     rollout_steps: int = 5
     """Open-loop steps in the world model's prediction loss (long ones teach walls)."""
+    latent_dim: int = 16
+    """The fast JEPA's latent size (an arm with a cube needs more than a point)."""
+    train_steps: int = 0
+    """Fast-model optimiser steps (0: the caller's default)."""
+    landmarks: int = 500
+    """Landmarks of the slow level's graph (more where the state has more dimensions to cover)."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ global state is restored afterwards, so an evaluation is reproducible and leaves
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import mujoco
 import numpy as np
 from mujoco import rollout as mj_rollout
@@ -57,10 +59,13 @@ class OGBenchTask(Task):
         self.state_dim = int(self.state_observation().shape[0])
         self.num_tasks = int(self.env.num_tasks)
         self.success_threshold = MAZE_TOLERANCE if self.is_maze else 0.04
-        self.recipe = TrainingRecipe(rollout_steps=16)
+        # the arm with a cube: a wider latent, longer training, denser landmarks
+        models = {} if self.is_maze else dict(latent_dim=32, train_steps=5000, landmarks=2000)
+        self.recipe = TrainingRecipe(rollout_steps=16, **models)
         size = published_size(self.env_id, self.dataset_type)  # datasets regenerated here
         if size is not None:
-            self.recipe = TrainingRecipe(size.episodes, size.episode_length, rollout_steps=16)
+            self.recipe = replace(self.recipe, collect_episodes=size.episodes,
+                                  collect_length=size.episode_length)  # fmt: skip
         if self.is_maze:  # cell (i, j) is centred at (j * unit - offset_x, i * unit - offset_y)
             rows, cols = self.env.maze_map.shape
             unit, ox, oy = self.env._maze_unit, self.env._offset_x, self.env._offset_y

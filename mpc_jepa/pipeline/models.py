@@ -18,6 +18,7 @@ from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.pipeline.collect import CollectSettings, run_collect
 from mpc_jepa.pipeline.paths import ModelPaths
 from mpc_jepa.training import (
+    DistanceTrainConfig,
     SlowTrainConfig,
     TrainConfig,
     add_landmark_graph,
@@ -80,7 +81,8 @@ def ensure_models(
     distance_steps: int | None = None,
 ) -> tuple[Dataset, object, SlowWorldModel | None]:
     """The dataset, fast model and (``slow``) slow level of ``paths``, each made when missing
-    with the task's ``TrainingRecipe`` (collection size, rollout length) and reused after.
+    with the task's ``TrainingRecipe`` (collection size, rollout length, latent size, landmarks;
+    its fast-model steps when it sets them, else ``train_steps``) and reused after.
 
     Slow levels saved before the temporal-distance metric or the landmark graph existed get them
     added. ``episodes`` overrides the recipe's collection size, ``distance_steps`` the metric's
@@ -94,8 +96,10 @@ def ensure_models(
     try:
         fast = load_world_model(paths.fast, task=task_name)
     except CheckpointError:
-        cfg = TrainConfig(steps=train_steps, rollout_steps=recipe.rollout_steps)
-        fast = train(ds, paths.fast, cfg, WorldModelConfig(), progress=progress).model
+        steps = recipe.train_steps or train_steps
+        cfg = TrainConfig(steps=steps, rollout_steps=recipe.rollout_steps)
+        model_cfg = WorldModelConfig(latent_dim=recipe.latent_dim)
+        fast = train(ds, paths.fast, cfg, model_cfg, progress=progress).model
     if not slow:
         return ds, fast, None
     try:
@@ -108,5 +112,8 @@ def ensure_models(
         cfg = replace(SlowTrainConfig(), steps=train_steps)
         if distance_steps is not None:
             cfg = replace(cfg, distance_steps=distance_steps)
-        slow_model = train_slow(ds, fast, paths.slow, cfg, SlowModelConfig(), progress=progress)[0]
+        dcfg = DistanceTrainConfig(landmarks=recipe.landmarks)
+        slow_model = train_slow(
+            ds, fast, paths.slow, cfg, SlowModelConfig(), progress=progress, distance_config=dcfg
+        )[0]
     return ds, fast, slow_model

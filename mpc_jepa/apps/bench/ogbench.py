@@ -26,6 +26,7 @@ OGBENCH_DATASETS = (
     "pointmaze-medium-navigate-v0",
     "pointmaze-large-navigate-v0",
     "pointmaze-giant-navigate-v0",
+    "cube-single-play-v0",
 )
 OGBENCH_RUNS = {  # row label: planner settings (overrides of PlanSettings)
     "flat CEM, graph cost": {"planner": "cem", "goal_metric": "graph"},

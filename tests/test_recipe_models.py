@@ -1,0 +1,32 @@
+"""``ensure_models`` trains by the task's recipe: its latent size and step count."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import tasks
+from mpc_jepa.pipeline import ModelPaths, ensure_models
+from mpc_jepa.pipeline import models as pipeline_models
+
+
+def test_recipe_sets_latent_size_and_steps(tmp_path, monkeypatch):
+    original = tasks.load
+
+    def load(name, **kw):  # point_mass, with a recipe asking for a wider latent
+        task = original(name, **kw)
+        task.recipe = replace(task.recipe, collect_episodes=3, latent_dim=8, train_steps=7)
+        return task
+
+    monkeypatch.setattr(pipeline_models.tasks, "load", load)
+    paths = ModelPaths(tmp_path / "data", tmp_path / "fast.pt", tmp_path / "slow.pt")
+    _, fast, slow = ensure_models("point_mass", paths, train_steps=3000, slow=False)
+    assert fast.latent_dim == 8 and slow is None
+    assert fast.meta["train_config"]["steps"] == 7  # the recipe's steps win over the default
+
+
+def test_ogbench_recipes_size_the_models_to_the_body():
+    cube = tasks.load("ogbench:cube-single-play-v0", seed=0).recipe
+    maze = tasks.load("ogbench:pointmaze-medium-navigate-v0", seed=0).recipe
+    assert (cube.latent_dim, cube.train_steps, cube.landmarks) == (32, 5000, 2000)
+    assert (maze.latent_dim, maze.train_steps, maze.landmarks) == (16, 0, 500)
+    assert maze.collect_episodes == 1000 and cube.collect_length == 1000  # OGBench's sizes kept
