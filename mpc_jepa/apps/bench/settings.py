@@ -48,7 +48,7 @@ class BenchSettings:
     hierarchy_batch: int = 1
     """hierarchy section: episodes advanced together (one batched plan per control step)."""
     ogbench_datasets: tuple[str, ...] = ()
-    """ogbench section: run only these datasets (default: pointmaze medium, large, giant and cube-single)."""
+    """ogbench section: run only these datasets (default: all of OGBENCH_DATASETS)."""
     ogbench_runs: tuple[str, ...] = ()
     """ogbench section: run only these rows (labels of OGBENCH_RUNS; default: all)."""
     ogbench_episodes: int = 50
