@@ -160,7 +160,7 @@ def _record_all(
     for e in bar:
         task.reset(seed=int(rng.integers(2**31)), exploration=True)
         policy.begin(task, rng)
-        frames = _record_episode(task, policy, rng, T, arrays, e * (T + 1))
+        frames = record_episode(task, partial(_act, policy, task, rng), T, arrays, e * (T + 1))
         if pixel_writer is not None:
             pixel_writer.append(frames)
         due = time.monotonic() - last_save > CHECKPOINT_SECONDS
@@ -169,6 +169,11 @@ def _record_all(
             last_save = time.monotonic()
     if pixel_writer is not None:
         pixel_writer.close()
+
+
+def _act(policy, task, rng, obs):
+    """A collection policy's action (it reads the task itself, not the observation)."""
+    return policy.act(task, rng)
 
 
 def _meta(task, episodes: int, T: int, seed: int, exploration, policy) -> dict:
@@ -190,16 +195,21 @@ def _meta(task, episodes: int, T: int, seed: int, exploration, policy) -> dict:
     }
 
 
-def open_arrays(task, directory: Path, rows: int, mode: str = "w+") -> dict[str, np.ndarray]:
-    """Memory-mapped ``.npy`` files of ``rows`` rows for every per-step array of the format
-    (``mode`` "w+": created; "r+": reopened to resume)."""
-    shapes = {
+def array_shapes(task, rows: int) -> dict[str, tuple[tuple, type]]:
+    """Shape and dtype of every per-step array of the format, ``rows`` rows."""
+    return {
         "states": ((rows, task.state_dim), np.float32),
         "actions": ((rows, task.action_dim), np.float32),
         "rewards": ((rows,), np.float32),
         "physics": ((rows, task.get_state().shape[0]), np.float64),
         "physical": ((rows, task.physical().shape[0]), np.float64),
     }
+
+
+def open_arrays(task, directory: Path, rows: int, mode: str = "w+") -> dict[str, np.ndarray]:
+    """Memory-mapped ``.npy`` files of ``rows`` rows for every per-step array of the format
+    (``mode`` "w+": created; "r+": reopened to resume)."""
+    shapes = array_shapes(task, rows)
     if mode == "r+":
         return {k: np.lib.format.open_memmap(directory / f"{k}.npy", mode="r+") for k in shapes}
     return {
@@ -208,9 +218,10 @@ def open_arrays(task, directory: Path, rows: int, mode: str = "w+") -> dict[str,
     }
 
 
-def _record_episode(task, policy, rng, T: int, arrays: dict, row: int) -> np.ndarray | None:
-    """Step ``task`` T times under ``policy``, writing T+1 rows from ``row``; the last row has no
-    action (0) and no reward. Returns the frames [T+1, H, W, 3] (pixels) or None."""
+def record_episode(task, act, T: int, arrays: dict, row: int = 0) -> np.ndarray | None:
+    """Step ``task`` T times from its current state, ``act(obs) -> action [A]`` choosing, writing
+    T+1 rows of ``arrays`` (``array_shapes``) from ``row``; the last row has no action (0) and no
+    reward. Returns the frames [T+1, H, W, 3] (pixels) or None."""
     obs = task.observe()
     frames = (
         np.empty((T + 1, task.image_size, task.image_size, 3), np.uint8) if task.pixels else None
@@ -222,7 +233,7 @@ def _record_episode(task, policy, rng, T: int, arrays: dict, row: int) -> np.nda
         if frames is not None:
             frames[t] = obs["pixels"]
         if t < T:
-            action = np.asarray(policy.act(task, rng), dtype=np.float64)
+            action = np.asarray(act(obs), dtype=np.float64)
             arrays["actions"][row + t] = action
             obs = task.step(action)
             arrays["rewards"][row + t] = task.reward()

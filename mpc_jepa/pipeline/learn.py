@@ -29,6 +29,7 @@ import tasks
 from mpc_jepa.control import MPCController
 from mpc_jepa.data import Dataset
 from mpc_jepa.data.append import append_episodes
+from mpc_jepa.data.collect import array_shapes, record_episode
 from mpc_jepa.data.exploration import ExplorationPolicy
 from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
 from mpc_jepa.files import write_json
@@ -274,22 +275,10 @@ def run_learn(s: LearnSettings, ps: PlanSettings = PlanSettings(), progress: boo
     return run.curve
 
 
-def _play(task, policy) -> dict:
-    """One episode from the task's current state: T+1 rows of states, actions (last 0), rewards
-    (of the step taken at that row; last 0), physics and physical quantities."""
+def _play(task, act) -> dict:
+    """One episode from the task's current state, ``act(obs) -> action`` choosing: T+1 rows of the
+    dataset's arrays (the last action and reward 0)."""
     T = task.episode_length
-    rows = {k: [] for k in ("states", "actions", "rewards", "physics", "physical")}
-    obs = task.observe()
-    for t in range(T + 1):
-        rows["states"].append(obs["state"])
-        rows["physics"].append(task.get_state())
-        rows["physical"].append(task.physical())
-        if t < T:
-            action = np.asarray(policy(obs), dtype=np.float64)
-            obs = task.step(action)
-            rows["actions"].append(action)
-            rows["rewards"].append(task.reward())
-        else:
-            rows["actions"].append(np.zeros(task.action_dim))
-            rows["rewards"].append(0.0)
-    return {k: np.asarray(v) for k, v in rows.items()}
+    arrays = {k: np.empty(shape, dt) for k, (shape, dt) in array_shapes(task, T + 1).items()}
+    record_episode(task, act, T, arrays)
+    return arrays
