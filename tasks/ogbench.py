@@ -27,7 +27,7 @@ import numpy as np
 from mujoco import rollout as mj_rollout
 
 from tasks.base import Goal, Task, TaskError, TrainingRecipe
-from tasks.ogbench_env import MANIP_PREFIXES, make_env, numpy_global_seed
+from tasks.ogbench_env import MANIP_PREFIXES, make_env, seeded_reset
 from tasks.ogbench_recipes import published_size, recipe_for
 from tasks.rendering import new_renderer, track_renderer
 
@@ -94,10 +94,7 @@ class OGBenchTask(Task):
             self.env._mode = "task"  # a collection recipe may have switched it (play)
         n = getattr(self.env, "num_tasks", 5)
         self.task_id = 1 + int(seed) % n
-        self.env._space_rng = np.random.default_rng(seed)  # for a rebuilt space (manipulation)
-        self.env.action_space.seed(int(seed))  # the package's settling steps sample from it
-        with numpy_global_seed(int(seed)):
-            ob, info = self.env.reset(seed=int(seed), options=dict(task_id=self.task_id))
+        _, info = seeded_reset(self.env, seed, dict(task_id=self.task_id))
         goal_physical = self._goal_physical()
         saved = self.get_state()
         self._place(goal_physical)

@@ -41,6 +41,16 @@ def numpy_global_seed(seed: int):
         np.random.set_state(saved)
 
 
+def seeded_reset(env, seed: int, options: dict | None = None):
+    """``env.reset`` with every generator it draws from seeded by ``seed``: its own, the action
+    space's (settling steps) and numpy's global one (restored after). Returns (ob, info)."""
+    seed = int(seed)
+    env._space_rng = np.random.default_rng(seed)  # for a rebuilt space (manipulation)
+    env.action_space.seed(seed)
+    with numpy_global_seed(seed):
+        return env.reset(seed=seed, options=options)
+
+
 def seedable_action_space(env) -> None:
     """The manipulation environments build a fresh, unseeded action space on every access, and
     their reset settles the goal scene with two random actions from it: give those spaces the
