@@ -13,7 +13,7 @@ from functools import partial
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering unless the user chose a backend
 
-from tasks.base import Goal, Task, TaskError, TrainingRecipe
+from tasks.base import Goal, Task, TaskError
 from tasks.dmc import DMCTask
 from tasks.dmc_reward import DMCRewardTask
 from tasks.maze import Maze
@@ -21,6 +21,7 @@ from tasks.ogbench import OGBenchTask
 from tasks.pendulum import Pendulum
 from tasks.point_mass import PointMass
 from tasks.reacher import Reacher
+from tasks.recipe import TrainingRecipe
 from tasks.two_room import TwoRoom
 
 REWARD_SUFFIX = "@reward"

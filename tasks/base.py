@@ -23,26 +23,8 @@ import mujoco
 from dm_control.rl import control
 
 from tasks.geometry import PathGeometry, TaskError
+from tasks.recipe import TrainingRecipe
 from tasks.rendering import new_renderer, track_renderer
-
-
-@dataclass(frozen=True)
-class TrainingRecipe:
-    """How a task's models are best trained: read by the demo, the benchmarks and notebooks
-    (``mpc_jepa.pipeline.ensure_models``), so the recipe is written once, beside the task."""
-
-    collect_episodes: int = 200
-    """Exploration episodes in the dataset."""
-    collect_length: int = 0
-    """Agent steps per collected episode (0: the task's evaluation episode length)."""
-    rollout_steps: int = 5
-    """Open-loop steps in the world model's prediction loss (long ones teach walls)."""
-    latent_dim: int = 16
-    """The fast JEPA's latent size (an arm with a cube needs more than a point)."""
-    train_steps: int = 0
-    """Fast-model optimiser steps (0: the caller's default)."""
-    landmarks: int = 500
-    """Landmarks of the slow level's graph (more where the state has more dimensions to cover)."""
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,10 @@ import mujoco
 import numpy as np
 from mujoco import rollout as mj_rollout
 
-from tasks.base import Goal, Task, TaskError, TrainingRecipe
+from tasks.base import Goal, Task, TaskError
 from tasks.ogbench_env import MANIP_PREFIXES, make_env, seeded_reset
 from tasks.ogbench_recipes import published_size, recipe_for
+from tasks.recipe import TrainingRecipe
 from tasks.rendering import new_renderer, track_renderer
 
 MAZE_TOLERANCE = 1.0  # the point maze's success radius (the package's goal_tol for the point)

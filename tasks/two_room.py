@@ -16,7 +16,8 @@ from dm_control import mujoco as dm_mujoco
 from dm_control.rl import control
 from dm_control.suite import base
 
-from tasks.base import Task, TrainingRecipe
+from tasks.base import Task
+from tasks.recipe import TrainingRecipe
 
 HALF = 0.3  # arena half-width (m), inside the outer walls
 WALL_HALF_THICKNESS = 0.01
