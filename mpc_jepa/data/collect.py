@@ -160,7 +160,8 @@ def _record_all(
     for e in bar:
         task.reset(seed=int(rng.integers(2**31)), exploration=True)
         policy.begin(task, rng)
-        frames = record_episode(task, partial(_act, policy, task, rng), T, arrays, e * (T + 1))
+        # a collection policy reads the task itself, not the observation
+        frames = record_episode(task, lambda obs: policy.act(task, rng), T, arrays, e * (T + 1))
         if pixel_writer is not None:
             pixel_writer.append(frames)
         due = time.monotonic() - last_save > CHECKPOINT_SECONDS
@@ -169,11 +170,6 @@ def _record_all(
             last_save = time.monotonic()
     if pixel_writer is not None:
         pixel_writer.close()
-
-
-def _act(policy, task, rng, obs):
-    """A collection policy's action (it reads the task itself, not the observation)."""
-    return policy.act(task, rng)
 
 
 def _meta(task, episodes: int, T: int, seed: int, exploration, policy) -> dict:
