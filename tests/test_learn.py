@@ -9,6 +9,7 @@ from mpc_jepa.cli import main
 from mpc_jepa.data import Dataset, DatasetError
 from mpc_jepa.data.append import append_episodes
 from mpc_jepa.evaluation import PlanSettings
+from mpc_jepa.models.checkpoints import CheckpointError
 from mpc_jepa.pipeline import learn
 from mpc_jepa.pipeline.learn import LearningRun, LearnSettings, run_learn
 
@@ -77,6 +78,9 @@ def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch):
     assert (out / "curve.png").stat().st_size > 1000
     # the world model took utd updates per agent step of the data (4 episodes x 125 steps)
     assert learn.read_checkpoint(out / "world_model.pt")["train_state"]["step"] == 50
+    # resuming with another model size is refused by name, not met with a shape error
+    with pytest.raises(CheckpointError, match="latent_dim=16.*not latent_dim=32"):
+        run_learn(LearnSettings(**SMALL, out=str(out), resume=True, latent_dim=32), FAST)
 
 
 def test_bad_learn_settings_are_named():
@@ -86,6 +90,8 @@ def test_bad_learn_settings_are_named():
         (dict(noise=-1), "noise"),
         (dict(seed_episodes=1), "seed_episodes"),
         (dict(eval_every=0), "eval_every"),
+        (dict(latent_dim=0), "latent_dim"),
+        (dict(hidden=-3), "hidden"),
     ):
         with pytest.raises(ValueError, match=name):
             LearnSettings(**bad)

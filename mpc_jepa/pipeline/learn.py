@@ -67,6 +67,10 @@ class LearnSettings:
     """Episodes per point (planned in one batch, no noise)."""
     rollout_steps: int = 5
     """Open-loop steps of the world model's prediction loss."""
+    latent_dim: int = 16
+    """The world model's embedding size (a body with contacts needs more than a point)."""
+    hidden: int = 128
+    """Hidden width of the world model's encoder and predictor."""
     out: str = ""
     """Run directory (default: runs/learn/<task>/seed<seed>)."""
     seed: int = 0
@@ -77,7 +81,14 @@ class LearnSettings:
     """Torch device."""
 
     def __post_init__(self):
-        for name in ("env_steps", "eval_every", "eval_episodes", "rollout_steps"):
+        for name in (
+            "env_steps",
+            "eval_every",
+            "eval_episodes",
+            "rollout_steps",
+            "latent_dim",
+            "hidden",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.seed_episodes < 2:
@@ -122,7 +133,8 @@ class LearningRun:
             device=s.device,
             log_csv=False,
         )
-        self.wm = TrainingRun(ds, self.dir / "world_model.pt", tcfg, WorldModelConfig())
+        wcfg = WorldModelConfig(latent_dim=s.latent_dim, hidden=s.hidden)
+        self.wm = TrainingRun(ds, self.dir / "world_model.pt", tcfg, wcfg)
         self.heads = ValueHeads(self.wm.model.latent_dim, self.task.action_dim, ValueConfig())
         self.heads.to(self.wm.device)
         self.value = ValueTrainer(self.heads, ValueTrainConfig(seed=s.seed, device=s.device))

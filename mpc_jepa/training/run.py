@@ -95,6 +95,16 @@ class TrainingRun:
                 f"{str(self.out)!r} was trained on task {ckpt['task']!r}, the dataset is "
                 f"{self.dataset.task!r}"
             )
+        stored, wanted = ckpt["config"], asdict(self.model_config)
+        changed = sorted(k for k in wanted if k in stored and stored[k] != wanted[k])
+        if changed:
+            raise CheckpointError(
+                f"{str(self.out)!r} holds a model with "
+                + ", ".join(f"{k}={stored[k]!r}" for k in changed)
+                + "; resume with the same settings ("
+                + ", ".join(f"not {k}={wanted[k]!r}" for k in changed)
+                + ")"
+            )
         self.model.load_state_dict(ckpt["model"])
         self.opt.load_state_dict(ts["optimizer"])
         self.sched.load_state_dict(ts["scheduler"])
