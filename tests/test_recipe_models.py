@@ -30,3 +30,20 @@ def test_ogbench_recipes_size_the_models_to_the_body():
     assert (cube.latent_dim, cube.train_steps, cube.landmarks) == (32, 5000, 2000)
     assert (maze.latent_dim, maze.train_steps, maze.landmarks) == (16, 0, 500)
     assert maze.collect_episodes == 1000 and cube.collect_length == 1000  # OGBench's sizes kept
+
+
+def test_train_command_fills_only_what_the_user_left_out():
+    from mpc_jepa.cli import build_parser
+    from mpc_jepa.cli.commands import recipe_defaults
+
+    def defaults(*argv):
+        args = build_parser().parse_args(["train", *argv])
+        args.given = set(vars(build_parser(suppress=True).parse_args(["train", *argv])))
+        return recipe_defaults(args)
+
+    cube = "ogbench:cube-single-play-v0"
+    assert defaults("--task", cube) == {"rollout_steps": 16, "latent_dim": 32, "steps": 5000}
+    # given options win, abbreviated or not; a value equal to the default counts as given
+    assert defaults("--task", cube, "--latent-dim", "16", "--rollout=4") == {"steps": 5000}
+    assert defaults("--level", "slow", "--task", cube) == {"distance_landmarks": 2000}
+    assert defaults("--task", cube, "--obs-type", "pixels") == {}  # pixel models keep theirs

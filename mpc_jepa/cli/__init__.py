@@ -27,7 +27,8 @@ USAGE_ERRORS = (ValueError, FileNotFoundError)
 ValueErrors)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
+    """The parser; ``suppress``: only the options given appear in the namespace."""
     parser = argparse.ArgumentParser(
         prog="mpc-jepa", description="Model-predictive planning with JEPA world models in MuJoCo."
     )
@@ -70,18 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (help_text, func, settings) in commands.items():
         p = sub.add_parser(name, help=help_text)
         for cls in settings:
-            add_dataclass_args(p, cls)
+            add_dataclass_args(p, cls, suppress=suppress)
         if name == "train":
-            add_dataclass_args(p, SlowModelConfig, prefix="slow_")
-            add_dataclass_args(p, DistanceTrainConfig, prefix="distance_", skip=("seed", "device"))
-            add_dataclass_args(p, ValueTrainConfig, prefix="value_", skip=("seed", "device"))
-            add_dataclass_args(p, ValueConfig, prefix="value_")
+            common = dict(skip=("seed", "device"), suppress=suppress)
+            add_dataclass_args(p, SlowModelConfig, prefix="slow_", suppress=suppress)
+            add_dataclass_args(p, DistanceTrainConfig, prefix="distance_", **common)
+            add_dataclass_args(p, ValueTrainConfig, prefix="value_", **common)
+            add_dataclass_args(p, ValueConfig, prefix="value_", suppress=suppress)
         p.set_defaults(func=func)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.given = set(vars(build_parser(suppress=True).parse_args(argv)))
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

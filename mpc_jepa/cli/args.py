@@ -31,10 +31,15 @@ def field_docs(cls) -> dict[str, str]:
 
 
 def add_dataclass_args(
-    parser: argparse.ArgumentParser, cls, prefix: str = "", skip: tuple[str, ...] = ()
+    parser: argparse.ArgumentParser,
+    cls,
+    prefix: str = "",
+    skip: tuple[str, ...] = (),
+    suppress: bool = False,
 ) -> None:
     """Add one ``--name`` option per field of dataclass ``cls`` (defaults and docs shown in
-    --help)."""
+    --help). ``suppress``: options left out of the command line stay out of the namespace (to
+    tell what a user gave from what defaulted)."""
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
@@ -50,6 +55,7 @@ def add_dataclass_args(
         flag = "--" + (prefix + f.name).replace("_", "-")
         # argparse formats help with %
         help_text = f"{docs.get(f.name, '')} (default: {default!r})".replace("%", "%%")
+        default = argparse.SUPPRESS if suppress else default
         choices = f.metadata.get("choices")
         if typ is bool:
             parser.add_argument(

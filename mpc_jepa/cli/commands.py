@@ -61,7 +61,26 @@ def cmd_collect(args) -> int:
     return 0
 
 
+def recipe_defaults(args) -> dict:
+    """The task recipe's settings for the ``train`` options the command line left out (fast state
+    model: rollout steps, latent size, and steps where the recipe sets them; slow level and
+    metric: landmarks), so the README's plain commands train the models the benchmarks use."""
+    recipe = tasks.load(args.task).recipe
+    if args.level == "fast" and args.obs_type == "state":
+        wanted = {"rollout_steps": recipe.rollout_steps, "latent_dim": recipe.latent_dim}
+        if recipe.train_steps:
+            wanted["steps"] = recipe.train_steps
+    elif args.level in ("slow", "distance"):
+        wanted = {"distance_landmarks": recipe.landmarks}
+    else:
+        wanted = {}
+    given = getattr(args, "given", set(wanted))
+    return {k: v for k, v in wanted.items() if k not in given}
+
+
 def cmd_train(args) -> int:
+    for name, value in recipe_defaults(args).items():
+        setattr(args, name, value)
     s = dataclass_from_args(TrainSettings, args)
     cfg = dataclass_from_args(TrainConfig, args)
     if s.level == "fast":
