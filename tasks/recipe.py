@@ -18,7 +18,14 @@ class TrainingRecipe:
     """Open-loop steps in the world model's prediction loss (long ones teach walls)."""
     latent_dim: int = 16
     """The fast JEPA's latent size (an arm with a cube needs more than a point)."""
+    hidden: int = 128
+    """The fast JEPA's hidden width."""
     train_steps: int = 0
     """Fast-model optimiser steps (0: the caller's default)."""
     landmarks: int = 500
     """Landmarks of the slow level's graph (more where the state has more dimensions to cover)."""
+    utd: float = 0.5
+    """Learning by acting (``mpc-jepa learn``): world-model and head updates per agent step."""
+    plan: tuple[tuple[str, object], ...] = ()
+    """``PlanSettings`` fields this task plans best with, as (name, value) pairs, applied where a
+    command leaves them unset (e.g. a short horizon before the critic on a body with contacts)."""

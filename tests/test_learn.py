@@ -86,11 +86,11 @@ def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch):
 def test_bad_learn_settings_are_named():
     for bad, name in (
         (dict(env_steps=0), "env_steps"),
-        (dict(utd=0), "utd"),
+        (dict(utd=-1), "utd"),
         (dict(noise=-1), "noise"),
         (dict(seed_episodes=1), "seed_episodes"),
         (dict(eval_every=0), "eval_every"),
-        (dict(latent_dim=0), "latent_dim"),
+        (dict(latent_dim=-1), "latent_dim"),
         (dict(hidden=-3), "hidden"),
     ):
         with pytest.raises(ValueError, match=name):

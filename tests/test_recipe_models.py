@@ -42,8 +42,32 @@ def test_train_command_fills_only_what_the_user_left_out():
         return recipe_defaults(args)
 
     cube = "ogbench:cube-single-play-v0"
-    assert defaults("--task", cube) == {"rollout_steps": 16, "latent_dim": 32, "steps": 5000}
+    assert defaults("--task", cube) == {
+        "rollout_steps": 16,
+        "latent_dim": 32,
+        "hidden": 128,
+        "steps": 5000,
+    }
     # given options win, abbreviated or not; a value equal to the default counts as given
-    assert defaults("--task", cube, "--latent-dim", "16", "--rollout=4") == {"steps": 5000}
+    given = defaults("--task", cube, "--latent-dim", "16", "--rollout=4")
+    assert given == {"hidden": 128, "steps": 5000}
     assert defaults("--level", "slow", "--task", cube) == {"distance_landmarks": 2000}
     assert defaults("--task", cube, "--obs-type", "pixels") == {}  # pixel models keep theirs
+
+
+def test_planner_options_left_out_come_from_the_recipe():
+    from types import SimpleNamespace
+
+    from mpc_jepa.cli import build_parser
+    from mpc_jepa.cli.commands import plan_settings
+
+    task = SimpleNamespace(recipe=tasks.TrainingRecipe(plan=(("horizon", 5), ("num_iters", 4))))
+
+    def settings(*argv):
+        args = build_parser().parse_args(["eval", *argv])
+        args.given = set(vars(build_parser(suppress=True).parse_args(["eval", *argv])))
+        return plan_settings(args, task)
+
+    assert (settings().horizon, settings().num_iters, settings().num_samples) == (5, 4, 128)
+    ps = settings("--horizon", "15", "--num-samples", "64")
+    assert (ps.horizon, ps.num_iters, ps.num_samples) == (15, 4, 64)

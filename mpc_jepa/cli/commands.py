@@ -3,7 +3,7 @@ app."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 
 import tasks
 from mpc_jepa.apps.bench import BenchSettings, run_benchmarks
@@ -63,11 +63,15 @@ def cmd_collect(args) -> int:
 
 def recipe_defaults(args) -> dict:
     """The task recipe's settings for the ``train`` options the command line left out (fast state
-    model: rollout steps, latent size, and steps where the recipe sets them; slow level and
-    metric: landmarks), so the README's plain commands train the models the benchmarks use."""
+    model: rollout steps, latent size and width, and steps where the recipe sets them; slow level
+    and metric: landmarks), so the README's plain commands train the models the benchmarks use."""
     recipe = tasks.load(args.task).recipe
     if args.level == "fast" and args.obs_type == "state":
-        wanted = {"rollout_steps": recipe.rollout_steps, "latent_dim": recipe.latent_dim}
+        wanted = {
+            "rollout_steps": recipe.rollout_steps,
+            "latent_dim": recipe.latent_dim,
+            "hidden": recipe.hidden,
+        }
         if recipe.train_steps:
             wanted["steps"] = recipe.train_steps
     elif args.level in ("slow", "distance"):
@@ -76,6 +80,14 @@ def recipe_defaults(args) -> dict:
         wanted = {}
     given = getattr(args, "given", set(wanted))
     return {k: v for k, v in wanted.items() if k not in given}
+
+
+def plan_settings(args, task) -> PlanSettings:
+    """The planner options of the command line, those left out taken from ``task``'s recipe
+    (``TrainingRecipe.plan``: how the task plans best) and else from ``PlanSettings``."""
+    ps = dataclass_from_args(PlanSettings, args)
+    given = getattr(args, "given", {f.name for f in fields(PlanSettings)})
+    return replace(ps, **{k: v for k, v in task.recipe.plan if k not in given})
 
 
 def cmd_train(args) -> int:
@@ -163,7 +175,7 @@ class EvalSettings(ModelChoice):
 
 def cmd_eval(args) -> int:
     s = dataclass_from_args(EvalSettings, args)
-    ps = dataclass_from_args(PlanSettings, args)
+    ps = plan_settings(args, tasks.load(s.task))
     task, model, slow, heads = _models(s, ps, s.device)  # loaded here too: bad paths fail early
     if s.workers > 1 or distributed.env_world_size() > 1:
         job = EvalJob(
@@ -224,7 +236,7 @@ class PlanEpisodeSettings(ModelChoice):
 
 def cmd_plan(args) -> int:
     s = dataclass_from_args(PlanEpisodeSettings, args)
-    ps = dataclass_from_args(PlanSettings, args)
+    ps = plan_settings(args, tasks.load(s.task))
     task, model, slow, heads = _models(s, ps)
     planner = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow)
     ctrl = MPCController(model, planner, make_cost(model, ps, slow, heads), ps.replan_every)
@@ -244,7 +256,7 @@ def cmd_plan(args) -> int:
 
 def cmd_learn(args) -> int:
     s = dataclass_from_args(LearnSettings, args)
-    curve = run_learn(s, dataclass_from_args(PlanSettings, args))
+    curve = run_learn(s, plan_settings(args, tasks.load(s.task, objective="reward")))
     last = curve[-1]
     print(
         f"{s.task}: return {last['mean_return']:.1f} +- {last['std_return']:.1f} at "

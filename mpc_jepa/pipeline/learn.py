@@ -57,8 +57,9 @@ class LearnSettings:
     """Environment (physics) steps to collect in all."""
     seed_episodes: int = 5
     """Exploration episodes before the planner acts."""
-    utd: float = 0.5
-    """Gradient steps of the world model (and of the heads) per agent step in the data."""
+    utd: float = 0.0
+    """Gradient steps of the world model (and of the heads) per agent step in the data (0: the
+    task's recipe)."""
     noise: float = 0.3
     """Std of the Gaussian noise added to the planner's actions while collecting."""
     eval_every: int = 10000
@@ -67,10 +68,11 @@ class LearnSettings:
     """Episodes per point (planned in one batch, no noise)."""
     rollout_steps: int = 5
     """Open-loop steps of the world model's prediction loss."""
-    latent_dim: int = 16
-    """The world model's embedding size (a body with contacts needs more than a point)."""
-    hidden: int = 128
-    """Hidden width of the world model's encoder and predictor."""
+    latent_dim: int = 0
+    """The world model's embedding size (0: the task's recipe; a body with contacts needs more
+    than a point)."""
+    hidden: int = 0
+    """Hidden width of the world model's encoder and predictor (0: the task's recipe)."""
     out: str = ""
     """Run directory (default: runs/learn/<task>/seed<seed>)."""
     seed: int = 0
@@ -86,8 +88,6 @@ class LearnSettings:
             "eval_every",
             "eval_episodes",
             "rollout_steps",
-            "latent_dim",
-            "hidden",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -95,8 +95,18 @@ class LearnSettings:
             raise ValueError(
                 f"seed_episodes must be >= 2 (one is held out), got {self.seed_episodes}"
             )
-        if not self.utd > 0 or self.noise < 0:
-            raise ValueError(f"utd must be > 0 and noise >= 0, got {self.utd}, {self.noise}")
+        for name in ("latent_dim", "hidden", "utd", "noise"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+    def with_recipe(self, recipe) -> LearnSettings:
+        """The settings left at 0 filled from the task's ``TrainingRecipe``."""
+        return replace(
+            self,
+            latent_dim=self.latent_dim or recipe.latent_dim,
+            hidden=self.hidden or recipe.hidden,
+            utd=self.utd or recipe.utd,
+        )
 
     def directory(self) -> Path:
         return (
@@ -110,9 +120,10 @@ class LearningRun:
     """One run's task, dataset, world-model trainer, heads and curve (see the module docstring)."""
 
     def __init__(self, s: LearnSettings, ps: PlanSettings, progress: bool = True):
-        self.s, self.ps, self.progress = s, ps, progress
-        self.dir = s.directory()
         self.task = tasks.load(s.task, objective="reward", seed=s.seed)
+        self.s = s = s.with_recipe(self.task.recipe)
+        self.ps, self.progress = ps, progress
+        self.dir = s.directory()
         self.data_path, self.curve_path = self.dir / "data", self.dir / "curve.csv"
         fresh = not self.data_path.exists()
         if not fresh and not s.resume:
@@ -261,6 +272,7 @@ def run_learn(s: LearnSettings, ps: PlanSettings = PlanSettings(), progress: boo
     if planner_spec(ps.planner).composite:
         raise ValueError("learning by acting plans with a flat planner (cem, mppi, grad, gradcem)")
     run = LearningRun(s, ps, progress)
+    s = run.s  # the recipe's sizes filled in
     write_json(run.dir / "settings.json", {"learn": asdict(s), "plan": asdict(ps)})
     bar = tqdm(
         total=s.env_steps,

@@ -98,7 +98,7 @@ def ensure_models(
     except CheckpointError:
         steps = recipe.train_steps or train_steps
         cfg = TrainConfig(steps=steps, rollout_steps=recipe.rollout_steps)
-        model_cfg = WorldModelConfig(latent_dim=recipe.latent_dim)
+        model_cfg = WorldModelConfig(latent_dim=recipe.latent_dim, hidden=recipe.hidden)
         fast = train(ds, paths.fast, cfg, model_cfg, progress=progress).model
     if not slow:
         return ds, fast, None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import tasks
 from mpc_jepa.apps.bench.common import check_known, save_section, stored_section
 from mpc_jepa.apps.bench.settings import BenchSettings
 from mpc_jepa.evaluation import PlanSettings
@@ -43,7 +44,8 @@ def bench_learning(s: BenchSettings) -> dict:
     for task in names:
         for seed in s.learning_seeds or LEARNING_RUNS[task]:
             ls = LearnSettings(task=task, env_steps=s.learning_env_steps, seed=seed, resume=True)
-            curve = run_learn(ls, PlanSettings(), progress=False)
+            plan = PlanSettings(**dict(tasks.load(task, objective="reward").recipe.plan))
+            curve = run_learn(ls, plan, progress=False)
             payload["curves"].setdefault(task, {})[str(seed)] = curve
             payload["rows"][task] = _row(task, payload["curves"][task])
             print(f"learning {task} seed {seed}: {curve[-1]}", flush=True)
