@@ -38,7 +38,7 @@ def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
         "collect": ("collect an exploration dataset", c.cmd_collect, (CollectSettings,)),
         "train": (
             "train a JEPA world model, the slow level or its metric (collects the dataset if "
-            "missing)",
+            "missing; model sizes, rollout and landmarks left out: the task's recipe)",
             c.cmd_train,
             (TrainSettings, TrainConfig, WorldModelConfig),
         ),
