@@ -44,12 +44,7 @@ class LearnSettings:
     """Torch device."""
 
     def __post_init__(self):
-        for name in (
-            "env_steps",
-            "eval_every",
-            "eval_episodes",
-            "rollout_steps",
-        ):
+        for name in ("env_steps", "eval_every", "eval_episodes", "rollout_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.seed_episodes < 2:
