@@ -1,6 +1,7 @@
 """Learning by acting (`mpc-jepa learn`): the loop, its resumption after a kill, its dataset."""
 
 import csv
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from mpc_jepa.cli import main
 from mpc_jepa.data import Dataset, DatasetError
 from mpc_jepa.data.append import append_episodes
 from mpc_jepa.evaluation import PlanSettings
-from mpc_jepa.models.checkpoints import CheckpointError
+from mpc_jepa.models.checkpoints import VALUE_FORMAT, CheckpointError
 from mpc_jepa.pipeline import learn
 from mpc_jepa.pipeline.learn import LearningRun, LearnSettings, run_learn
 
@@ -51,8 +52,10 @@ def test_append_episodes_grows_a_dataset_and_refuses_bad_episodes(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["d"]  # and no temporary directory behind
 
 
-def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch):
+@pytest.mark.parametrize("policy_samples", [0, 4])
+def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch, policy_samples):
     out = tmp_path / "run"
+    ps = replace(FAST, policy_samples=policy_samples)
     calls = {"n": 0}
     act = LearningRun.act
 
@@ -64,12 +67,12 @@ def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(LearningRun, "act", killed_on_second_episode)
     with pytest.raises(KeyboardInterrupt):
-        run_learn(LearnSettings(**SMALL, out=str(out)), FAST, progress=False)
+        run_learn(LearnSettings(**SMALL, out=str(out)), ps, progress=False)
     assert Dataset(out / "data").num_episodes == 3  # 2 exploration + 1 planner episode
     with pytest.raises(ValueError, match="--resume"):
-        run_learn(LearnSettings(**SMALL, out=str(out)), FAST, progress=False)
+        run_learn(LearnSettings(**SMALL, out=str(out)), ps, progress=False)
     monkeypatch.setattr(LearningRun, "act", act)
-    curve = run_learn(LearnSettings(**SMALL, out=str(out), resume=True), FAST, progress=False)
+    curve = run_learn(LearnSettings(**SMALL, out=str(out), resume=True), ps, progress=False)
     assert [r["env_steps"] for r in curve] == [2000, 4000]
     assert all(0 <= r["mean_return"] <= 1000 for r in curve)
     assert Dataset(out / "data").num_episodes == 4
@@ -78,9 +81,12 @@ def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch):
     assert (out / "curve.png").stat().st_size > 1000
     # the world model took utd updates per agent step of the data (4 episodes x 125 steps)
     assert learn.read_checkpoint(out / "world_model.pt")["train_state"]["step"] == 50
+    heads = learn.read_checkpoint(out / "value_heads.pt", VALUE_FORMAT)
+    assert heads["config"]["policy"] == bool(policy_samples)
+    assert ("policy_optimizer" in heads["train_state"]) == bool(policy_samples)
     # resuming with another model size is refused by name, not met with a shape error
     with pytest.raises(CheckpointError, match="latent_dim=16.*not latent_dim=32"):
-        run_learn(LearnSettings(**SMALL, out=str(out), resume=True, latent_dim=32), FAST)
+        run_learn(LearnSettings(**SMALL, out=str(out), resume=True, latent_dim=32), ps)
 
 
 def test_bad_learn_settings_are_named():

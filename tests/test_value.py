@@ -1,12 +1,14 @@
 """The cost module's trainable half: reward head, critic, return cost (models.value, costs)."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 from mpc_jepa.costs import ReturnCost
+from mpc_jepa.evaluation import PlanSettings, make_planner
 from mpc_jepa.models.value import ValueConfig, ValueHeads
 from mpc_jepa.planners import CEMConfig, CEMPlanner
 from mpc_jepa.training.value import (
@@ -21,15 +23,15 @@ GAMMA = 0.9
 OMEGA = 0.3  # the toy system's rotation per step
 
 
-def rotation_data(episodes=200, length=40, seed=0, split=0.2):
+def rotation_data(episodes=200, length=40, seed=0, split=0.2, action_weight=0.5):
     """z rotates by OMEGA per step on the unit circle whatever the action; reward = cos(angle) +
-    0.5 * a. True V(angle) = Re(e^{i angle} / (1 - gamma e^{i OMEGA})) (actions drawn at random
+    action_weight * a. True V(angle) = Re(e^{i angle} / (1 - gamma e^{i OMEGA})) (actions drawn at random
     add 0 on average to the value, which sums rewards of the data's own actions)."""
     rng = np.random.default_rng(seed)
     angle = rng.uniform(0, 2 * np.pi, (episodes, 1)) + OMEGA * np.arange(length + 1)[None]
     z = np.stack([np.cos(angle), np.sin(angle)], -1).reshape(-1, 2)  # [E*(L+1), 2]
     actions = rng.uniform(-1, 1, (episodes, length + 1, 1))
-    rewards = np.cos(angle) + 0.5 * actions[..., 0]
+    rewards = np.cos(angle) + action_weight * actions[..., 0]
     actions[:, -1], rewards[:, -1] = 0, 0
     rows = np.arange(episodes * (length + 1)).reshape(episodes, length + 1)[:, :-1]
     held = np.arange(episodes) < split * episodes
@@ -123,3 +125,64 @@ def test_return_cost_is_differentiable_and_a_planner_maximises_it():
     planner = CEMPlanner(LinearModel(), CEMConfig(horizon=8, num_samples=256, num_iters=4, seed=0))
     plan = planner.plan(torch.tensor([[0.3, -0.2]]), ReturnCost(ExactHeads()))
     assert plan.latents[0, -1].norm() < 0.1 * math.hypot(0.3, 0.2)
+
+
+class TurnModel:
+    """The rotation toy's predictor, with a steering action: z turns by OMEGA + 0.3 a."""
+
+    action_dim = 1
+
+    def predict(self, z, a):
+        turn = OMEGA + 0.3 * a[..., 0]
+        c, s = torch.cos(turn), torch.sin(turn)
+        return torch.stack([c * z[..., 0] - s * z[..., 1], s * z[..., 0] + c * z[..., 1]], -1)
+
+
+def test_policy_prior_climbs_the_critic_through_the_model():
+    """Rewards ignore the action, so only V(f(z, a)) can teach the policy: it must steer toward
+    where the value rises (the sign of dV/dangle after the step)."""
+    torch.manual_seed(0)
+    data, angle = rotation_data(action_weight=0.0)
+    heads = ValueHeads(2, 1, ValueConfig(hidden=64, gamma=GAMMA, policy=True))
+    cfg = ValueTrainConfig(steps=1500, batch_size=256, expectile=0.5, target_tau=0.05)
+    trainer = ValueTrainer(heads, cfg)
+    with pytest.raises(ValueError, match="model="):
+        trainer.fit(data, 1)
+    trainer.fit(data, cfg.steps, model=TurnModel())
+    with torch.no_grad():
+        a = heads.policy(data.z[data.val])[:, 0].numpy()
+    after = angle[data.val] + OMEGA
+    slope = (1j * np.exp(1j * after) / (1 - GAMMA * np.exp(1j * OMEGA))).real  # dV/dangle
+    steep = np.abs(slope) > 0.5 * np.abs(slope).max()
+    assert np.mean(np.sign(a[steep]) == np.sign(slope[steep])) > 0.9
+    assert np.abs(a[steep]).mean() > 0.5  # it commits, not a hesitant push
+    rollout = heads.policy_rollout(TurnModel(), data.z[:5], 7)
+    assert rollout.shape == (5, 7, 1) and rollout.abs().max() <= 1
+
+
+def test_cem_candidates_include_the_prior():
+    """A prior proposing the optimum is found by CEM with too few samples to find it alone."""
+    target = torch.linspace(-0.9, 0.9, 6)[:, None].expand(6, 2)  # [T, A]
+
+    def cost(latents, actions):
+        return (actions - target).pow(2).sum((1, 2))
+
+    cfg = CEMConfig(horizon=6, num_samples=4, num_elites=2, num_iters=1, seed=0)
+    alone = CEMPlanner(LinearModel(), cfg).plan(torch.zeros(1, 2), cost)
+    guided = CEMPlanner(LinearModel(), replace(cfg, prior_samples=3))
+    guided.prior = lambda z0, horizon: target.expand(len(z0), horizon, 2)
+    plan = guided.plan(torch.zeros(1, 2), cost)
+    assert plan.cost[0] < 1e-6 < alone.cost[0]
+    with pytest.raises(ValueError, match="prior_samples"):
+        CEMConfig(prior_samples=-1)
+
+
+def test_policy_samples_need_cem_and_a_policy():
+    heads = ValueHeads(2, 2, ValueConfig(hidden=8))
+    for planner, h in (("cem", heads), ("mppi", ValueHeads(2, 2, ValueConfig(policy=True)))):
+        with pytest.raises(ValueError, match="policy_samples=4"):
+            make_planner(
+                planner, LinearModel(), PlanSettings(planner=planner, policy_samples=4), heads=h
+            )
+    with pytest.raises(ValueError, match="no policy"):
+        heads.policy(torch.zeros(1, 2))

@@ -238,7 +238,7 @@ def cmd_plan(args) -> int:
     s = dataclass_from_args(PlanEpisodeSettings, args)
     ps = plan_settings(args, tasks.load(s.task))
     task, model, slow, heads = _models(s, ps)
-    planner = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow)
+    planner = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow, heads=heads)
     ctrl = MPCController(model, planner, make_cost(model, ps, slow, heads), ps.replan_every)
     frames: list = []
     observe = observe_physics if s.model == "oracle" else observer(model)

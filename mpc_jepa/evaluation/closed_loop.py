@@ -63,11 +63,12 @@ def evaluate(
         # each episode seeded by its number: results do not depend on order or batching
         seeds = tuple(s.planner_seed + seed + i for i in chunk)
         if batch == 1:
-            planner = make_planner(
-                s.planner, counting, replace(s, planner_seed=seeds[0]), slow_model=slow
-            )
+            one = replace(s, planner_seed=seeds[0])
+            planner = make_planner(s.planner, counting, one, slow_model=slow, heads=heads)
         else:
-            planner = make_planner(s.planner, counting, s, slow_model=slow, seeds=seeds)
+            planner = make_planner(
+                s.planner, counting, s, slow_model=slow, seeds=seeds, heads=heads
+            )
         controller = MPCController(
             counting, planner, make_cost(model, s, slow_model, heads), s.replan_every, device=device
         )

@@ -30,15 +30,23 @@ def needs_slow_model(s: PlanSettings) -> bool:
     return s.planner == "hierarchical" or s.goal_metric != "latent"
 
 
-def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=None, seeds=None):
+def make_planner(
+    name: str, model, s: PlanSettings, callback=None, slow_model=None, seeds=None, heads=None
+):
     """The registered planner ``name`` over ``model`` with the settings ``s``.
 
     The hierarchical planner also needs ``slow_model`` (a ``SlowWorldModel``, with its metric and
     landmark graph for the learned slow costs). ``seeds``: one noise seed per problem of every
     call (a tuple of B ints, replacing ``s.planner_seed``): problem b then draws the noise a
     single-problem planner seeded ``seeds[b]`` draws, so it plans as that one would, up to float
-    rounding in the batched model calls (batched evaluation)."""
+    rounding in the batched model calls (batched evaluation). ``heads``: a reward task's
+    ``ValueHeads``, whose policy prior proposes ``s.policy_samples`` of CEM's candidates."""
     spec = planner_spec(name)
+    if s.policy_samples and (name != "cem" or getattr(heads, "policy_net", None) is None):
+        raise ValueError(
+            f"policy_samples={s.policy_samples} needs the cem planner (got {name!r}) and value"
+            " heads with a policy prior (learned by `mpc-jepa learn` with --policy-samples)"
+        )
     if spec.composite:
         return make_hierarchical(model, slow_model, s, callback, seeds)
     if spec.needs_gradients and getattr(model, "differentiable", True) is False:
@@ -46,9 +54,12 @@ def make_planner(name: str, model, s: PlanSettings, callback=None, slow_model=No
             f"the {name} planner needs a differentiable model; the oracle (true physics) is not"
         )
     config = spec.config.from_settings(s)
-    return spec.planner(
+    planner = spec.planner(
         model, config if seeds is None else with_seed(config, tuple(seeds)), callback
     )
+    if s.policy_samples:
+        planner.prior = lambda z0, horizon: heads.policy_rollout(model, z0, horizon)
+    return planner
 
 
 def with_seed(config, seed):

@@ -45,6 +45,13 @@ class PlanSettings:
     """CEM: elites."""
     num_iters: int = 3
     """Sampling planners: iterations per control step."""
+    noise_beta: float = 2.0
+    """CEM and the gradient planner's restarts: exponent of the sampling noise's spectrum (0: white,
+    2: iCEM's smooth low-frequency noise; a running gait wants whiter noise)."""
+    policy_samples: int = 0
+    """CEM on a reward task whose heads hold a policy prior: candidates proposed by the policy
+    (its rollout through the model and noisy copies) in every iteration (TD-MPC2's policy
+    samples); 0: none."""
     grad_steps: int = 10
     """Gradient planner: Adam steps per control step."""
     grad_restarts: int = 8
@@ -125,11 +132,14 @@ class PlanSettings:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.critic_weight < 0:
-            raise ValueError(f"critic_weight must be >= 0, got {self.critic_weight}")
-        for name in ("slow_warm_samples", "slow_warm_iters"):
+        if self.critic_weight < 0 or self.noise_beta < 0:
+            raise ValueError(
+                f"critic_weight and noise_beta must be >= 0, got {self.critic_weight}, "
+                f"{self.noise_beta}"
+            )
+        for name in ("slow_warm_samples", "slow_warm_iters", "policy_samples"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0 (0: as cold), got {getattr(self, name)}")
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         for name, allowed in (
             ("goal_metric", GOAL_METRICS),
             ("slow_cost", SLOW_COSTS),

@@ -11,6 +11,11 @@ world model's embeddings, and combined by ``costs.ReturnCost``:
 temporal differences against a slowly moving target copy (``training.value``). The heads read the
 latent detached: the JEPA stays a reward-free world model, and one model serves every objective.
 
+With ``ValueConfig.policy`` the heads also hold a deterministic policy pi(z) (TD-MPC2's policy
+prior): trained to maximise r(z, pi(z)) + gamma V(f(z, pi(z))) through the world model's predictor
+f, its rollouts join the sampling planner's candidates, so a search over a long action sequence
+starts from what the critic already knows.
+
 Scale: the critics output (1 - gamma) * V, a per-step average of the same scale as a reward, so one
 learning rate and one initialisation suit every discount; ``value`` multiplies it back.
 """
@@ -38,6 +43,8 @@ class ValueConfig:
     """Independent critics; planning reads their mean, training bootstraps from their minimum."""
     gamma: float = 0.99
     """Discount per agent step, of the critic's return and of ``ReturnCost``."""
+    policy: bool = False
+    """Also a policy prior pi(z) -> a (``ValueHeads.policy``)."""
 
     def __post_init__(self):
         if self.hidden < 1 or self.depth < 0 or self.critics < 1:
@@ -66,6 +73,9 @@ class ValueHeads(nn.Module):
             mlp(latent_dim, config.hidden, 1, config.depth) for _ in range(config.critics)
         )
         self.target_nets = copy.deepcopy(self.critic_nets).requires_grad_(False)
+        self.policy_net = (
+            mlp(latent_dim, config.hidden, action_dim, config.depth) if config.policy else None
+        )
 
     @property
     def gamma(self) -> float:
@@ -93,6 +103,21 @@ class ValueHeads(nn.Module):
     def value(self, z: Tensor) -> Tensor:
         """[..., D] -> [...]: V(z), the discounted return from z (the critics' mean)."""
         return self.critics(z).mean(0) / (1.0 - self.gamma)
+
+    def policy(self, z: Tensor) -> Tensor:
+        """[..., D] -> [..., A] in [-1, 1]: the policy prior's action (needs ``config.policy``)."""
+        self._check(z)
+        if self.policy_net is None:
+            raise ValueError("these heads have no policy (ValueConfig(policy=True) trains one)")
+        return torch.tanh(self.policy_net(z))
+
+    def policy_rollout(self, model, z0: Tensor, horizon: int) -> Tensor:
+        """[B, *Z] -> [B, T, A]: the policy's actions along its own rollout through ``model``."""
+        z, actions = z0, []
+        for _ in range(horizon):
+            actions.append(self.policy(z.flatten(1)))
+            z = model.predict(z, actions[-1])
+        return torch.stack(actions, 1)
 
     @torch.no_grad()
     def update_target(self, tau: float) -> None:

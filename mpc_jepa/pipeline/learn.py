@@ -76,7 +76,8 @@ class LearningRun:
         )
         wcfg = WorldModelConfig(latent_dim=s.latent_dim, hidden=s.hidden)
         self.wm = TrainingRun(ds, self.dir / "world_model.pt", tcfg, wcfg)
-        self.heads = ValueHeads(self.wm.model.latent_dim, self.task.action_dim, ValueConfig())
+        vcfg = ValueConfig(policy=ps.policy_samples > 0)
+        self.heads = ValueHeads(self.wm.model.latent_dim, self.task.action_dim, vcfg)
         self.heads.to(self.wm.device)
         self.value = ValueTrainer(self.heads, ValueTrainConfig(seed=s.seed, device=s.device))
         if s.resume and self.wm.out.exists():
@@ -116,6 +117,8 @@ class LearningRun:
         ckpt = read_checkpoint(self.dir / "value_heads.pt", VALUE_FORMAT, self.task.name)
         self.heads.load_state_dict(ckpt["heads"])
         self.value.opt.load_state_dict(ckpt["train_state"]["optimizer"])
+        if self.value.policy_opt is not None:
+            self.value.policy_opt.load_state_dict(ckpt["train_state"]["policy_optimizer"])
         self.value.steps_done = ckpt["train_state"]["steps"]
         self.value.rng.bit_generator.state = ckpt["train_state"]["numpy_rng"]
 
@@ -135,10 +138,15 @@ class LearningRun:
             self.wm.update()
         self.wm.model.eval()
         data = Transitions.of(ds, self.wm.model, self.value.config)
-        self.value.fit(data, owed)
+        self.value.fit(data, owed, model=self.wm.model)
         self.wm.checkpoint()
         state = {
             "optimizer": self.value.opt.state_dict(),
+            **(
+                {"policy_optimizer": self.value.policy_opt.state_dict()}
+                if self.value.policy_opt
+                else {}
+            ),
             "steps": self.value.steps_done,
             "numpy_rng": self.value.rng.bit_generator.state,
         }
@@ -175,7 +183,7 @@ class LearningRun:
         """One planner episode with exploration noise, appended to the dataset; its return."""
         e = self.wm.dataset.num_episodes
         ps = replace(self.ps, planner_seed=self.s.seed * 10**6 + e)
-        planner = make_planner(ps.planner, self.wm.model, ps)
+        planner = make_planner(ps.planner, self.wm.model, ps, heads=self.heads)
         cost = make_cost(self.wm.model, ps, heads=self.heads)
         controller = MPCController(self.wm.model, planner, cost, ps.replan_every, self.s.device)
         rng = np.random.default_rng([self.s.seed, e])

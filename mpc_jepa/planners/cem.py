@@ -45,6 +45,11 @@ class CEMConfig:
     the answer already, so fewer candidates find it (the hierarchy's slow replans use this)."""
     warm_iters: int | None = None
     """I when warm-started (None: num_iters)."""
+    prior_samples: int = 0
+    """P: candidates proposed by ``CEMPlanner.prior`` (a policy's rollout and P - 1 noisy copies),
+    in every iteration; with no warm start the search also starts at the prior's sequence."""
+    prior_std: float = 0.3
+    """Std of the white noise on the prior's noisy copies."""
     return_mode: Literal["best", "mean"] = "best"
     """Return the best candidate seen, or the final mean of the elites."""
     seed: S.Seed = 0
@@ -75,6 +80,11 @@ class CEMConfig:
                 f"{self.momentum}"
             )
         S.check_seed(self.seed)
+        if self.prior_samples < 0 or self.prior_std < 0:
+            raise ValueError(
+                f"prior_samples and prior_std must be >= 0, got {self.prior_samples}, "
+                f"{self.prior_std}"
+            )
         if self.return_mode not in ("best", "mean"):
             raise ValueError(f"return_mode must be 'best' or 'mean', got {self.return_mode!r}")
 
@@ -87,6 +97,8 @@ class CEMConfig:
             num_samples=s.num_samples,
             num_elites=elites,
             num_iters=s.num_iters,
+            noise_beta=s.noise_beta,
+            prior_samples=s.policy_samples,
             seed=s.planner_seed,
         )
 
@@ -97,7 +109,13 @@ class CEMPlanner(S.SeededPlanner):
     All B problems are solved at once; candidates live on axis 1 ([B, N, T, A]) and are flattened
     to [B*N, ...] only for the model call. The sampling noise is shared across the B problems
     (common random numbers), so a batch gives exactly the plans of B single calls.
+
+    ``prior``: None, or ``(z0 [B, *Z], T) -> [B, T, A]`` (a policy's rollout through the model,
+    ``ValueHeads.policy_rollout``) whose sequence and ``config.prior_samples - 1`` noisy copies join
+    the candidates of every iteration.
     """
+
+    prior: Callable[[Tensor, int], Tensor] | None = None
 
     def __init__(
         self,
@@ -124,6 +142,15 @@ class CEMPlanner(S.SeededPlanner):
         with torch.inference_mode():
             return self._plan(z0, cost, init, cfg)
 
+    def _proposals(self, z0: Tensor, gen) -> Tensor | None:
+        """The prior's candidates [B, P, T, A] (None without a prior or with P = 0)."""
+        cfg = self.config
+        if self.prior is None or cfg.prior_samples == 0:
+            return None
+        base = self.prior(z0, cfg.horizon).unsqueeze(1)  # [B, 1, T, A]
+        noise = S.noise(cfg.prior_samples - 1, cfg.horizon, self.action_dim, 0.0, gen, z0.device)
+        return torch.cat([base, (base + cfg.prior_std * noise).clamp(-1, 1)], dim=1)
+
     def _candidates(self, i: int, mean: Tensor, std: Tensor, kept, warm: bool, gen) -> Tensor:
         """Iteration ``i``'s candidates [B, N_i, T, A]: coloured noise around ``mean`` [B, T, A]
         (shared by the B problems, or each problem's own with per-problem seeds), the kept
@@ -134,7 +161,7 @@ class CEMPlanner(S.SeededPlanner):
         T, A = mean.shape[1:]
         noise = S.noise(n, T, A, cfg.noise_beta, gen, mean.device)  # [n, T, A] or [B, n, T, A]
         cand = (mean.unsqueeze(1) + std.unsqueeze(1) * noise).clamp(-1, 1)  # [B, n, T, A]
-        extra = [kept] if kept is not None else []
+        extra = [x for x in (kept, self._prior_cand) if x is not None]
         if cfg.add_mean and i == self._iters(warm) - 1:
             extra.append(mean.unsqueeze(1))
         if i == 0 and warm:
@@ -150,6 +177,9 @@ class CEMPlanner(S.SeededPlanner):
         B = z0.shape[0]
         gen = self._gen(z0.device, B)
         mean, kept = S.init_mean(z0, T, A, init)  # [B, T, A], [B, K, T, A] | None
+        self._prior_cand = self._proposals(z0, gen)  # [B, P, T, A] | None
+        if init is None and self._prior_cand is not None:
+            mean = self._prior_cand[:, 0].clone()
         std = torch.full_like(mean, cfg.init_std)
         n_keep = int(round(cfg.keep_elites * cfg.num_elites))
         kept = kept[:, :n_keep] if kept is not None and n_keep > 0 else None

@@ -62,6 +62,7 @@ class GradientConfig:
             num_restarts=s.grad_restarts,
             num_steps=s.grad_steps,
             lr=s.grad_lr,
+            noise_beta=s.noise_beta,
             seed=s.planner_seed,
         )
 

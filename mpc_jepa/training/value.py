@@ -10,6 +10,10 @@ tau > 0.5 leans toward the best continuations seen from each state (implicit Q-l
 expectile), which is what a planner that can choose its actions will find. Episodes in the data end
 by time limit, never by failure: the last transition of an episode still bootstraps.
 
+With a policy prior in the heads, each step also moves pi toward the actions the critic values
+most through the frozen world model: loss -( r(z, pi(z)) + gamma V(f(z, pi(z))) ), its gradient
+reaching the policy alone.
+
 ``ValueTrainer`` keeps the optimiser between calls, so the learning loop (``mpc-jepa learn``) can
 re-embed a growing dataset after each world-model update and continue; ``train_value_heads`` is the
 offline run (``mpc-jepa train --level value``).
@@ -106,7 +110,10 @@ class ValueTrainer:
 
     def __init__(self, heads: ValueHeads, config: ValueTrainConfig = ValueTrainConfig()):
         self.heads, self.config = heads, config
-        self.opt = torch.optim.Adam(heads.parameters(), lr=config.lr)
+        policy = heads.policy_net
+        own = [p for n, p in heads.named_parameters() if not n.startswith("policy_net.")]
+        self.opt = torch.optim.Adam(own, lr=config.lr)
+        self.policy_opt = torch.optim.Adam(policy.parameters(), lr=config.lr) if policy else None
         self.rng = np.random.default_rng(config.seed)
         self.steps_done = 0
 
@@ -123,12 +130,23 @@ class ValueTrainer:
         critic_loss = (torch.where(diff > 0, tau, 1 - tau) * diff.pow(2)).mean()
         return reward_loss, critic_loss
 
-    def fit(self, data: Transitions, steps: int, progress: bool = False) -> dict:
-        """``steps`` optimiser steps on ``data.train``; returns the last losses."""
+    def policy_loss(self, data: Transitions, rows: np.ndarray, model) -> Tensor:
+        """-(r(z, pi(z)) + gamma V(f(z, pi(z)))) on ``rows`` [B], in reward units (a scalar)."""
+        h = self.heads
+        z = data.z[torch.as_tensor(rows, device=data.z.device)]
+        a = h.policy(z)
+        z_next = model.predict(z, a)  # the JEPA's latents are vectors [B, D]
+        return -(h.reward(z, a) + h.gamma * h.value(z_next)).mean()
+
+    def fit(self, data: Transitions, steps: int, progress: bool = False, model=None) -> dict:
+        """``steps`` optimiser steps on ``data.train`` (and of the policy prior, through the world
+        ``model``'s predictor, if the heads have one); returns the last losses."""
         if len(data.train) == 0:
             raise ValueError("no training transitions")
+        if self.policy_opt is not None and model is None:
+            raise ValueError("heads with a policy train through the world model: pass model=")
         self.heads.train()
-        reward_loss = critic_loss = torch.zeros(())
+        reward_loss = critic_loss = policy_loss = torch.zeros(())
         for _ in tqdm(range(steps), desc="train reward and critic", disable=not progress):
             rows = self.rng.choice(data.train, size=self.config.batch_size)
             reward_loss, critic_loss = self.losses(data, rows)
@@ -136,11 +154,17 @@ class ValueTrainer:
             (reward_loss + critic_loss).backward()
             self.opt.step()
             self.heads.update_target(self.config.target_tau)
+            if self.policy_opt is not None:
+                policy_loss = self.policy_loss(data, rows, model)
+                self.policy_opt.zero_grad(set_to_none=True)
+                policy_loss.backward(inputs=list(self.heads.policy_net.parameters()))
+                self.policy_opt.step()
         self.steps_done += steps
         self.heads.eval()
         return {
             "reward_loss": float(reward_loss.detach()),
             "critic_loss": float(critic_loss.detach()),
+            **({"policy_loss": float(policy_loss.detach())} if self.policy_opt else {}),
         }
 
 
@@ -180,7 +204,7 @@ def train_value_heads(
     heads = ValueHeads(model.latent_dim, model.action_dim, value_config).to(config.device)
     trainer = ValueTrainer(heads, config)
     t1 = time.perf_counter()
-    last = trainer.fit(data, config.steps, progress)
+    last = trainer.fit(data, config.steps, progress, model=model)
     metrics = {
         **evaluate_heads(heads, data),
         **last,
