@@ -25,8 +25,8 @@ OMEGA = 0.3  # the toy system's rotation per step
 
 def rotation_data(episodes=200, length=40, seed=0, split=0.2, action_weight=0.5):
     """z rotates by OMEGA per step on the unit circle whatever the action; reward = cos(angle) +
-    action_weight * a. True V(angle) = Re(e^{i angle} / (1 - gamma e^{i OMEGA})) (actions drawn at random
-    add 0 on average to the value, which sums rewards of the data's own actions)."""
+    action_weight * a. True V(angle) = Re(e^{i angle} / (1 - gamma e^{i OMEGA})) (actions drawn
+    at random add 0 on average to the value, which sums rewards of the data's own actions)."""
     rng = np.random.default_rng(seed)
     angle = rng.uniform(0, 2 * np.pi, (episodes, 1)) + OMEGA * np.arange(length + 1)[None]
     z = np.stack([np.cos(angle), np.sin(angle)], -1).reshape(-1, 2)  # [E*(L+1), 2]
