@@ -116,11 +116,7 @@ class LearningRun:
         self.wm.restore()
         ckpt = read_checkpoint(self.dir / "value_heads.pt", VALUE_FORMAT, self.task.name)
         self.heads.load_state_dict(ckpt["heads"])
-        self.value.opt.load_state_dict(ckpt["train_state"]["optimizer"])
-        if self.value.policy_opt is not None:
-            self.value.policy_opt.load_state_dict(ckpt["train_state"]["policy_optimizer"])
-        self.value.steps_done = ckpt["train_state"]["steps"]
-        self.value.rng.bit_generator.state = ckpt["train_state"]["numpy_rng"]
+        self.value.load_state(ckpt["train_state"])
 
     @property
     def env_steps(self) -> int:
@@ -140,18 +136,13 @@ class LearningRun:
         data = Transitions.of(ds, self.wm.model, self.value.config)
         self.value.fit(data, owed, model=self.wm.model)
         self.wm.checkpoint()
-        state = {
-            "optimizer": self.value.opt.state_dict(),
-            **(
-                {"policy_optimizer": self.value.policy_opt.state_dict()}
-                if self.value.policy_opt
-                else {}
-            ),
-            "steps": self.value.steps_done,
-            "numpy_rng": self.value.rng.bit_generator.state,
-        }
         save_value_heads(
-            self.dir / "value_heads.pt", self.heads, self.wm.model, self.task.name, {}, state
+            self.dir / "value_heads.pt",
+            self.heads,
+            self.wm.model,
+            self.task.name,
+            {},
+            self.value.state(),
         )
 
     def evaluate(self) -> dict:

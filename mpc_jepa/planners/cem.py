@@ -151,17 +151,20 @@ class CEMPlanner(S.SeededPlanner):
         noise = S.noise(cfg.prior_samples - 1, cfg.horizon, self.action_dim, 0.0, gen, z0.device)
         return torch.cat([base, (base + cfg.prior_std * noise).clamp(-1, 1)], dim=1)
 
-    def _candidates(self, i: int, mean: Tensor, std: Tensor, kept, warm: bool, gen) -> Tensor:
+    def _candidates(
+        self, i: int, mean: Tensor, std: Tensor, kept, proposals, warm: bool, gen
+    ) -> Tensor:
         """Iteration ``i``'s candidates [B, N_i, T, A]: coloured noise around ``mean`` [B, T, A]
         (shared by the B problems, or each problem's own with per-problem seeds), the kept
-        elites, the mean in the last iteration, and the warm start itself in the first."""
+        elites, the prior's ``proposals``, the mean in the last iteration, and the warm start
+        itself in the first."""
         cfg = self.config
         n0 = cfg.warm_samples if warm and cfg.warm_samples else cfg.num_samples
         n = max(cfg.num_elites, int(n0 / cfg.population_decay**i))
         T, A = mean.shape[1:]
         noise = S.noise(n, T, A, cfg.noise_beta, gen, mean.device)  # [n, T, A] or [B, n, T, A]
         cand = (mean.unsqueeze(1) + std.unsqueeze(1) * noise).clamp(-1, 1)  # [B, n, T, A]
-        extra = [x for x in (kept, self._prior_cand) if x is not None]
+        extra = [x for x in (kept, proposals) if x is not None]
         if cfg.add_mean and i == self._iters(warm) - 1:
             extra.append(mean.unsqueeze(1))
         if i == 0 and warm:
@@ -177,9 +180,9 @@ class CEMPlanner(S.SeededPlanner):
         B = z0.shape[0]
         gen = self._gen(z0.device, B)
         mean, kept = S.init_mean(z0, T, A, init)  # [B, T, A], [B, K, T, A] | None
-        self._prior_cand = self._proposals(z0, gen)  # [B, P, T, A] | None
-        if init is None and self._prior_cand is not None:
-            mean = self._prior_cand[:, 0].clone()
+        proposals = self._proposals(z0, gen)  # [B, P, T, A] | None
+        if init is None and proposals is not None:
+            mean = proposals[:, 0].clone()
         std = torch.full_like(mean, cfg.init_std)
         n_keep = int(round(cfg.keep_elites * cfg.num_elites))
         kept = kept[:, :n_keep] if kept is not None and n_keep > 0 else None
@@ -188,7 +191,7 @@ class CEMPlanner(S.SeededPlanner):
         cost_per_iter, elite_cost_per_iter = [], []
         for i in range(self._iters(init is not None)):
             # [B, N_i, T, A]
-            cand = self._candidates(i, mean, std, kept, warm=init is not None, gen=gen)
+            cand = self._candidates(i, mean, std, kept, proposals, warm=init is not None, gen=gen)
             costs, latents = S.evaluate(self.model, z0, cand, cost)  # [B, N_i], [B, N_i, T+1, *Z]
             best = S.keep_best(
                 (best_cost, best_actions, best_latents), S.best_of(costs, cand, latents)

@@ -130,6 +130,25 @@ class ValueTrainer:
         critic_loss = (torch.where(diff > 0, tau, 1 - tau) * diff.pow(2)).mean()
         return reward_loss, critic_loss
 
+    def state(self) -> dict:
+        """What resuming needs besides the heads: optimisers, step count, batch generator."""
+        state = {
+            "optimizer": self.opt.state_dict(),
+            "steps": self.steps_done,
+            "numpy_rng": self.rng.bit_generator.state,
+        }
+        if self.policy_opt is not None:
+            state["policy_optimizer"] = self.policy_opt.state_dict()
+        return state
+
+    def load_state(self, state: dict) -> None:
+        """Continue from ``state()``."""
+        self.opt.load_state_dict(state["optimizer"])
+        if self.policy_opt is not None:
+            self.policy_opt.load_state_dict(state["policy_optimizer"])
+        self.steps_done = state["steps"]
+        self.rng.bit_generator.state = state["numpy_rng"]
+
     def policy_loss(self, data: Transitions, rows: np.ndarray, model) -> Tensor:
         """-(r(z, pi(z)) + gamma V(f(z, pi(z)))) on ``rows`` [B], in reward units (a scalar)."""
         h = self.heads
