@@ -2,13 +2,15 @@
 
 Every task follows the template in ``tasks/base.py``. Names: the tasks registered below,
 ``dmc:<domain>-<task>`` for any dm-control suite task (goal-conditioned by the dataset protocol),
-``dmc:<domain>-<task>@reward`` for the same task scored by its own reward (``tasks/dmc_reward.py``)
-and ``ogbench:<dataset>`` for OGBench's environments (``tasks/ogbench.py``).
+``dmc:<domain>-<task>@reward`` for the same task scored by its own reward (``tasks/dmc_reward.py``;
+``@reward,repeat=2`` chooses its action repeat) and ``ogbench:<dataset>`` for OGBench's
+environments (``tasks/ogbench.py``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from functools import partial
 
 os.environ.setdefault("MUJOCO_GL", "egl")  # headless rendering unless the user chose a backend
@@ -57,6 +59,7 @@ def load(
     objective = kwargs.pop("objective", "goal")
     if objective not in ("goal", "reward"):
         raise TaskError(f"objective must be 'goal' or 'reward', got {objective!r}")
+    given, (name, kwargs) = name, _repeat_option(name, kwargs)
     if objective == "reward" and not name.endswith(REWARD_SUFFIX):
         name += REWARD_SUFFIX
     if name.startswith("dmc:"):
@@ -67,6 +70,8 @@ def load(
             raise TaskError(
                 f"dm-control task names look like 'dmc:<domain>-<task>[@reward]', got {name!r}"
             )
+        if not reward and "action_repeat" in kwargs:
+            raise TaskError(f"action repeats are chosen for reward tasks ('...@reward'): {given!r}")
         cls = DMCRewardTask if reward else DMCTask
         made = cls(domain, task, seed=seed, pixels=pixels, image_size=image_size, **kwargs)
         made.spawn = partial(load, name, seed=None, pixels=pixels, image_size=image_size, **kwargs)
@@ -91,3 +96,17 @@ def load(
     task = _REGISTRY[name](seed=seed, pixels=pixels, image_size=image_size)
     task.spawn = partial(load, name, seed=None, pixels=pixels, image_size=image_size)
     return task
+
+
+def _repeat_option(name: str, kwargs: dict) -> tuple[str, dict]:
+    """``"dmc:cheetah-run@reward,repeat=2"`` -> (``"dmc:cheetah-run@reward"``, action_repeat=2):
+    the repeat travels in the name, so checkpoints and runs record it and cannot be mixed up."""
+    base, sep, option = name.partition(",")
+    if not sep:
+        return name, kwargs
+    match = re.fullmatch(r"repeat=(\d+)", option)
+    if match is None:
+        raise TaskError(f"task option {option!r} in {name!r}: only 'repeat=<k>' is known")
+    if "action_repeat" in kwargs and kwargs["action_repeat"] != int(match[1]):
+        raise TaskError(f"{name!r} and action_repeat={kwargs['action_repeat']!r} disagree")
+    return base, {**kwargs, "action_repeat": int(match[1])}

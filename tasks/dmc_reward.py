@@ -44,6 +44,8 @@ class DMCRewardTask(DMCTask):
         self.action_repeat = int(repeat)
         super().__init__(domain, task, **kwargs)
         self.name = f"dmc:{domain}-{task}@reward"
+        if self.action_repeat != ACTION_REPEATS.get(domain, DEFAULT_ACTION_REPEAT):
+            self.name += f",repeat={self.action_repeat}"  # loads back the same task
         self.episode_length = ENV_STEPS // self.action_repeat
 
     def reset(self, seed: int | None = None, *, exploration: bool = False):

@@ -34,7 +34,16 @@ def test_reward_task_names_and_options():
     b = tasks.load("dmc:cartpole-swingup", objective="reward")
     assert a.name == b.name == "dmc:cartpole-swingup@reward" and a.objective == "reward"
     assert a.action_repeat == 8 and a.episode_length == 125  # 1000 suite steps
-    assert tasks.load("dmc:cheetah-run@reward", action_repeat=2).episode_length == 500
+    c = tasks.load("dmc:cheetah-run@reward", action_repeat=2)
+    assert c.episode_length == 500 and c.name == "dmc:cheetah-run@reward,repeat=2"
+    for spelling in (c.name, "dmc:cheetah-run,repeat=2"):  # the name carries the repeat back
+        assert tasks.load(spelling, objective="reward").action_repeat == 2
+    assert tasks.load("dmc:cheetah-run@reward,repeat=4").name == "dmc:cheetah-run@reward"
+    for bad, match in (("@reward,rep=2", "rep=2"), (",repeat=2", "reward tasks")):
+        with pytest.raises(tasks.TaskError, match=match):
+            tasks.load("dmc:cheetah-run" + bad)
+    with pytest.raises(tasks.TaskError, match="disagree"):
+        tasks.load("dmc:cheetah-run@reward,repeat=2", action_repeat=4)
     assert tasks.load("dmc:cartpole-swingup").objective == "goal"
     with pytest.raises(tasks.TaskError, match="objective"):
         tasks.load("dmc:cartpole-swingup", objective="fun")
