@@ -104,3 +104,10 @@ def test_bad_learn_settings_are_named():
     with pytest.raises(ValueError, match="flat planner"):
         run_learn(LearnSettings(), PlanSettings(planner="hierarchical"), progress=False)
     assert main(["learn", "--task", "point_mass", "--out", "/tmp/nowhere"]) == 2
+
+
+def test_published_figures_are_found_for_any_spelling_of_a_reward_task():
+    from mpc_jepa.pipeline.learn_curve import PUBLISHED_100K, suite_name
+
+    for name in ("dmc:cheetah-run", "dmc:cheetah-run@reward", "dmc:cheetah-run@reward,repeat=2"):
+        assert suite_name(name) == "cheetah-run" and suite_name(name) in PUBLISHED_100K

@@ -27,8 +27,8 @@ PUBLISHED_100K = {
 
 
 def suite_name(task: str) -> str:
-    """``dmc:cheetah-run@reward`` -> ``cheetah-run``."""
-    return task.split(":", 1)[-1].split("@", 1)[0]
+    """``dmc:cheetah-run@reward`` (or ``dmc:cheetah-run,repeat=2``) -> ``cheetah-run``."""
+    return task.split(":", 1)[-1].split("@", 1)[0].split(",", 1)[0]
 
 
 def _draw(ax, runs: dict, task: str) -> None:
