@@ -56,6 +56,7 @@ def test_append_episodes_grows_a_dataset_and_refuses_bad_episodes(tmp_path):
 def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch, policy_samples):
     out = tmp_path / "run"
     ps = replace(FAST, policy_samples=policy_samples)
+    small = {**SMALL, "reach_weight": 0.0 if policy_samples else 1.0}  # either objective
     calls = {"n": 0}
     act = LearningRun.act
 
@@ -67,12 +68,12 @@ def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch, policy_
 
     monkeypatch.setattr(LearningRun, "act", killed_on_second_episode)
     with pytest.raises(KeyboardInterrupt):
-        run_learn(LearnSettings(**SMALL, out=str(out)), ps, progress=False)
+        run_learn(LearnSettings(**small, out=str(out)), ps, progress=False)
     assert Dataset(out / "data").num_episodes == 3  # 2 exploration + 1 planner episode
     with pytest.raises(ValueError, match="--resume"):
-        run_learn(LearnSettings(**SMALL, out=str(out)), ps, progress=False)
+        run_learn(LearnSettings(**small, out=str(out)), ps, progress=False)
     monkeypatch.setattr(LearningRun, "act", act)
-    curve = run_learn(LearnSettings(**SMALL, out=str(out), resume=True), ps, progress=False)
+    curve = run_learn(LearnSettings(**small, out=str(out), resume=True), ps, progress=False)
     assert [r["env_steps"] for r in curve] == [2000, 4000]
     assert all(0 <= r["mean_return"] <= 1000 for r in curve)
     assert Dataset(out / "data").num_episodes == 4
@@ -80,13 +81,15 @@ def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch, policy_
         assert [float(r["env_steps"]) for r in csv.DictReader(f)] == [2000, 4000]
     assert (out / "curve.png").stat().st_size > 1000
     # the world model took utd updates per agent step of the data (4 episodes x 125 steps)
-    assert learn.read_checkpoint(out / "world_model.pt")["train_state"]["step"] == 50
+    ckpt = learn.read_checkpoint(out / "world_model.pt")
+    assert ckpt["train_state"]["step"] == 50
+    assert ckpt["meta"]["train_config"]["reach_weight"] == (0.0 if policy_samples else 1.0)
     heads = learn.read_checkpoint(out / "value_heads.pt", VALUE_FORMAT)
     assert heads["config"]["policy"] == bool(policy_samples)
     assert ("policy_optimizer" in heads["train_state"]) == bool(policy_samples)
     # resuming with another model size is refused by name, not met with a shape error
     with pytest.raises(CheckpointError, match="latent_dim=16.*not latent_dim=32"):
-        run_learn(LearnSettings(**SMALL, out=str(out), resume=True, latent_dim=32), ps)
+        run_learn(LearnSettings(**small, out=str(out), resume=True, latent_dim=32), ps)
 
 
 def test_bad_learn_settings_are_named():
@@ -98,6 +101,7 @@ def test_bad_learn_settings_are_named():
         (dict(eval_every=0), "eval_every"),
         (dict(latent_dim=-1), "latent_dim"),
         (dict(hidden=-3), "hidden"),
+        (dict(reach_weight=-0.5), "reach_weight"),
     ):
         with pytest.raises(ValueError, match=name):
             LearnSettings(**bad)

@@ -68,6 +68,7 @@ class LearningRun:
         tcfg = TrainConfig(
             steps=total_updates,
             rollout_steps=s.rollout_steps,
+            reach_weight=s.reach_weight,
             eval_every=10**9,
             checkpoint_every=10**9,
             seed=s.seed,

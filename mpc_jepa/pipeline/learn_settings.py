@@ -34,6 +34,9 @@ class LearnSettings:
     than a point)."""
     hidden: int = 0
     """Hidden width of the world model's encoder and predictor (0: the task's recipe)."""
+    reach_weight: float = 1.0
+    """Weight of the world model's reachability geometry (latent distance ~ steps to go, which
+    goal costs read; the return cost does not: 0 drops it)."""
     out: str = ""
     """Run directory (default: runs/learn/<task>/seed<seed>)."""
     seed: int = 0
@@ -51,7 +54,7 @@ class LearnSettings:
             raise ValueError(
                 f"seed_episodes must be >= 2 (one is held out), got {self.seed_episodes}"
             )
-        for name in ("latent_dim", "hidden", "utd", "noise"):
+        for name in ("latent_dim", "hidden", "utd", "noise", "reach_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
