@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 import tasks
-from mpc_jepa.data import Dataset, embed_rows
+from mpc_jepa.data import Dataset, embed_rows, episode_ends
 from mpc_jepa.models.checkpoints import load_slow, load_world_model
 from mpc_jepa.models.encoders import mlp
 
@@ -27,7 +27,6 @@ def main():
     p.add_argument("--steps", type=int, default=20000)
     p.add_argument("--episodes", type=int, default=2)
     p.add_argument("--batch", type=int, default=1024)
-    p.add_argument("--state", action="store_true", help="actor on raw states (not latents)")
     a = p.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -37,13 +36,11 @@ def main():
     ds = Dataset(f"data/{NAME.replace(':', '_')}")
     t0 = time.time()
     z = embed_rows(fast, ds)  # [N, D]
-    x = torch.as_tensor(np.asarray(ds["state"]), dtype=torch.float32) if a.state else z
     acts = torch.as_tensor(np.asarray(ds["actions"]), dtype=torch.float32)
-    starts = np.asarray(ds.episode_starts)
-    end = np.repeat(starts[1:] - 1, np.diff(starts))
+    end = episode_ends(ds.episode_starts)  # [N]
     rows = np.flatnonzero(np.arange(len(ds)) < end)
     print(f"embedded {len(ds)} rows in {time.time() - t0:.0f}s")
-    D, A = x.shape[1], acts.shape[1]
+    D, A = z.shape[1], acts.shape[1]
     actor = mlp(2 * D, 512, A, 3)
     opt = torch.optim.Adam(actor.parameters(), lr=3e-4)
     t0 = time.time()
@@ -54,7 +51,7 @@ def main():
         with torch.no_grad():
             adv = (metric.distance(zi, zg) - metric.distance(zn, zg)) / metric.step_scale
             w = torch.exp(a.alpha * adv).clamp(max=100.0)
-        pred = torch.tanh(actor(torch.cat([x[i], x[g]], -1)))
+        pred = torch.tanh(actor(torch.cat([zi, zg], -1)))
         loss = (w * (pred - acts[i]).pow(2).sum(-1)).mean()
         opt.zero_grad()
         loss.backward()
@@ -72,13 +69,11 @@ def main():
         for e in range(a.episodes):
             obs = task.reset(seed=100000 + task_id + 5 * e)
             with torch.no_grad():
-                goal = torch.as_tensor(task.goal.state)[None]
-                xg = goal if a.state else fast.encode(goal)
+                zgoal = fast.encode(torch.as_tensor(task.goal.state)[None])
             for _ in range(task.episode_length):
                 with torch.no_grad():
-                    s = torch.as_tensor(obs["state"])[None]
-                    xs = s if a.state else fast.encode(s)
-                    act = torch.tanh(actor(torch.cat([xs, xg], -1)))[0].numpy()
+                    z_now = fast.encode(torch.as_tensor(obs["state"])[None])
+                    act = torch.tanh(actor(torch.cat([z_now, zgoal], -1)))[0].numpy()
                 obs = task.step(act)
                 if task.success():
                     break

@@ -6,7 +6,13 @@ import pytest
 
 import tasks
 from mpc_jepa import data
-from mpc_jepa.data import Dataset, DatasetError, ExplorationConfig, WindowSampler
+from mpc_jepa.data import (
+    Dataset,
+    DatasetError,
+    ExplorationConfig,
+    WindowSampler,
+    episode_ends,
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +68,9 @@ def test_windows_never_cross_episodes(small):
     # windows are contiguous rows: the first and last observation are where they should be
     w = sampler.windows(t0[:3])
     np.testing.assert_array_equal(w["states"][:, -1], np.asarray(small["states"])[t0[:3] + 5])
+    ends = episode_ends(small.episode_starts)  # each row's episode's last row
+    next_start = starts[np.searchsorted(starts, np.arange(len(small)), side="right")]
+    assert ends.shape == (len(small),) and np.all(ends == next_start - 1)
 
 
 def test_exploration_moves_the_point_mass():

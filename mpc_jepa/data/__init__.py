@@ -1,7 +1,7 @@
 """Trajectory datasets: collection, the on-disk format, window sampling, embedding."""
 
 from mpc_jepa.data.collect import collect, coverage
-from mpc_jepa.data.dataset import Dataset, DatasetError, WindowSampler
+from mpc_jepa.data.dataset import Dataset, DatasetError, WindowSampler, episode_ends
 from mpc_jepa.data.embedding import embed_rows
 from mpc_jepa.data.exploration import ExplorationConfig, exploration_actions
 from mpc_jepa.data.npz_import import import_npz
@@ -15,6 +15,7 @@ __all__ = [
     "collect",
     "coverage",
     "embed_rows",
+    "episode_ends",
     "exploration_actions",
     "history_of",
     "import_npz",

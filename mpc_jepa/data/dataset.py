@@ -109,6 +109,13 @@ class Dataset:
         return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
+def episode_ends(episode_starts: np.ndarray) -> np.ndarray:
+    """[E + 1] episode starts -> [N]: the last row of each row's episode (row t has a successor
+    iff t < its end)."""
+    starts = np.asarray(episode_starts)
+    return np.repeat(starts[1:] - 1, np.diff(starts))
+
+
 class WindowSampler:
     """Samples training windows (obs_t..obs_{t+T}, a_t..a_{t+T-1}) that never cross an episode
     end."""

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from mpc_jepa.data import Dataset, embed_rows
+from mpc_jepa.data import Dataset, embed_rows, episode_ends
 from mpc_jepa.models.landmark_graph import LandmarkGraph, select_landmarks
 from mpc_jepa.models.temporal_distance import TemporalDistance
 from mpc_jepa.training.schedules import cosine_schedule
@@ -104,8 +104,7 @@ def train_temporal_distance(
     t0 = time.perf_counter()
     z = embedded if embedded is not None else embed_rows(fast, dataset, device=device)  # [N, D]
     embed_s = time.perf_counter() - t0
-    starts = np.asarray(dataset.episode_starts)
-    episode_end = np.repeat(starts[1:] - 1, np.diff(starts))  # [N] last row of each row's episode
+    episode_end = episode_ends(dataset.episode_starts)  # [N]
     has_next = np.arange(len(dataset)) < episode_end
     rows = np.flatnonzero(has_next)  # transitions t -> t+1 inside an episode
     goal_rows = np.arange(len(dataset))

@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from mpc_jepa.data import Dataset, embed_rows
+from mpc_jepa.data import Dataset, embed_rows, episode_ends
 from mpc_jepa.models.value import ValueConfig, ValueHeads
 
 
@@ -87,9 +87,8 @@ class Transitions:
         with torch.no_grad():
             z = embed_rows(model, dataset, device=device)
         starts = np.asarray(dataset.episode_starts)
-        last = np.repeat(starts[1:] - 1, np.diff(starts))  # [N]: each row's episode's last row
         episode = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
-        rows = np.flatnonzero(np.arange(len(dataset)) < last)
+        rows = np.flatnonzero(np.arange(len(dataset)) < episode_ends(dataset.episode_starts))
         if len(rows) == 0:
             raise ValueError(f"{dataset.path}: no transitions (episodes of one row)")
         held = np.random.default_rng(config.seed).random(len(starts) - 1) < config.val_fraction
