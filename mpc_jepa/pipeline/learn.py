@@ -69,6 +69,7 @@ class LearningRun:
             steps=total_updates,
             rollout_steps=s.rollout_steps,
             reach_weight=s.reach_weight,
+            reward_weight=s.reward_weight,
             eval_every=10**9,
             checkpoint_every=10**9,
             seed=s.seed,

@@ -37,6 +37,9 @@ class LearnSettings:
     reach_weight: float = 1.0
     """Weight of the world model's reachability geometry (latent distance ~ steps to go, which
     goal costs read; the return cost does not: 0 drops it)."""
+    reward_weight: float = 0.0
+    """Weight of the world model's own reward head on its predicted latents (shapes the latent
+    with the reward, as TD-MPC2 does; 0 keeps the JEPA reward-free)."""
     out: str = ""
     """Run directory (default: runs/learn/<task>/seed<seed>)."""
     seed: int = 0
@@ -54,7 +57,7 @@ class LearnSettings:
             raise ValueError(
                 f"seed_episodes must be >= 2 (one is held out), got {self.seed_episodes}"
             )
-        for name in ("latent_dim", "hidden", "utd", "noise", "reach_weight"):
+        for name in ("latent_dim", "hidden", "utd", "noise", "reach_weight", "reward_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 

@@ -33,6 +33,9 @@ class TrainConfig:
     """Temporal smoothness weight (0 disables)."""
     inverse_weight: float = 0.0
     """Inverse-dynamics auxiliary head weight (0 disables)."""
+    reward_weight: float = 0.0
+    """Weight of an auxiliary reward head read from the predicted latents (shapes the latent with
+    the reward, as TD-MPC2 does; 0 keeps the JEPA reward-free)."""
     reach_weight: float = 1.0
     """Weight of the reachability-geometry spread term (0 disables the geometry)."""
     reach_local_weight: float = 10.0
@@ -59,6 +62,10 @@ class TrainConfig:
         for name in ("steps", "batch_size", "rollout_steps", "eval_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        weights = ("var", "cov", "smooth", "inverse", "reward", "reach", "reach_local")
+        for name in (f"{w}_weight" for w in weights):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.ema_tau < 1:
             raise ValueError(f"ema_tau must be in [0, 1), got {self.ema_tau}")
         if self.lr <= 0:

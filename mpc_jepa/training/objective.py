@@ -15,10 +15,12 @@ def compute_losses(
     obs: torch.Tensor,
     actions: torch.Tensor,
     cfg,
-    inverse_head: nn.Module | None,
+    aux: nn.ModuleDict,
+    rewards: torch.Tensor | None = None,
 ) -> dict:
-    """All loss terms on a batch: obs [B, T+1, *O], actions [B, T, A] -> {name: scalar}; ``cfg``: a
-    ``TrainConfig`` (its weights and reach geometry)."""
+    """All loss terms on a batch: obs [B, T+1, *O], actions [B, T, A], rewards [B, T] (needed by
+    the reward term) -> {name: scalar}; ``cfg``: a ``TrainConfig`` (its weights and reach
+    geometry); ``aux``: the auxiliary heads ('inverse': [2D] -> [A], 'reward': [D+A] -> [1])."""
     z = model.encoder(obs)  # [B, T+1, D]
     # [B, T+1, D]
     target = model.encode_target(obs) if model.target_encoder is not None else z.detach()
@@ -36,9 +38,16 @@ def compute_losses(
         losses["cov"] = cfg.cov_weight * vicreg_covariance(flat)
     if cfg.smooth_weight > 0:
         losses["smooth"] = cfg.smooth_weight * (z[:, 1:] - z[:, :-1]).pow(2).sum(-1).mean() / scale
-    if cfg.inverse_weight > 0 and inverse_head is not None:
-        a_hat = inverse_head(torch.cat([z[:, :-1], z[:, 1:]], dim=-1))  # [B, T, A]
+    if cfg.inverse_weight > 0 and "inverse" in aux:
+        a_hat = aux["inverse"](torch.cat([z[:, :-1], z[:, 1:]], dim=-1))  # [B, T, A]
         losses["inverse"] = cfg.inverse_weight * (a_hat - actions).pow(2).mean()
+    if cfg.reward_weight > 0 and "reward" in aux:
+        if rewards is None:
+            raise ValueError("reward_weight > 0 needs the windows' rewards")
+        # read from the *predicted* latents, as a planner reads them: the rollout must keep what
+        # the reward depends on (TD-MPC2's latent shaping)
+        r_hat = aux["reward"](torch.cat([pred[:, :-1], actions], dim=-1)).squeeze(-1)  # [B, T]
+        losses["reward"] = cfg.reward_weight * (r_hat - rewards).pow(2).mean()
     if cfg.reach_weight > 0:
         losses["reach_local"] = cfg.reach_local_weight * reach_local(z, cfg.reach_step)
         losses["reach_spread"] = cfg.reach_weight * reach_spread(
@@ -49,12 +58,14 @@ def compute_losses(
 
 
 class Losses(nn.Module):
-    """The model and its auxiliary head behind one ``forward`` (what DistributedDataParallel
+    """The model and its auxiliary heads behind one ``forward`` (what DistributedDataParallel
     wraps)."""
 
-    def __init__(self, model: JEPAWorldModel, inverse_head: nn.Module | None, cfg):
+    def __init__(self, model: JEPAWorldModel, aux: nn.ModuleDict, cfg):
         super().__init__()
-        self.model, self.inverse_head, self.cfg = model, inverse_head, cfg
+        self.model, self.aux, self.cfg = model, aux, cfg
 
-    def forward(self, obs: torch.Tensor, actions: torch.Tensor) -> dict:
-        return compute_losses(self.model, obs, actions, self.cfg, self.inverse_head)
+    def forward(
+        self, obs: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor | None = None
+    ) -> dict:
+        return compute_losses(self.model, obs, actions, self.cfg, self.aux, rewards)

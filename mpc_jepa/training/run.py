@@ -57,15 +57,19 @@ class TrainingRun:
         size = dataset.meta["image_size"] if self.key == "pixels" else dataset.meta["state_dim"]
         action_dim = dataset.meta["action_dim"]
         self.model = JEPAWorldModel.build(model_config, size, action_dim, mean, std).to(self.device)
-        self.inverse_head = None
+        d = model_config.latent_dim
+        self.aux = nn.ModuleDict()  # auxiliary heads, trained with the model and then dropped
         if config.inverse_weight > 0:
-            self.inverse_head = mlp(2 * model_config.latent_dim, 128, action_dim, 1).to(self.device)
+            self.aux["inverse"] = mlp(2 * d, 128, action_dim, 1)
+        if config.reward_weight > 0:
+            self.aux["reward"] = mlp(d + action_dim, 256, 1, 2)
+        self.aux.to(self.device)
         self.params = [*self.model.encoder.parameters(), *self.model.predictor.parameters()]
-        self.params += list(self.inverse_head.parameters()) if self.inverse_head is not None else []
+        self.params += list(self.aux.parameters())
         self.opt = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
         self.sched = cosine_schedule(self.opt, config.steps, config.warmup_steps)
         self.step, self.history = 0, []
-        self.losses = Losses(self.model, self.inverse_head, config)
+        self.losses = Losses(self.model, self.aux, config)
         if self.info.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.losses = nn.parallel.DistributedDataParallel(self.losses, device_ids=ids)
@@ -77,8 +81,9 @@ class TrainingRun:
         self.train_eps, self.val_eps = dataset.split(
             self.config.val_fraction, seed=self.config.seed
         )
+        keys = (self.key, "rewards") if self.config.reward_weight > 0 else (self.key,)
         self.sampler = WindowSampler(
-            dataset, self.config.rollout_steps + self.h - 1, self.train_eps, keys=(self.key,)
+            dataset, self.config.rollout_steps + self.h - 1, self.train_eps, keys=keys
         )
 
     def restore(self) -> None:
@@ -105,15 +110,26 @@ class TrainingRun:
                 + ", ".join(f"not {k}={wanted[k]!r}" for k in changed)
                 + ")"
             )
+        self._restore_aux(ts)
         self.model.load_state_dict(ckpt["model"])
         self.opt.load_state_dict(ts["optimizer"])
         self.sched.load_state_dict(ts["scheduler"])
-        if self.inverse_head is not None and ts.get("inverse_head"):
-            self.inverse_head.load_state_dict(ts["inverse_head"])
         self.step = int(ts["step"])
         torch.set_rng_state(ts["torch_rng"])
         self.rng.bit_generator.state = ts["numpy_rng"]
         self.history = list(ts.get("history", []))
+
+    def _restore_aux(self, train_state: dict) -> None:
+        """The auxiliary heads, refused by name unless these settings make the same ones."""
+        legacy = {f"inverse.{k}": v for k, v in train_state.get("inverse_head", {}).items()}
+        aux = train_state.get("aux_heads", legacy)
+        if set(aux) != set(self.aux.state_dict()):
+            raise CheckpointError(
+                f"{str(self.out)!r} was trained with the auxiliary heads "
+                f"{sorted({k.split('.')[0] for k in aux})}, these settings make "
+                f"{sorted(self.aux)}: resume with the same inverse_weight and reward_weight"
+            )
+        self.aux.load_state_dict(aux)
 
     def update(self) -> dict:
         """One optimiser step on a fresh batch; the logged row (losses, lr, held-out errors at
@@ -125,7 +141,10 @@ class TrainingRun:
         actions = torch.as_tensor(
             batch["actions"][:, self.h - 1 :], device=self.device
         ).float()  # [B, T, A]
-        losses = self.losses(obs, actions)
+        rewards = None
+        if "rewards" in batch:  # row t holds the reward of action t
+            rewards = torch.as_tensor(batch["rewards"][:, self.h - 1 : -1], device=self.device)
+        losses = self.losses(obs, actions, None if rewards is None else rewards.float())
         self.opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
@@ -169,7 +188,7 @@ class TrainingRun:
             train_state = {
                 "optimizer": self.opt.state_dict(),
                 "scheduler": self.sched.state_dict(),
-                "inverse_head": {} if self.inverse_head is None else self.inverse_head.state_dict(),
+                "aux_heads": self.aux.state_dict(),
                 "step": self.step,
                 "torch_rng": torch.get_rng_state(),
                 "numpy_rng": self.rng.bit_generator.state,

@@ -1,0 +1,80 @@
+"""The world model's own reward head (``TrainConfig.reward_weight``): read from the predicted
+latents, it learns the reward, and resuming with other heads is refused by name."""
+
+import numpy as np
+import pytest
+import torch
+
+import tasks
+from mpc_jepa import data
+from mpc_jepa.data.append import append_episodes
+from mpc_jepa.models import WorldModelConfig
+from mpc_jepa.models.checkpoints import CheckpointError
+from mpc_jepa.training import TrainConfig, train
+from mpc_jepa.training.run import TrainingRun
+
+SMALL = WorldModelConfig(latent_dim=8, hidden=64)
+
+
+@pytest.fixture(scope="module")
+def shaped_dataset(tmp_path_factory):
+    """Point-mass episodes whose reward is a known function of the state: r_t = x_{t+1}."""
+    root = tmp_path_factory.mktemp("shaping")
+    ds = data.collect(
+        tasks.load("point_mass", seed=0),
+        root / "pm",
+        episodes=40,
+        episode_length=50,
+        seed=0,
+        progress=False,
+    )
+    episodes = []
+    for e in range(ds.num_episodes):
+        ep = {k: np.array(v) for k, v in ds.episode(e).items()}
+        ep["rewards"] = np.append(ep["states"][1:, 0], 0.0).astype(np.float32)
+        episodes.append(ep)
+    return append_episodes(root / "shaped", episodes, dict(ds.meta))
+
+
+def held_out_reward_errors(run: TrainingRun) -> tuple[float, float]:
+    """(MSE of the reward head over 5-step predicted latents, variance of the rewards) on windows
+    of the held-out episodes."""
+    sampler = data.WindowSampler(
+        run.dataset, run.config.rollout_steps, run.val_eps, keys=("states", "rewards")
+    )
+    batch = sampler.sample(256, np.random.default_rng(1))
+    with torch.no_grad():
+        obs = torch.as_tensor(batch["states"]).float()
+        actions = torch.as_tensor(batch["actions"]).float()
+        rewards = torch.as_tensor(batch["rewards"][:, :-1]).float()  # [B, T]
+        pred = run.model.rollout(run.model.encode(obs[:, 0]), actions)  # [B, T+1, D]
+        r_hat = run.aux["reward"](torch.cat([pred[:, :-1], actions], -1)).squeeze(-1)
+    return float((r_hat - rewards).pow(2).mean()), float(rewards.var())
+
+
+def test_reward_head_learns_from_the_predicted_latents(shaped_dataset, tmp_path):
+    cfg = TrainConfig(
+        steps=400,
+        batch_size=64,
+        reward_weight=1.0,
+        eval_every=10**6,
+        checkpoint_every=10**6,
+        log_csv=False,
+    )
+    run = TrainingRun(shaped_dataset, tmp_path / "m.pt", cfg, SMALL)
+    before, variance = held_out_reward_errors(run)
+    rows = [run.update() for _ in range(cfg.steps)]
+    after, _ = held_out_reward_errors(run)
+    assert all("reward" in r for r in rows)
+    assert after < 0.2 * variance < before, (after, variance, before)
+
+
+def test_reward_free_by_default_and_resume_needs_the_same_heads(shaped_dataset, tmp_path):
+    cfg = TrainConfig(steps=4, batch_size=16, eval_every=10**6, checkpoint_every=2, log_csv=False)
+    train(shaped_dataset, tmp_path / "m.pt", cfg, SMALL, progress=False, stop_after=2)
+    assert "reward" not in TrainingRun(shaped_dataset, tmp_path / "x.pt", cfg, SMALL).update()
+    shaped = TrainConfig(**{**cfg.__dict__, "reward_weight": 1.0})
+    with pytest.raises(CheckpointError, match="reward_weight"):
+        train(shaped_dataset, tmp_path / "m.pt", shaped, SMALL, progress=False, resume=True)
+    with pytest.raises(ValueError, match="reward_weight"):
+        TrainConfig(reward_weight=-1.0)
