@@ -9,7 +9,8 @@ world model's embeddings, and combined by ``costs.ReturnCost``:
 ``r(z, a)`` regresses the reward of the agent step taken with action a from the state embedded as z
 (summed over the task's action repeat). ``V(z)`` is the discounted return from z, trained by
 temporal differences against a slowly moving target copy (``training.value``). The heads read the
-latent detached: the JEPA stays a reward-free world model, and one model serves every objective.
+latent detached: the JEPA stays a reward-free world model that serves every objective, unless
+``TrainConfig.reward_weight`` shapes it with a reward head of its own (``training.objective``).
 
 With ``ValueConfig.policy`` the heads also hold a deterministic policy pi(z) (TD-MPC2's policy
 prior): trained to maximise r(z, pi(z)) + gamma V(f(z, pi(z))) through the world model's predictor
