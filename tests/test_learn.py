@@ -56,9 +56,9 @@ def test_append_episodes_grows_a_dataset_and_refuses_bad_episodes(tmp_path):
 def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch, policy_samples):
     out = tmp_path / "run"
     ps = replace(FAST, policy_samples=policy_samples)
-    # either objective: reward-free with the reach geometry, or reward-shaped without it
+    # either objective: reward-free with the reach geometry, or reward- and value-shaped without it
     small = {**SMALL, "reach_weight": 0.0 if policy_samples else 1.0}
-    small["reward_weight"] = 1.0 if policy_samples else 0.0
+    small["reward_weight"] = small["value_weight"] = 1.0 if policy_samples else 0.0
     calls = {"n": 0}
     act = LearningRun.act
 
@@ -87,7 +87,8 @@ def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch, policy_
     assert ckpt["train_state"]["step"] == 50
     assert ckpt["meta"]["train_config"]["reach_weight"] == (0.0 if policy_samples else 1.0)
     aux = ckpt["train_state"]["aux_heads"]
-    assert any(k.startswith("reward.") for k in aux) == bool(policy_samples)
+    for head in ("reward.", "value.", "value_target."):
+        assert any(k.startswith(head) for k in aux) == bool(policy_samples)
     heads = learn.read_checkpoint(out / "value_heads.pt", VALUE_FORMAT)
     assert heads["config"]["policy"] == bool(policy_samples)
     assert ("policy_optimizer" in heads["train_state"]) == bool(policy_samples)
@@ -107,6 +108,7 @@ def test_bad_learn_settings_are_named():
         (dict(hidden=-3), "hidden"),
         (dict(reach_weight=-0.5), "reach_weight"),
         (dict(reward_weight=-1), "reward_weight"),
+        (dict(value_weight=-1), "value_weight"),
     ):
         with pytest.raises(ValueError, match=name):
             LearnSettings(**bad)

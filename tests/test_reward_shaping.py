@@ -1,5 +1,6 @@
-"""The world model's own reward head (``TrainConfig.reward_weight``): read from the predicted
-latents, it learns the reward, and resuming with other heads is refused by name."""
+"""The world model's own reward and value heads (``TrainConfig.reward_weight``, ``value_weight``):
+read from the predicted latents, they learn the reward and the discounted return, and resuming
+with other heads is refused by name."""
 
 import numpy as np
 import pytest
@@ -69,6 +70,48 @@ def test_reward_head_learns_from_the_predicted_latents(shaped_dataset, tmp_path)
     assert after < 0.2 * variance < before, (after, variance, before)
 
 
+def held_out_value_errors(run: TrainingRun, horizon: int = 12) -> tuple[float, float]:
+    """(MSE of the value head's (1 - gamma) V against the Monte-Carlo (1 - gamma) sum_k gamma^k
+    r_{t+k}, variance of those returns) over the held-out states with ``horizon`` rewards ahead
+    (gamma^horizon small enough to cut the sum there)."""
+    gamma, xs, ys = run.config.shaping_gamma, [], []
+    for e in run.val_eps:
+        ep = run.dataset.episode(int(e))
+        r = np.asarray(ep["rewards"])
+        for t in range(len(r) - horizon):
+            xs.append(np.asarray(ep["states"][t]))
+            ys.append((1 - gamma) * np.sum(gamma ** np.arange(horizon) * r[t : t + horizon]))
+    with torch.no_grad():
+        z = run.model.encode(torch.as_tensor(np.stack(xs)).float())
+        c = run.aux["value"](z).squeeze(-1).numpy()
+    y = np.asarray(ys)
+    return float(np.mean((c - y) ** 2)), float(y.var())
+
+
+def test_value_head_learns_the_discounted_return_by_td(shaped_dataset, tmp_path):
+    cfg = TrainConfig(
+        steps=600,
+        batch_size=64,
+        value_weight=1.0,
+        shaping_gamma=0.6,
+        eval_every=10**6,
+        checkpoint_every=10**6,
+        log_csv=False,
+    )
+    run = TrainingRun(shaped_dataset, tmp_path / "m.pt", cfg, SMALL)
+    before, variance = held_out_value_errors(run)
+    target_before = [p.clone() for p in run.aux["value_target"].parameters()]
+    rows = [run.update() for _ in range(cfg.steps)]
+    after, _ = held_out_value_errors(run)
+    assert all("value" in r and "reward" not in r for r in rows)
+    assert after < 0.2 * variance < before, (after, variance, before)
+    moved = [
+        not torch.equal(a, b) for a, b in zip(target_before, run.aux["value_target"].parameters())
+    ]
+    assert all(moved)  # the target copy follows by EMA, not by the optimiser
+    assert not any(p.requires_grad for p in run.aux["value_target"].parameters())
+
+
 def test_reward_free_by_default_and_resume_needs_the_same_heads(shaped_dataset, tmp_path):
     cfg = TrainConfig(steps=4, batch_size=16, eval_every=10**6, checkpoint_every=2, log_csv=False)
     train(shaped_dataset, tmp_path / "m.pt", cfg, SMALL, progress=False, stop_after=2)
@@ -76,5 +119,12 @@ def test_reward_free_by_default_and_resume_needs_the_same_heads(shaped_dataset, 
     shaped = TrainConfig(**{**cfg.__dict__, "reward_weight": 1.0})
     with pytest.raises(CheckpointError, match="reward_weight"):
         train(shaped_dataset, tmp_path / "m.pt", shaped, SMALL, progress=False, resume=True)
+    valued = TrainConfig(**{**cfg.__dict__, "value_weight": 1.0})
+    with pytest.raises(CheckpointError, match="value_weight"):
+        train(shaped_dataset, tmp_path / "m.pt", valued, SMALL, progress=False, resume=True)
     with pytest.raises(ValueError, match="reward_weight"):
         TrainConfig(reward_weight=-1.0)
+    with pytest.raises(ValueError, match="value_weight"):
+        TrainConfig(value_weight=-0.5)
+    with pytest.raises(ValueError, match="shaping_gamma"):
+        TrainConfig(shaping_gamma=1.0)

@@ -70,6 +70,7 @@ class LearningRun:
             rollout_steps=s.rollout_steps,
             reach_weight=s.reach_weight,
             reward_weight=s.reward_weight,
+            value_weight=s.value_weight,
             eval_every=10**9,
             checkpoint_every=10**9,
             seed=s.seed,

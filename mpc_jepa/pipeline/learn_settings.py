@@ -40,6 +40,9 @@ class LearnSettings:
     reward_weight: float = 0.0
     """Weight of the world model's own reward head on its predicted latents (shapes the latent
     with the reward, as TD-MPC2 does; 0 keeps the JEPA reward-free)."""
+    value_weight: float = 0.0
+    """Weight of the world model's own TD critic on its predicted latents (TD-MPC2's value
+    shaping; 0 keeps the JEPA reward-free)."""
     out: str = ""
     """Run directory (default: runs/learn/<task>/seed<seed>)."""
     seed: int = 0
@@ -57,7 +60,15 @@ class LearnSettings:
             raise ValueError(
                 f"seed_episodes must be >= 2 (one is held out), got {self.seed_episodes}"
             )
-        for name in ("latent_dim", "hidden", "utd", "noise", "reach_weight", "reward_weight"):
+        for name in (
+            "latent_dim",
+            "hidden",
+            "utd",
+            "noise",
+            "reach_weight",
+            "reward_weight",
+            "value_weight",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 

@@ -36,6 +36,11 @@ class TrainConfig:
     reward_weight: float = 0.0
     """Weight of an auxiliary reward head read from the predicted latents (shapes the latent with
     the reward, as TD-MPC2 does; 0 keeps the JEPA reward-free)."""
+    value_weight: float = 0.0
+    """Weight of an auxiliary TD critic read from the predicted latents (TD-MPC2's value shaping:
+    the latent keeps what the return beyond the window depends on; needs rewards)."""
+    shaping_gamma: float = 0.99
+    """Discount per agent step of that critic (the planning critics have their own)."""
     reach_weight: float = 1.0
     """Weight of the reachability-geometry spread term (0 disables the geometry)."""
     reach_local_weight: float = 10.0
@@ -62,10 +67,12 @@ class TrainConfig:
         for name in ("steps", "batch_size", "rollout_steps", "eval_every", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        weights = ("var", "cov", "smooth", "inverse", "reward", "reach", "reach_local")
+        weights = ("var", "cov", "smooth", "inverse", "reward", "value", "reach", "reach_local")
         for name in (f"{w}_weight" for w in weights):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 < self.shaping_gamma < 1:
+            raise ValueError(f"shaping_gamma must be in (0, 1), got {self.shaping_gamma}")
         if not 0 <= self.ema_tau < 1:
             raise ValueError(f"ema_tau must be in [0, 1), got {self.ema_tau}")
         if self.lr <= 0:

@@ -12,11 +12,10 @@ from torch import nn
 from mpc_jepa import diagnostics
 from mpc_jepa.data import Dataset, WindowSampler, obs_tensor
 from mpc_jepa.models.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
-from mpc_jepa.models.encoders import mlp
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 from mpc_jepa.training import distributed
 from mpc_jepa.training.config import TrainConfig
-from mpc_jepa.training.objective import Losses
+from mpc_jepa.training.objective import Losses, auxiliary_heads, update_aux_targets
 from mpc_jepa.training.schedules import cosine_schedule
 
 
@@ -58,14 +57,10 @@ class TrainingRun:
         action_dim = dataset.meta["action_dim"]
         self.model = JEPAWorldModel.build(model_config, size, action_dim, mean, std).to(self.device)
         d = model_config.latent_dim
-        self.aux = nn.ModuleDict()  # auxiliary heads, trained with the model and then dropped
-        if config.inverse_weight > 0:
-            self.aux["inverse"] = mlp(2 * d, 128, action_dim, 1)
-        if config.reward_weight > 0:
-            self.aux["reward"] = mlp(d + action_dim, 256, 1, 2)
-        self.aux.to(self.device)
+        # auxiliary heads, trained with the model and then dropped
+        self.aux = auxiliary_heads(config, d, action_dim).to(self.device)
         self.params = [*self.model.encoder.parameters(), *self.model.predictor.parameters()]
-        self.params += list(self.aux.parameters())
+        self.params += [p for p in self.aux.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
         self.sched = cosine_schedule(self.opt, config.steps, config.warmup_steps)
         self.step, self.history = 0, []
@@ -81,7 +76,8 @@ class TrainingRun:
         self.train_eps, self.val_eps = dataset.split(
             self.config.val_fraction, seed=self.config.seed
         )
-        keys = (self.key, "rewards") if self.config.reward_weight > 0 else (self.key,)
+        with_rewards = self.config.reward_weight > 0 or self.config.value_weight > 0
+        keys = (self.key, "rewards") if with_rewards else (self.key,)
         self.sampler = WindowSampler(
             dataset, self.config.rollout_steps + self.h - 1, self.train_eps, keys=keys
         )
@@ -127,7 +123,8 @@ class TrainingRun:
             raise CheckpointError(
                 f"{str(self.out)!r} was trained with the auxiliary heads "
                 f"{sorted({k.split('.')[0] for k in aux})}, these settings make "
-                f"{sorted(self.aux)}: resume with the same inverse_weight and reward_weight"
+                f"{sorted(self.aux)}: resume with the same inverse_weight, reward_weight and "
+                "value_weight"
             )
         self.aux.load_state_dict(aux)
 
@@ -151,6 +148,7 @@ class TrainingRun:
         self.opt.step()
         self.sched.step()
         self.model.update_target(cfg.ema_tau)
+        update_aux_targets(self.aux)
         self.step += 1
         values = distributed.mean_across({k: float(v.detach()) for k, v in losses.items()}, info)
         row = {"step": self.step, "lr": self.sched.get_last_lr()[0], **values}
