@@ -10,7 +10,8 @@ world model's embeddings, and combined by ``costs.ReturnCost``:
 (summed over the task's action repeat). ``V(z)`` is the discounted return from z, trained by
 temporal differences against a slowly moving target copy (``training.value``). The heads read the
 latent detached: the JEPA stays a reward-free world model that serves every objective, unless
-``TrainConfig.reward_weight`` shapes it with a reward head of its own (``training.objective``).
+``TrainConfig.reward_weight`` / ``value_weight`` shape it with reward and TD heads of its own
+(``training.objective``).
 
 With ``ValueConfig.policy`` the heads also hold a deterministic policy pi(z) (TD-MPC2's policy
 prior): trained to maximise r(z, pi(z)) + gamma V(f(z, pi(z))) through the world model's predictor

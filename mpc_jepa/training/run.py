@@ -56,9 +56,8 @@ class TrainingRun:
         size = dataset.meta["image_size"] if self.key == "pixels" else dataset.meta["state_dim"]
         action_dim = dataset.meta["action_dim"]
         self.model = JEPAWorldModel.build(model_config, size, action_dim, mean, std).to(self.device)
-        d = model_config.latent_dim
         # auxiliary heads, trained with the model and then dropped
-        self.aux = auxiliary_heads(config, d, action_dim).to(self.device)
+        self.aux = auxiliary_heads(config, model_config.latent_dim, action_dim).to(self.device)
         self.params = [*self.model.encoder.parameters(), *self.model.predictor.parameters()]
         self.params += [p for p in self.aux.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
