@@ -37,6 +37,14 @@ def shaped_dataset(tmp_path_factory):
     return append_episodes(root / "shaped", episodes, dict(ds.meta))
 
 
+def quiet_run(dataset, tmp_path, **settings) -> TrainingRun:
+    """A small model's training run with ``settings`` of ``TrainConfig``, no evals or files."""
+    cfg = TrainConfig(
+        batch_size=64, eval_every=10**6, checkpoint_every=10**6, log_csv=False, **settings
+    )
+    return TrainingRun(dataset, tmp_path / "m.pt", cfg, SMALL)
+
+
 def held_out_reward_errors(run: TrainingRun) -> tuple[float, float]:
     """(MSE of the reward head over 5-step predicted latents, variance of the rewards) on windows
     of the held-out episodes."""
@@ -54,17 +62,9 @@ def held_out_reward_errors(run: TrainingRun) -> tuple[float, float]:
 
 
 def test_reward_head_learns_from_the_predicted_latents(shaped_dataset, tmp_path):
-    cfg = TrainConfig(
-        steps=400,
-        batch_size=64,
-        reward_weight=1.0,
-        eval_every=10**6,
-        checkpoint_every=10**6,
-        log_csv=False,
-    )
-    run = TrainingRun(shaped_dataset, tmp_path / "m.pt", cfg, SMALL)
+    run = quiet_run(shaped_dataset, tmp_path, steps=400, reward_weight=1.0)
     before, variance = held_out_reward_errors(run)
-    rows = [run.update() for _ in range(cfg.steps)]
+    rows = [run.update() for _ in range(run.config.steps)]
     after, _ = held_out_reward_errors(run)
     assert all("reward" in r for r in rows)
     assert after < 0.2 * variance < before, (after, variance, before)
@@ -89,19 +89,10 @@ def held_out_value_errors(run: TrainingRun, horizon: int = 12) -> tuple[float, f
 
 
 def test_value_head_learns_the_discounted_return_by_td(shaped_dataset, tmp_path):
-    cfg = TrainConfig(
-        steps=600,
-        batch_size=64,
-        value_weight=1.0,
-        shaping_gamma=0.6,
-        eval_every=10**6,
-        checkpoint_every=10**6,
-        log_csv=False,
-    )
-    run = TrainingRun(shaped_dataset, tmp_path / "m.pt", cfg, SMALL)
+    run = quiet_run(shaped_dataset, tmp_path, steps=600, value_weight=1.0, shaping_gamma=0.6)
     before, variance = held_out_value_errors(run)
     target_before = [p.clone() for p in run.aux["value_target"].parameters()]
-    rows = [run.update() for _ in range(cfg.steps)]
+    rows = [run.update() for _ in range(run.config.steps)]
     after, _ = held_out_value_errors(run)
     assert all("value" in r and "reward" not in r for r in rows)
     assert after < 0.2 * variance < before, (after, variance, before)

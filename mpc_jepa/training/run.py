@@ -137,10 +137,12 @@ class TrainingRun:
         actions = torch.as_tensor(
             batch["actions"][:, self.h - 1 :], device=self.device
         ).float()  # [B, T, A]
-        rewards = None
-        if "rewards" in batch:  # row t holds the reward of action t
-            rewards = torch.as_tensor(batch["rewards"][:, self.h - 1 : -1], device=self.device)
-        losses = self.losses(obs, actions, None if rewards is None else rewards.float())
+        rewards = None  # [B, T]: row t holds the reward of action t
+        if "rewards" in batch:
+            rewards = torch.as_tensor(
+                batch["rewards"][:, self.h - 1 : -1], dtype=torch.float32, device=self.device
+            )
+        losses = self.losses(obs, actions, rewards)
         self.opt.zero_grad(set_to_none=True)
         losses["total"].backward()
         nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
