@@ -59,6 +59,7 @@ def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch, policy_
     # either objective: reward-free with the reach geometry, or reward- and value-shaped without it
     small = {**SMALL, "reach_weight": 0.0 if policy_samples else 1.0}
     small["reward_weight"] = small["value_weight"] = 1.0 if policy_samples else 0.0
+    small["renew_stats"] = bool(policy_samples)
     calls = {"n": 0}
     act = LearningRun.act
 
@@ -86,6 +87,11 @@ def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch, policy_
     ckpt = learn.read_checkpoint(out / "world_model.pt")
     assert ckpt["train_state"]["step"] == 50
     assert ckpt["meta"]["train_config"]["reach_weight"] == (0.0 if policy_samples else 1.0)
+    # renewed input statistics follow the data past the 2 exploration episodes
+    # (without renewal they are those of the training one of the 2 exploration episodes)
+    stds = ckpt["model"]["encoder.norm.std"].numpy()
+    explored = [Dataset(out / "data").episode(e)["states"].std(0) for e in (0, 1)]
+    assert any(np.allclose(stds, x, rtol=1e-3) for x in explored) != bool(policy_samples)
     aux = ckpt["train_state"]["aux_heads"]
     for head in ("reward.", "value.", "value_target."):
         assert any(k.startswith(head) for k in aux) == bool(policy_samples)

@@ -217,3 +217,33 @@ def test_a_trained_model_carries_what_a_loaded_one_does(pm_dataset, tmp_path):
     assert model.task == loaded.task == "point_mass"
     assert model.meta["step"] == loaded.meta["step"] == 20
     assert model.meta["diagnostics"]["probe_r2"] == loaded.meta["diagnostics"]["probe_r2"]
+
+
+def test_renewed_input_statistics_keep_the_function_and_the_adam_step(pm_dataset, tmp_path):
+    """A learning run's grown data: the encoder and its EMA copy standardise with the new
+    statistics, encode as before, and the first layer's Adam moments follow its weights."""
+    from mpc_jepa.training.run import TrainingRun, dataset_stats
+
+    cfg = TrainConfig(steps=5, batch_size=32, log_csv=False, eval_every=10**9)
+    run = TrainingRun(pm_dataset, tmp_path / "m.pt", cfg, SMALL)
+    for _ in range(3):
+        run.update()
+    model, first = run.model, run.model.encoder.net[0]
+    # pretend the statistics were those of an exploration dataset far narrower than the data
+    model.renormalize_inputs(torch.zeros(4), torch.full((4,), 0.05))
+    x = torch.tensor(np.asarray(pm_dataset["states"])[:50])
+    before, target_before = model.encode(x), model.encode_target(x)
+    old_std = model.encoder.norm.std.clone()
+    sq_before = run.opt.state[first.weight]["exp_avg_sq"].clone()
+    run.renew_input_stats()
+    mean, std = dataset_stats(pm_dataset, run.train_eps)
+    torch.testing.assert_close(model.encoder.norm.std, std.float())
+    torch.testing.assert_close(model.target_encoder.norm.mean, mean.float())
+    torch.testing.assert_close(model.encode(x), before, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(model.encode_target(x), target_before, atol=1e-5, rtol=1e-4)
+    ratio = (old_std / std.float())[None, :] ** 2
+    torch.testing.assert_close(run.opt.state[first.weight]["exp_avg_sq"], sq_before * ratio)
+    run.update()  # and training goes on
+    pixels = JEPAWorldModel.build(WorldModelConfig(obs_type="pixels", latent_dim=8), 16, 2)
+    with pytest.raises(ValueError, match="(CNN|Keypoint)Encoder has no input statistics"):
+        pixels.renormalize_inputs(torch.zeros(4), torch.ones(4))

@@ -59,6 +59,20 @@ class MLPEncoder(nn.Module):
     def forward(self, obs: Tensor) -> Tensor:
         return self.net(self.norm(obs))
 
+    @torch.no_grad()
+    def renormalize(self, mean: Tensor, std: Tensor) -> None:
+        """New input statistics [S], the encoder's function unchanged: the first layer absorbs
+        the change (W' = W diag(std'/std), b' = b + W (mean' - mean) / std), so only the
+        conditioning of later gradient steps moves. Learning by acting needs it: the states a
+        trained agent reaches lie many exploration-stds away (a running cheetah's speed at 12)."""
+        first, norm = self.net[0], self.norm
+        new_std = torch.as_tensor(std, dtype=norm.std.dtype).to(norm.std).clamp_min(1e-6)
+        new_mean = torch.as_tensor(mean, dtype=norm.mean.dtype).to(norm.mean)
+        first.bias.add_(first.weight @ ((new_mean - norm.mean) / norm.std))
+        first.weight.mul_((new_std / norm.std)[None, :])
+        norm.mean.copy_(new_mean)
+        norm.std.copy_(new_std)
+
 
 class CNNEncoder(nn.Module):
     """Pixel encoder for small square images, with optional frame history stacked on channels.

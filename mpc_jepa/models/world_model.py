@@ -142,6 +142,15 @@ class JEPAWorldModel(nn.Module):
         return self.predictor.rollout(z0, actions)
 
     @torch.no_grad()
+    def renormalize_inputs(self, mean: Tensor, std: Tensor) -> None:
+        """New state statistics [S] for the encoder and its EMA copy, both functions unchanged
+        (``MLPEncoder.renormalize``)."""
+        if not hasattr(self.encoder, "renormalize"):
+            raise ValueError(f"{type(self.encoder).__name__} has no input statistics to renew")
+        for encoder in (self.encoder, self.target_encoder):
+            if encoder is not None:
+                encoder.renormalize(mean, std)
+
     def update_target(self, tau: float) -> None:
         """EMA step: target <- tau * target + (1 - tau) * online."""
         if self.target_encoder is None:

@@ -132,6 +132,8 @@ class LearningRun:
         owed = int(self.s.utd * (len(ds) - ds.num_episodes)) - self.wm.step
         if owed <= 0:
             return
+        if self.s.renew_stats:
+            self.wm.renew_input_stats()
         self.wm.model.train()
         for _ in range(owed):
             self.wm.update()

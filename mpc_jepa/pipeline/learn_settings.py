@@ -43,6 +43,9 @@ class LearnSettings:
     value_weight: float = 0.0
     """Weight of the world model's own TD critic on its predicted latents (TD-MPC2's value
     shaping; 0 keeps the JEPA reward-free)."""
+    renew_stats: bool = False
+    """Renew the encoder's input statistics from the whole dataset before each round of updates
+    (its function unchanged); otherwise they stay those of the exploration episodes."""
     out: str = ""
     """Run directory (default: runs/learn/<task>/seed<seed>)."""
     seed: int = 0

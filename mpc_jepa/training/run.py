@@ -81,6 +81,21 @@ class TrainingRun:
             dataset, self.config.rollout_steps + self.h - 1, self.train_eps, keys=keys
         )
 
+    def renew_input_stats(self) -> None:
+        """Standardise the states with the statistics of the data as it is now (a grown dataset),
+        the model's function unchanged (``JEPAWorldModel.renormalize_inputs``); the first layer's
+        Adam moments are rescaled with its weights, so the next step is the one it would be."""
+        if self.key != "states":
+            raise ValueError("input statistics are renewed for state observations only")
+        mean, std = dataset_stats(self.dataset, self.train_eps)
+        old_std = self.model.encoder.norm.std.clone()
+        self.model.renormalize_inputs(mean, std)
+        ratio = (old_std / self.model.encoder.norm.std)[None, :]
+        moments = self.opt.state.get(self.model.encoder.net[0].weight, {})
+        if moments:
+            moments["exp_avg"] *= ratio
+            moments["exp_avg_sq"] *= ratio**2
+
     def restore(self) -> None:
         """Continue from the checkpoint at ``out``: weights, optimiser, schedule, step, RNG
         states."""
