@@ -15,6 +15,7 @@ import numpy as np
 
 from tasks.base import Goal, TaskError
 from tasks.dmc import DMCTask
+from tasks.recipe import TrainingRecipe
 
 ENV_STEPS = 1000
 """Control steps in a suite episode (its standard length: 1000 in every task's time limit)."""
@@ -28,6 +29,17 @@ ACTION_REPEATS = {
     "walker": 2,
     "pendulum": 4,
 }
+
+RECIPES = {
+    # measured in docs/notes/2026-12-04-rewards-and-learning.md (sessions 13-16): a policy prior,
+    # one update per agent step, the latent shaped by the reward, input statistics renewed
+    "cheetah-run": TrainingRecipe(
+        utd=1.0,
+        plan=(("policy_samples", 16),),
+        learn=(("eval_episodes", 10), ("reward_weight", 1.0), ("renew_stats", True)),
+    ),
+}
+"""Suite tasks that learn by acting with more than the default recipe."""
 
 
 class DMCRewardTask(DMCTask):
@@ -47,6 +59,7 @@ class DMCRewardTask(DMCTask):
         if self.action_repeat != ACTION_REPEATS.get(domain, DEFAULT_ACTION_REPEAT):
             self.name += f",repeat={self.action_repeat}"  # loads back the same task
         self.episode_length = ENV_STEPS // self.action_repeat
+        self.recipe = RECIPES.get(f"{domain}-{task}", self.recipe)
 
     def reset(self, seed: int | None = None, *, exploration: bool = False):
         """The suite's own initial state (``seed`` seeds it); no goal."""

@@ -29,3 +29,7 @@ class TrainingRecipe:
     plan: tuple[tuple[str, object], ...] = ()
     """``PlanSettings`` fields this task plans best with, as (name, value) pairs, applied where a
     command leaves them unset (e.g. a short horizon before the critic on a body with contacts)."""
+    learn: tuple[tuple[str, object], ...] = ()
+    """``LearnSettings`` fields this reward task learns best with (``mpc-jepa learn`` and the
+    learning benchmark), as (name, value) pairs, applied where the command line leaves them
+    unset."""

@@ -71,3 +71,29 @@ def test_planner_options_left_out_come_from_the_recipe():
     assert (settings().horizon, settings().num_iters, settings().num_samples) == (5, 4, 128)
     ps = settings("--horizon", "15", "--num-samples", "64")
     assert (ps.horizon, ps.num_iters, ps.num_samples) == (15, 4, 64)
+
+
+def test_learning_options_left_out_come_from_the_recipe():
+    from mpc_jepa.cli import build_parser
+    from mpc_jepa.cli.commands import learn_settings
+    from mpc_jepa.evaluation import PlanSettings
+    from mpc_jepa.pipeline.learn import LearnSettings
+
+    cheetah = tasks.load("dmc:cheetah-run", objective="reward")
+
+    def settings(*argv):
+        argv = ["learn", "--task", "dmc:cheetah-run", *argv]
+        args = build_parser().parse_args(argv)
+        args.given = set(vars(build_parser(suppress=True).parse_args(argv)))
+        return learn_settings(args, cheetah)
+
+    s = settings()
+    assert (s.reward_weight, s.renew_stats, s.eval_episodes) == (1.0, True, 10)
+    s = settings("--reward-weight", "0", "--eval-episodes", "5")
+    assert (s.reward_weight, s.renew_stats, s.eval_episodes) == (0.0, True, 5)
+    assert cheetah.recipe.utd == 1.0  # read by LearnSettings.with_recipe
+    # every reward task's recipe names fields that exist (else a TypeError), with valid values
+    for name in ("cheetah-run", "cartpole-swingup", "walker-walk"):
+        recipe = tasks.load(f"dmc:{name}", objective="reward").recipe
+        LearnSettings(**dict(recipe.learn))
+        PlanSettings(**dict(recipe.plan))

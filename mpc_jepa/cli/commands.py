@@ -254,9 +254,18 @@ def cmd_plan(args) -> int:
     return 0
 
 
-def cmd_learn(args) -> int:
+def learn_settings(args, task) -> LearnSettings:
+    """The learning options of the command line, those left out taken from ``task``'s recipe
+    (``TrainingRecipe.learn``) and else from ``LearnSettings``."""
     s = dataclass_from_args(LearnSettings, args)
-    curve = run_learn(s, plan_settings(args, tasks.load(s.task, objective="reward")))
+    given = getattr(args, "given", {f.name for f in fields(LearnSettings)})
+    return replace(s, **{k: v for k, v in task.recipe.learn if k not in given})
+
+
+def cmd_learn(args) -> int:
+    task = tasks.load(dataclass_from_args(LearnSettings, args).task, objective="reward")
+    s = learn_settings(args, task)
+    curve = run_learn(s, plan_settings(args, task))
     last = curve[-1]
     print(
         f"{s.task}: return {last['mean_return']:.1f} +- {last['std_return']:.1f} at "

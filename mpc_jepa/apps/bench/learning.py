@@ -9,6 +9,7 @@ background (``make bench-learning``); killed, it resumes where it stopped.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import tasks
@@ -43,8 +44,10 @@ def bench_learning(s: BenchSettings) -> dict:
     }
     for task in names:
         for seed in s.learning_seeds or LEARNING_RUNS[task]:
-            ls = LearnSettings(task=task, env_steps=s.learning_env_steps, seed=seed, resume=True)
-            plan = PlanSettings(**dict(tasks.load(task, objective="reward").recipe.plan))
+            recipe = tasks.load(task, objective="reward").recipe
+            ls = LearnSettings(**dict(recipe.learn), task=task, seed=seed, resume=True)
+            ls = replace(ls, env_steps=s.learning_env_steps)
+            plan = PlanSettings(**dict(recipe.plan))
             curve = run_learn(ls, plan, progress=False)
             payload["curves"].setdefault(task, {})[str(seed)] = curve
             payload["rows"][task] = _row(task, payload["curves"][task])
