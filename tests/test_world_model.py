@@ -243,7 +243,8 @@ def test_renewed_input_statistics_keep_the_function_and_the_adam_step(pm_dataset
     torch.testing.assert_close(model.encode_target(x), target_before, atol=1e-5, rtol=1e-4)
     ratio = (old_std / std.float())[None, :] ** 2
     torch.testing.assert_close(run.opt.state[first.weight]["exp_avg_sq"], sq_before * ratio)
-    run.update()  # and training goes on
+    run.update()  # and training goes on, the EMA copy outside autograd
+    assert all(p.is_leaf and not p.requires_grad for p in model.target_encoder.parameters())
     pixels = JEPAWorldModel.build(WorldModelConfig(obs_type="pixels", latent_dim=8), 16, 2)
     with pytest.raises(ValueError, match="(CNN|Keypoint)Encoder has no input statistics"):
         pixels.renormalize_inputs(torch.zeros(4), torch.ones(4))

@@ -141,7 +141,6 @@ class JEPAWorldModel(nn.Module):
             )
         return self.predictor.rollout(z0, actions)
 
-    @torch.no_grad()
     def renormalize_inputs(self, mean: Tensor, std: Tensor) -> None:
         """New state statistics [S] for the encoder and its EMA copy, both functions unchanged
         (``MLPEncoder.renormalize``)."""
@@ -151,6 +150,7 @@ class JEPAWorldModel(nn.Module):
             if encoder is not None:
                 encoder.renormalize(mean, std)
 
+    @torch.no_grad()
     def update_target(self, tau: float) -> None:
         """EMA step: target <- tau * target + (1 - tau) * online."""
         if self.target_encoder is None:
