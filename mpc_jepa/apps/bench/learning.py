@@ -45,8 +45,13 @@ def bench_learning(s: BenchSettings) -> dict:
     for task in names:
         for seed in s.learning_seeds or LEARNING_RUNS[task]:
             recipe = tasks.load(task, objective="reward").recipe
-            ls = LearnSettings(**dict(recipe.learn), task=task, seed=seed, resume=True)
-            ls = replace(ls, env_steps=s.learning_env_steps)
+            ls = replace(  # the recipe's settings, then the bench's own
+                LearnSettings(**dict(recipe.learn)),
+                task=task,
+                env_steps=s.learning_env_steps,
+                seed=seed,
+                resume=True,
+            )
             plan = PlanSettings(**dict(recipe.plan))
             curve = run_learn(ls, plan, progress=False)
             payload["curves"].setdefault(task, {})[str(seed)] = curve
