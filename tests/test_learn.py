@@ -115,6 +115,8 @@ def test_bad_learn_settings_are_named():
         (dict(reach_weight=-0.5), "reach_weight"),
         (dict(reward_weight=-1), "reward_weight"),
         (dict(value_weight=-1), "value_weight"),
+        (dict(value_expectile=1.0), "value_expectile"),
+        (dict(value_expectile=0.3), "value_expectile"),
     ):
         with pytest.raises(ValueError, match=name):
             LearnSettings(**bad)
@@ -128,3 +130,8 @@ def test_published_figures_are_found_for_any_spelling_of_a_reward_task():
 
     for name in ("dmc:cheetah-run", "dmc:cheetah-run@reward", "dmc:cheetah-run@reward,repeat=2"):
         assert suite_name(name) == "cheetah-run" and suite_name(name) in PUBLISHED_100K
+
+
+def test_the_critics_expectile_reaches_its_trainer(tmp_path):
+    run = LearningRun(LearnSettings(**SMALL, value_expectile=0.5, out=str(tmp_path / "r")), FAST)
+    assert run.value.config.expectile == 0.5

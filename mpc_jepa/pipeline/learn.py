@@ -82,7 +82,8 @@ class LearningRun:
         vcfg = ValueConfig(policy=ps.policy_samples > 0)
         self.heads = ValueHeads(self.wm.model.latent_dim, self.task.action_dim, vcfg)
         self.heads.to(self.wm.device)
-        self.value = ValueTrainer(self.heads, ValueTrainConfig(seed=s.seed, device=s.device))
+        vtcfg = ValueTrainConfig(expectile=s.value_expectile, seed=s.seed, device=s.device)
+        self.value = ValueTrainer(self.heads, vtcfg)
         if s.resume and self.wm.out.exists():
             self._restore()
         self.curve = read_curve(self.curve_path)

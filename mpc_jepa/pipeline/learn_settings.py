@@ -43,6 +43,9 @@ class LearnSettings:
     value_weight: float = 0.0
     """Weight of the world model's own TD critic on its predicted latents (TD-MPC2's value
     shaping; 0 keeps the JEPA reward-free)."""
+    value_expectile: float = 0.7
+    """Expectile tau of the planning critic's loss (0.5: the value of the policies in the data;
+    toward 1: the best continuations seen, which a planner exploits)."""
     renew_stats: bool = False
     """Renew the encoder's input statistics from the whole dataset before each round of updates
     (its function unchanged); otherwise they stay those of the exploration episodes."""
@@ -74,6 +77,8 @@ class LearnSettings:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0.5 <= self.value_expectile < 1:
+            raise ValueError(f"value_expectile must be in [0.5, 1), got {self.value_expectile}")
 
     def with_recipe(self, recipe) -> LearnSettings:
         """The settings left at 0 filled from the task's ``TrainingRecipe``."""
