@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mpc_jepa.pipeline.paths import slug
+from mpc_jepa.training.value import ValueTrainConfig
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class LearnSettings:
     value_weight: float = 0.0
     """Weight of the world model's own TD critic on its predicted latents (TD-MPC2's value
     shaping; 0 keeps the JEPA reward-free)."""
-    value_expectile: float = 0.7
+    value_expectile: float = ValueTrainConfig.expectile
     """Expectile tau of the planning critic's loss (0.5: the value of the policies in the data;
     toward 1: the best continuations seen, which a planner exploits)."""
     renew_stats: bool = False
