@@ -135,3 +135,10 @@ def test_published_figures_are_found_for_any_spelling_of_a_reward_task():
 def test_the_critics_expectile_reaches_its_trainer(tmp_path):
     run = LearningRun(LearnSettings(**SMALL, value_expectile=0.5, out=str(tmp_path / "r")), FAST)
     assert run.value.config.expectile == 0.5
+
+
+def test_q_critics_train_their_policy_even_when_the_planner_samples_none(tmp_path):
+    s = LearnSettings(**SMALL, q_critic=True, out=str(tmp_path / "r"))
+    run = LearningRun(s, replace(FAST, policy_samples=0))
+    assert run.heads.config.q_critic and run.heads.policy_net is not None
+    assert run.value.policy_opt is not None

@@ -160,6 +160,32 @@ def test_policy_prior_climbs_the_critic_through_the_model():
     assert rollout.shape == (5, 7, 1) and rollout.abs().max() <= 1
 
 
+def test_q_critic_learns_the_value_of_the_policy_not_of_the_data():
+    """Reward cos(angle) + 0.5 a, actions drawn at random in the data: the data's value is
+    true_value, the best policy (a = 1 always) earns 0.5 / (1 - gamma) = 5 more. Q-learning
+    against the policy prior finds that policy and its value; no model is needed."""
+    torch.manual_seed(0)
+    data, angle = rotation_data(action_weight=0.5)
+    heads = ValueHeads(2, 1, ValueConfig(hidden=64, gamma=GAMMA, policy=True, q_critic=True))
+    cfg = ValueTrainConfig(steps=2000, batch_size=256, expectile=0.5, target_tau=0.05)
+    ValueTrainer(heads, cfg).fit(data, cfg.steps, model=object())
+    with torch.no_grad():
+        z = data.z[data.val]
+        a = heads.policy(z)[:, 0].numpy()
+        v = heads.value(z).numpy()
+        q_low = heads.critics(z, a=-torch.ones(len(z), 1)).mean(0).numpy() / (1 - GAMMA)
+    best = true_value(angle[data.val]) + 0.5 / (1 - GAMMA)
+    assert a.mean() > 0.9
+    assert np.abs(v - best).mean() < 0.1 * np.abs(best).mean()
+    assert np.mean(q_low < v) > 0.95  # Q reads the action: -1 costs 1 now
+    metrics = evaluate_heads(heads, data)
+    assert metrics["critic_td_rmse"] < 0.1 and np.isfinite(metrics["value_mean"])
+    with pytest.raises(ValueError, match="policy=True"):
+        ValueConfig(q_critic=True)
+    with pytest.raises(ValueError, match="read no action"):
+        ValueHeads(2, 1, ValueConfig(hidden=8)).critics(z, a=torch.ones(len(z), 1))
+
+
 def test_cem_candidates_include_the_prior():
     """A prior proposing the optimum is found by CEM with too few samples to find it alone."""
     target = torch.linspace(-0.9, 0.9, 6)[:, None].expand(6, 2)  # [T, A]

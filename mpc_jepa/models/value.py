@@ -18,6 +18,10 @@ prior): trained to maximise r(z, pi(z)) + gamma V(f(z, pi(z))) through the world
 f, its rollouts join the sampling planner's candidates, so a search over a long action sequence
 starts from what the critic already knows.
 
+With ``ValueConfig.q_critic`` the critics are Q(z, a) instead, trained by Q-learning against that
+policy (TD-MPC2's critic: the target bootstraps from Q'(z', pi(z')), so the critic follows the
+policy as it improves rather than the policies that made the data), and V(z) = Q(z, pi(z)).
+
 Scale: the critics output (1 - gamma) * V, a per-step average of the same scale as a reward, so one
 learning rate and one initialisation suit every discount; ``value`` multiplies it back.
 """
@@ -47,6 +51,8 @@ class ValueConfig:
     """Discount per agent step, of the critic's return and of ``ReturnCost``."""
     policy: bool = False
     """Also a policy prior pi(z) -> a (``ValueHeads.policy``)."""
+    q_critic: bool = False
+    """Critics Q(z, a), trained by Q-learning against the policy prior (needs ``policy``)."""
 
     def __post_init__(self):
         if self.hidden < 1 or self.depth < 0 or self.critics < 1:
@@ -56,10 +62,12 @@ class ValueConfig:
             )
         if not 0 < self.gamma < 1:
             raise ValueError(f"gamma must be in (0, 1), got {self.gamma}")
+        if self.q_critic and not self.policy:
+            raise ValueError("q_critic=True bootstraps from the policy prior: set policy=True")
 
 
 class ValueHeads(nn.Module):
-    """r(z, a) and V(z) on latents of size D (extra leading dims kept; *Z flattened to D).
+    """r(z, a) and V(z) (or Q(z, a)) on latents of size D (extra leading dims kept; *Z flattened to D).
 
     Args:
         latent_dim: D (a pixel model's latent is a vector too).
@@ -71,8 +79,9 @@ class ValueHeads(nn.Module):
         super().__init__()
         self.latent_dim, self.action_dim, self.config = int(latent_dim), int(action_dim), config
         self.reward_net = mlp(latent_dim + action_dim, config.hidden, 1, config.depth)
+        critic_in = latent_dim + (action_dim if config.q_critic else 0)
         self.critic_nets = nn.ModuleList(
-            mlp(latent_dim, config.hidden, 1, config.depth) for _ in range(config.critics)
+            mlp(critic_in, config.hidden, 1, config.depth) for _ in range(config.critics)
         )
         self.target_nets = copy.deepcopy(self.critic_nets).requires_grad_(False)
         self.policy_net = (
@@ -87,23 +96,34 @@ class ValueHeads(nn.Module):
         if z.shape[-1] != self.latent_dim:
             raise ValueError(f"latents must end in D={self.latent_dim}, got {list(z.shape)}")
 
-    def reward(self, z: Tensor, a: Tensor) -> Tensor:
-        """[..., D], [..., A] -> [...]: the predicted reward of taking a in z."""
+    def _with_action(self, z: Tensor, a: Tensor) -> Tensor:
+        """[..., D], [..., A] -> [..., D + A], the shapes checked."""
         self._check(z)
         if a.shape[-1] != self.action_dim or a.shape[:-1] != z.shape[:-1]:
             raise ValueError(
                 f"actions must have shape {[*z.shape[:-1], self.action_dim]}, got {list(a.shape)}"
             )
-        return self.reward_net(torch.cat([z, a.to(z.dtype)], -1)).squeeze(-1)
+        return torch.cat([z, a.to(z.dtype)], -1)
 
-    def critics(self, z: Tensor, target: bool = False) -> Tensor:
-        """[..., D] -> [critics, ...]: each critic's (1 - gamma) * V(z) (or its target copy's)."""
+    def reward(self, z: Tensor, a: Tensor) -> Tensor:
+        """[..., D], [..., A] -> [...]: the predicted reward of taking a in z."""
+        return self.reward_net(self._with_action(z, a)).squeeze(-1)
+
+    def critics(self, z: Tensor, target: bool = False, a: Tensor | None = None) -> Tensor:
+        """[..., D] -> [critics, ...]: each critic's (1 - gamma) * V(z) (or its target copy's).
+
+        Q critics read actions a [..., A] (default: the policy prior's, pi(z)); V critics none."""
         self._check(z)
         nets = self.target_nets if target else self.critic_nets
+        if self.config.q_critic:
+            z = self._with_action(z, self.policy(z) if a is None else a)
+        elif a is not None:
+            raise ValueError("V critics read no action (ValueConfig(q_critic=True) reads one)")
         return torch.stack([net(z).squeeze(-1) for net in nets])
 
     def value(self, z: Tensor) -> Tensor:
-        """[..., D] -> [...]: V(z), the discounted return from z (the critics' mean)."""
+        """[..., D] -> [...]: V(z), the discounted return from z (the critics' mean; with Q
+        critics, at the policy prior's action)."""
         return self.critics(z).mean(0) / (1.0 - self.gamma)
 
     def policy(self, z: Tensor) -> Tensor:

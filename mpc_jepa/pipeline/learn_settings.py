@@ -47,6 +47,9 @@ class LearnSettings:
     value_expectile: float = ValueTrainConfig.expectile
     """Expectile tau of the planning critic's loss (0.5: the value of the policies in the data;
     toward 1: the best continuations seen, which a planner exploits)."""
+    q_critic: bool = False
+    """Planning critics Q(z, a) trained by Q-learning against the policy prior (TD-MPC2's)
+    instead of V(z) by expectile regression on the data's own continuations."""
     renew_stats: bool = False
     """Renew the encoder's input statistics from the whole dataset before each round of updates
     (its function unchanged); otherwise they stay those of the exploration episodes."""

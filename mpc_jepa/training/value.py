@@ -12,7 +12,9 @@ by time limit, never by failure: the last transition of an episode still bootstr
 
 With a policy prior in the heads, each step also moves pi toward the actions the critic values
 most through the frozen world model: loss -( r(z, pi(z)) + gamma V(f(z, pi(z))) ), its gradient
-reaching the policy alone.
+reaching the policy alone. With Q critics (``ValueConfig.q_critic``, TD-MPC2's) the critic loss
+reads Q_k(z_t, a_t) against (1-gamma) r_t + gamma * min_k Q_k'(z_{t+1}, pi(z_{t+1})), and the
+policy's loss is -Q(z, pi(z)), the critics' mean: Q-learning, off the data's policies.
 
 ``ValueTrainer`` keeps the optimiser between calls, so the learning loop (``mpc-jepa learn``) can
 re-embed a growing dataset after each world-model update and continue; ``train_value_heads`` is the
@@ -124,7 +126,7 @@ class ValueTrainer:
         reward_loss = (h.reward(z, a) - r).pow(2).mean()
         with torch.no_grad():
             target = (1 - gamma) * r + gamma * h.critics(zn, target=True).min(0).values  # [B]
-        diff = target - h.critics(z)  # [critics, B]
+        diff = target - critics_taken(h, z, a)  # [critics, B]
         tau = self.config.expectile
         critic_loss = (torch.where(diff > 0, tau, 1 - tau) * diff.pow(2)).mean()
         return reward_loss, critic_loss
@@ -149,9 +151,12 @@ class ValueTrainer:
         self.rng.bit_generator.state = state["numpy_rng"]
 
     def policy_loss(self, data: Transitions, rows: np.ndarray, model) -> Tensor:
-        """-(r(z, pi(z)) + gamma V(f(z, pi(z)))) on ``rows`` [B], in reward units (a scalar)."""
+        """-(r(z, pi(z)) + gamma V(f(z, pi(z)))) on ``rows`` [B], in reward units (a scalar);
+        with Q critics -Q(z, pi(z))."""
         h = self.heads
         z = data.z[torch.as_tensor(rows, device=data.z.device)]
+        if h.config.q_critic:
+            return -h.value(z).mean()
         a = h.policy(z)
         z_next = model.predict(z, a)  # the JEPA's latents are vectors [B, D]
         return -(h.reward(z, a) + h.gamma * h.value(z_next)).mean()
@@ -186,6 +191,11 @@ class ValueTrainer:
         }
 
 
+def critics_taken(heads: ValueHeads, z: Tensor, a: Tensor) -> Tensor:
+    """[B, D], [B, A] -> [critics, B]: V critics at z, or Q critics at the action taken, a."""
+    return heads.critics(z, a=a) if heads.config.q_critic else heads.critics(z)
+
+
 @torch.no_grad()
 def evaluate_heads(heads: ValueHeads, data: Transitions, rows: np.ndarray | None = None) -> dict:
     """Held-out errors (default rows: ``data.val``, or ``data.train`` when none are held out):
@@ -197,7 +207,8 @@ def evaluate_heads(heads: ValueHeads, data: Transitions, rows: np.ndarray | None
     mse = float((heads.reward(z, data.actions[idx]) - r).pow(2).mean())
     var = float(r.var(unbiased=False))
     gamma = heads.gamma
-    td = (1 - gamma) * r + gamma * heads.critics(zn).mean(0) - heads.critics(z).mean(0)
+    taken = critics_taken(heads, z, data.actions[idx])
+    td = (1 - gamma) * r + gamma * heads.critics(zn).mean(0) - taken.mean(0)
     return {
         "reward_mse": mse,
         "reward_constant_mse": var,
