@@ -67,7 +67,7 @@ class ValueConfig:
 
 
 class ValueHeads(nn.Module):
-    """r(z, a) and V(z) (or Q(z, a)) on latents of size D (extra leading dims kept; *Z flattened to D).
+    """r(z, a) and V(z) (or Q(z, a)) on latents of size D (extra leading dims kept).
 
     Args:
         latent_dim: D (a pixel model's latent is a vector too).
