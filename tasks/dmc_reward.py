@@ -31,9 +31,11 @@ ACTION_REPEATS = {
 }
 
 RECIPES = {
-    # measured in docs/notes/2026-12-04-rewards-and-learning.md (sessions 13-16): a policy prior,
-    # one update per agent step, the latent shaped by the reward, input statistics renewed
+    # measured in docs/notes/2026-12-04-rewards-and-learning.md (sessions 13-16, 19): a policy
+    # prior, one update per agent step, the latent shaped by the reward, input statistics renewed,
+    # a latent larger than the 17 state dimensions
     "cheetah-run": TrainingRecipe(
+        latent_dim=32,
         utd=1.0,
         plan=(("policy_samples", 16),),
         learn=(("eval_episodes", 10), ("reward_weight", 1.0), ("renew_stats", True)),

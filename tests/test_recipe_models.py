@@ -91,7 +91,8 @@ def test_learning_options_left_out_come_from_the_recipe():
     assert (s.reward_weight, s.renew_stats, s.eval_episodes) == (1.0, True, 10)
     s = settings("--reward-weight", "0", "--eval-episodes", "5")
     assert (s.reward_weight, s.renew_stats, s.eval_episodes) == (0.0, True, 5)
-    assert cheetah.recipe.utd == 1.0  # read by LearnSettings.with_recipe
+    assert (cheetah.recipe.utd, cheetah.recipe.latent_dim) == (1.0, 32)  # read by with_recipe
+    assert replace(s, latent_dim=0).with_recipe(cheetah.recipe).latent_dim == 32
     # every reward task's recipe names fields that exist (else a TypeError), with valid values
     for name in ("cheetah-run", "cartpole-swingup", "walker-walk"):
         recipe = tasks.load(f"dmc:{name}", objective="reward").recipe
