@@ -67,7 +67,7 @@ class ValueConfig:
 
 
 class ValueHeads(nn.Module):
-    """r(z, a) and V(z) (or Q(z, a)) on latents of size D (extra leading dims kept).
+    """r(z, a) and V(z) or Q(z, a) on latents of size D (leading dims kept; *Z flattened to D).
 
     Args:
         latent_dim: D (a pixel model's latent is a vector too).
@@ -120,6 +120,11 @@ class ValueHeads(nn.Module):
         elif a is not None:
             raise ValueError("V critics read no action (ValueConfig(q_critic=True) reads one)")
         return torch.stack([net(z).squeeze(-1) for net in nets])
+
+    def critics_taken(self, z: Tensor, a: Tensor) -> Tensor:
+        """[..., D], [..., A] -> [critics, ...]: V critics at z, or Q critics at the action a taken
+        there (what a transition in the data bootstraps)."""
+        return self.critics(z, a=a) if self.config.q_critic else self.critics(z)
 
     def value(self, z: Tensor) -> Tensor:
         """[..., D] -> [...]: V(z), the discounted return from z (the critics' mean; with Q

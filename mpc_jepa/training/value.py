@@ -126,7 +126,7 @@ class ValueTrainer:
         reward_loss = (h.reward(z, a) - r).pow(2).mean()
         with torch.no_grad():
             target = (1 - gamma) * r + gamma * h.critics(zn, target=True).min(0).values  # [B]
-        diff = target - critics_taken(h, z, a)  # [critics, B]
+        diff = target - h.critics_taken(z, a)  # [critics, B]
         tau = self.config.expectile
         critic_loss = (torch.where(diff > 0, tau, 1 - tau) * diff.pow(2)).mean()
         return reward_loss, critic_loss
@@ -191,11 +191,6 @@ class ValueTrainer:
         }
 
 
-def critics_taken(heads: ValueHeads, z: Tensor, a: Tensor) -> Tensor:
-    """[B, D], [B, A] -> [critics, B]: V critics at z, or Q critics at the action taken, a."""
-    return heads.critics(z, a=a) if heads.config.q_critic else heads.critics(z)
-
-
 @torch.no_grad()
 def evaluate_heads(heads: ValueHeads, data: Transitions, rows: np.ndarray | None = None) -> dict:
     """Held-out errors (default rows: ``data.val``, or ``data.train`` when none are held out):
@@ -207,7 +202,7 @@ def evaluate_heads(heads: ValueHeads, data: Transitions, rows: np.ndarray | None
     mse = float((heads.reward(z, data.actions[idx]) - r).pow(2).mean())
     var = float(r.var(unbiased=False))
     gamma = heads.gamma
-    taken = critics_taken(heads, z, data.actions[idx])
+    taken = heads.critics_taken(z, data.actions[idx])
     td = (1 - gamma) * r + gamma * heads.critics(zn).mean(0) - taken.mean(0)
     return {
         "reward_mse": mse,
