@@ -88,9 +88,9 @@ def test_learning_options_left_out_come_from_the_recipe():
         return learn_settings(args, cheetah)
 
     s = settings()
-    assert (s.reward_weight, s.renew_stats, s.eval_episodes) == (1.0, True, 10)
-    s = settings("--reward-weight", "0", "--eval-episodes", "5")
-    assert (s.reward_weight, s.renew_stats, s.eval_episodes) == (0.0, True, 5)
+    assert (s.reward_weight, s.renew_stats, s.eval_episodes, s.reach_weight) == (1.0, True, 10, 0)
+    s = settings("--reward-weight", "0", "--eval-episodes", "5", "--reach-weight", "1")
+    assert (s.reward_weight, s.renew_stats, s.eval_episodes, s.reach_weight) == (0.0, True, 5, 1)
     assert (cheetah.recipe.utd, cheetah.recipe.latent_dim) == (1.0, 32)  # read by with_recipe
     assert replace(s, latent_dim=0).with_recipe(cheetah.recipe).latent_dim == 32
     # every reward task's recipe names fields that exist (else a TypeError), with valid values
