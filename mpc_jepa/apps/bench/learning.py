@@ -37,7 +37,7 @@ def bench_learning(s: BenchSettings) -> dict:
     old = stored_section(s.out, "learning")
     payload = {
         "command": "mpc-jepa bench --sections learning  (or: mpc-jepa learn --task T --seed k)",
-        "protocol": f"{LearnSettings.eval_episodes} noise-free evaluation episodes every "
+        "protocol": "noise-free evaluation episodes (the task recipe's number, a column) every "
         f"{LearnSettings.eval_every} environment steps; return at the last point",
         "notes": old.get("notes", []),
         "rows": dict(old.get("rows", {})),
@@ -47,7 +47,7 @@ def bench_learning(s: BenchSettings) -> dict:
         for seed in s.learning_seeds or LEARNING_RUNS[task]:
             recipe = tasks.load(task, objective="reward").recipe
             ls = replace(  # the recipe's settings, then the bench's own
-                LearnSettings(**dict(recipe.learn)),
+                _recipe_settings(task),
                 task=task,
                 env_steps=s.learning_env_steps,
                 seed=seed,
@@ -63,11 +63,17 @@ def bench_learning(s: BenchSettings) -> dict:
     return payload
 
 
+def _recipe_settings(task: str) -> LearnSettings:
+    """The learn settings of ``task``'s recipe (tasks.TrainingRecipe), defaults elsewhere."""
+    return LearnSettings(**dict(tasks.load(task, objective="reward").recipe.learn))
+
+
 def _row(task: str, curves: dict) -> dict:
     """A task's table row from its runs' curves ({seed: rows})."""
     finals = [c[-1] for c in curves.values()]
     return {
         "seeds": len(finals),
+        "eval_episodes": _recipe_settings(task).eval_episodes,
         "env_steps": min(f["env_steps"] for f in finals),
         "returns": [f["mean_return"] for f in finals],
         "mean_return": sum(f["mean_return"] for f in finals) / len(finals),
@@ -84,13 +90,14 @@ def learning_table(r: dict, section) -> list[str]:
         "state observations. Wall hours: one torch thread on this machine, sharing it with other "
         "runs. ![learning curves](learning.png)",
     )
-    cols = ["task", "env steps", "seeds", "return per seed", "mean", *names, "wall h per run"]
+    cols = ["task", "env steps", "seeds", "episodes per point", "return per seed", "mean", *names,
+            "wall h per run"]  # fmt: skip
     parts = section("Learning by acting: return at 100k environment steps", r, cols,
                     (*intro, *r.get("notes", ())))  # fmt: skip
     for k, v in r["rows"].items():
         published = " | ".join(str(v["published_100k"].get(n, "")) for n in names)
         parts.append(
-            f"| {k} | {v['env_steps']:.0f} | {v['seeds']} | "
+            f"| {k} | {v['env_steps']:.0f} | {v['seeds']} | {v.get('eval_episodes', '')} | "
             f"{' / '.join(f'{x:.0f}' for x in v['returns'])} | {v['mean_return']:.0f} | "
             f"{published} | {' / '.join(f'{h:.2f}' for h in v['wall_hours'])} |"
         )
