@@ -37,8 +37,7 @@ def bench_learning(s: BenchSettings) -> dict:
     old = stored_section(s.out, "learning")
     payload = {
         "command": "mpc-jepa bench --sections learning  (or: mpc-jepa learn --task T --seed k)",
-        "protocol": "noise-free evaluation episodes (the task recipe's number, a column) every "
-        f"{LearnSettings.eval_every} environment steps; return at the last point",
+        "protocol": bench_protocol(),
         "notes": old.get("notes", []),
         "rows": dict(old.get("rows", {})),
         "curves": dict(old.get("curves", {})),
@@ -61,6 +60,14 @@ def bench_learning(s: BenchSettings) -> dict:
             plot_curves(payload["curves"], Path(s.out) / "learning.png")
             save_section(Path(s.out), "learning", payload)
     return payload
+
+
+def bench_protocol() -> str:
+    """The section's protocol line (RESULTS.md)."""
+    return (
+        "noise-free evaluation episodes (the task recipe's number, a column) every "
+        f"{LearnSettings.eval_every} environment steps; return at the last point"
+    )
 
 
 def _recipe_settings(task: str) -> LearnSettings:
