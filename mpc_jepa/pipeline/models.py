@@ -12,6 +12,7 @@ from mpc_jepa.models.checkpoints import (
     load_slow,
     load_value_heads,
     load_world_model,
+    read_checkpoint,
 )
 from mpc_jepa.models.oracle import OracleModel
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
@@ -95,11 +96,15 @@ def ensure_models(
     ds = run_collect(collect, progress)
     try:
         fast = load_world_model(paths.fast, task=task_name)
+        # a killed training leaves a checkpoint with its training state: finish it, not reuse it
+        unfinished = read_checkpoint(paths.fast).get("train_state") is not None
     except CheckpointError:
+        fast, unfinished = None, False
+    if fast is None or unfinished:
         steps = recipe.train_steps or train_steps
         cfg = TrainConfig(steps=steps, rollout_steps=recipe.rollout_steps)
         model_cfg = WorldModelConfig(latent_dim=recipe.latent_dim, hidden=recipe.hidden)
-        fast = train(ds, paths.fast, cfg, model_cfg, progress=progress).model
+        fast = train(ds, paths.fast, cfg, model_cfg, resume=unfinished, progress=progress).model
     if not slow:
         return ds, fast, None
     try:
