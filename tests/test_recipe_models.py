@@ -89,8 +89,11 @@ def test_learning_options_left_out_come_from_the_recipe():
 
     s = settings()
     assert (s.reward_weight, s.renew_stats, s.eval_episodes, s.reach_weight) == (1.0, True, 10, 0)
-    s = settings("--reward-weight", "0", "--eval-episodes", "5", "--reach-weight", "1")
+    assert s.value_expectile == 0.5
+    s = settings("--reward-weight", "0", "--eval-episodes", "5", "--reach-weight", "1",
+                 "--value-expectile", "0.7")  # fmt: skip
     assert (s.reward_weight, s.renew_stats, s.eval_episodes, s.reach_weight) == (0.0, True, 5, 1)
+    assert s.value_expectile == 0.7
     assert (cheetah.recipe.utd, cheetah.recipe.latent_dim) == (1.0, 32)  # read by with_recipe
     assert replace(s, latent_dim=0).with_recipe(cheetah.recipe).latent_dim == 32
     # every reward task's recipe names fields that exist (else a TypeError), with valid values
@@ -98,3 +101,28 @@ def test_learning_options_left_out_come_from_the_recipe():
         recipe = tasks.load(f"dmc:{name}", objective="reward").recipe
         LearnSettings(**dict(recipe.learn))
         PlanSettings(**dict(recipe.plan))
+
+
+def test_a_killed_training_is_finished_not_reused(tmp_path, monkeypatch):
+    from mpc_jepa.models.checkpoints import read_checkpoint
+    from mpc_jepa.pipeline.collect import CollectSettings, run_collect
+    from mpc_jepa.training import TrainConfig, train
+
+    original = tasks.load
+
+    def load(name, **kw):
+        task = original(name, **kw)
+        task.recipe = replace(task.recipe, collect_episodes=3, latent_dim=8, train_steps=12)
+        return task
+
+    monkeypatch.setattr(pipeline_models.tasks, "load", load)
+    paths = ModelPaths(tmp_path / "data", tmp_path / "fast.pt", tmp_path / "slow.pt")
+    ds = run_collect(CollectSettings(task="point_mass", out=str(paths.dataset), episodes=3), False)
+    cfg = TrainConfig(steps=12, rollout_steps=load("point_mass").recipe.rollout_steps,
+                      checkpoint_every=4)  # fmt: skip
+    model_cfg = pipeline_models.WorldModelConfig(latent_dim=8)
+    train(ds, paths.fast, cfg, model_cfg, progress=False, stop_after=4)  # "killed" at step 4
+    assert read_checkpoint(paths.fast)["train_state"]["step"] == 4
+    _, fast, _ = ensure_models("point_mass", paths, slow=False)
+    assert read_checkpoint(paths.fast).get("train_state") is None  # finished: a final checkpoint
+    assert fast.meta["step"] == 12
