@@ -34,7 +34,7 @@ RECIPES = {
     # measured in docs/notes/2026-12-04-rewards-and-learning.md (sessions 13-16, 19-21): a policy
     # prior, one update per agent step, the latent shaped by the reward, input statistics renewed,
     # a latent larger than the 17 state dimensions, free of the goal tasks' reach geometry, and a
-    # critic of the data's own continuations (expectile 0.5) that planning does not exploit
+    # planning critic fitted at expectile 0.5 (the value of the data's own continuations)
     "cheetah-run": TrainingRecipe(
         latent_dim=32,
         utd=1.0,
