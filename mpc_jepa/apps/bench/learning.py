@@ -45,7 +45,7 @@ def bench_learning(s: BenchSettings) -> dict:
         for seed in s.learning_seeds or LEARNING_RUNS[task]:
             recipe = tasks.load(task, objective="reward").recipe
             ls = replace(  # the recipe's settings, then the bench's own
-                _recipe_settings(task),
+                LearnSettings(**dict(recipe.learn)),
                 task=task,
                 env_steps=s.learning_env_steps,
                 seed=seed,
