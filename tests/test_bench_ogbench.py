@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from types import SimpleNamespace
 
 import pytest
@@ -33,33 +34,29 @@ def test_resume_runs_only_missing_episodes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     calls = []
 
-    def fake_evaluate(task, model, ps, episodes, seed, progress, slow_model, indices, batch):
+    def killed(total, indices):
         calls.append(list(indices))
         if len(calls) == 2:
             raise KeyboardInterrupt  # killed during the second batch
         return {"episodes": [_episode(i) for i in indices]}
 
-    monkeypatch.setattr(section, "evaluate", fake_evaluate)
+    def run(total, indices):
+        calls.append(list(indices))
+        return {"episodes": [_episode(i) for i in indices]}
+
     task = SimpleNamespace(num_tasks=5)
     s = BenchSettings(ogbench_episodes=2, ogbench_batch=4)
-    ps = PlanSettings(planner="cem", goal_metric="graph")
+    ps = asdict(PlanSettings(planner="cem", goal_metric="graph"))
     with pytest.raises(KeyboardInterrupt):
-        section._resume(task, None, None, ps, "d", "flat CEM", s)
+        section._resume(task, killed, ps, "d", "flat CEM", s)
     assert calls == [[0, 1, 2, 3], [4, 5, 6, 7]]
     calls.clear()
-    monkeypatch.setattr(
-        section,
-        "evaluate",
-        lambda *a, indices, **k: (
-            calls.append(list(indices)) or {"episodes": [_episode(i) for i in indices]}
-        ),
-    )
-    episodes = section._resume(task, None, None, ps, "d", "flat CEM", s)
+    episodes = section._resume(task, run, ps, "d", "flat CEM", s)
     assert calls == [[4, 5, 6, 7], [8, 9]]  # the first batch was stored: not run again
     assert [e["seed"] for e in episodes] == [100000 + i for i in range(10)]
-    other = PlanSettings(planner="cem")  # other settings: nothing reused
+    other = asdict(PlanSettings(planner="cem"))  # other settings: nothing reused
     calls.clear()
-    section._resume(task, None, None, other, "d", "flat CEM", s)
+    section._resume(task, run, other, "d", "flat CEM", s)
     assert calls == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
 
 

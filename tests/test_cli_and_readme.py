@@ -317,7 +317,7 @@ def test_slow_level_metric_and_temporal_goal_from_the_command_line(workdir, monk
     assert "is a setting of slow_level='model'" in capsys.readouterr().err
     assert main(["train", "--level", "medium", *common]) == 2
     assert (
-        "error: level must be one of fast, slow, distance, value, got 'medium'"
+        "error: level must be one of fast, slow, distance, value, actor, got 'medium'"
         in capsys.readouterr().err
     )
 

@@ -20,6 +20,7 @@ from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline import CollectSettings, TrainSettings
 from mpc_jepa.pipeline.learn import LearnSettings
 from mpc_jepa.training import DistanceTrainConfig, TrainConfig
+from mpc_jepa.training.goal_actor import GoalActorTrainConfig
 from mpc_jepa.training.value import ValueTrainConfig
 
 USAGE_ERRORS = (ValueError, FileNotFoundError)
@@ -78,6 +79,7 @@ def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
             add_dataclass_args(p, DistanceTrainConfig, prefix="distance_", **common)
             add_dataclass_args(p, ValueTrainConfig, prefix="value_", **common)
             add_dataclass_args(p, ValueConfig, prefix="value_", suppress=suppress)
+            add_dataclass_args(p, GoalActorTrainConfig, prefix="actor_", **common)
         p.set_defaults(func=func)
     return parser
 

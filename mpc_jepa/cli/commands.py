@@ -13,6 +13,7 @@ from mpc_jepa.control import MPCController, observe_physics, run_episode
 from mpc_jepa.evaluation import (
     PlanSettings,
     evaluate,
+    evaluate_actor,
     make_cost,
     make_planner,
     needs_slow_model,
@@ -21,6 +22,7 @@ from mpc_jepa.evaluation import (
 )
 from mpc_jepa.files import write_json
 from mpc_jepa.models import WorldModelConfig
+from mpc_jepa.models.checkpoints import load_goal_actor
 from mpc_jepa.models.slow import SlowModelConfig
 from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline import (
@@ -31,6 +33,7 @@ from mpc_jepa.pipeline import (
     load_value_model,
     run_collect,
     run_train,
+    run_train_actor,
     run_train_distance,
     run_train_slow,
     run_train_value,
@@ -38,6 +41,7 @@ from mpc_jepa.pipeline import (
 from mpc_jepa.pipeline.learn import LearnSettings, run_learn
 from mpc_jepa.pipeline.sharding import EvalJob, evaluate_ranks, evaluate_sharded
 from mpc_jepa.training import DistanceTrainConfig, TrainConfig, distributed
+from mpc_jepa.training.goal_actor import GoalActorTrainConfig
 from mpc_jepa.training.value import ValueTrainConfig
 from mpc_jepa.viz import label_frames, save_video
 
@@ -107,6 +111,9 @@ def cmd_train(args) -> int:
             ValueTrainConfig, args, prefix="value_", seed=cfg.seed, device=cfg.device
         )
         run_train_value(s, vcfg, dataclass_from_args(ValueConfig, args, prefix="value_"))
+    elif s.level == "actor":
+        kw = dict(seed=cfg.seed, device=cfg.device)
+        run_train_actor(s, dataclass_from_args(GoalActorTrainConfig, args, prefix="actor_", **kw))
     else:
         dcfg = dataclass_from_args(
             DistanceTrainConfig, args, prefix="distance_", seed=cfg.seed, device=cfg.device
@@ -166,6 +173,9 @@ class EvalSettings(ModelChoice):
     """Episodes advanced together and planned in one batched call per control step (each keeps
     its own seeds: results equal a sequential run's up to float rounding; works with
     --workers)."""
+    actor: str = ""
+    """Evaluate this goal-actor checkpoint instead of a planner (mode 1, no planning; written by
+    `mpc-jepa train --level actor` to runs/<task>/goal_actor.pt)."""
 
     def __post_init__(self):
         for name in ("episodes", "workers", "batch"):
@@ -176,8 +186,11 @@ class EvalSettings(ModelChoice):
 def cmd_eval(args) -> int:
     s = dataclass_from_args(EvalSettings, args)
     ps = plan_settings(args, tasks.load(s.task))
-    task, model, slow, heads = _models(s, ps, s.device)  # loaded here too: bad paths fail early
-    if s.workers > 1 or distributed.env_world_size() > 1:
+    if s.actor:  # no world model, no planner
+        task, actor = tasks.load(s.task, seed=s.seed), load_goal_actor(s.actor, task=s.task)
+        out = evaluate_actor(task, actor, s.episodes, s.seed, device=s.device, batch=s.batch)
+    elif s.workers > 1 or distributed.env_world_size() > 1:
+        task, model, slow, heads = _models(s, ps, s.device)  # bad paths fail before the workers
         job = EvalJob(
             s.task,
             s.model,
@@ -199,17 +212,9 @@ def cmd_eval(args) -> int:
         if out is None:  # not rank 0: rank 0 reports
             return 0
     else:
-        out = evaluate(
-            task,
-            model,
-            ps,
-            s.episodes,
-            seed=s.seed,
-            device=s.device,
-            slow_model=slow,
-            batch=s.batch,
-            heads=heads,
-        )
+        task, model, slow, heads = _models(s, ps, s.device)
+        out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device,
+                       slow_model=slow, batch=s.batch, heads=heads)  # fmt: skip
     out["settings"] = {**asdict(s), **asdict(ps)}
     summ = out["summary"]
     evals = "n/a" if summ["model_evals_per_step"] is None else f"{summ['model_evals_per_step']:.0f}"
@@ -220,7 +225,7 @@ def cmd_eval(args) -> int:
         f"mean final distance {summ['mean_final_distance']:.4f}"
     )
     print(
-        f"{s.task} {s.model} {ps.planner}: {score}, "
+        f"{s.task} {'goal actor' if s.actor else f'{s.model} {ps.planner}'}: {score}, "
         f"median {summ['median_ms_per_step']:.1f} ms/step, {evals} model evals/step"
     )
     if s.json:

@@ -1,5 +1,6 @@
 """The agent's loop: a controller (planner + cost + short-term memory) and the episode runner."""
 
+from mpc_jepa.control.actor import ActorController
 from mpc_jepa.control.batch import run_episodes
 from mpc_jepa.control.controller import MPCController
 from mpc_jepa.control.counting import CountingModel
@@ -8,6 +9,7 @@ from mpc_jepa.control.observers import FrameStack, observe_physics
 from mpc_jepa.control.recorder import InfoRecorder
 
 __all__ = [
+    "ActorController",
     "CountingModel",
     "EpisodeResult",
     "FrameStack",

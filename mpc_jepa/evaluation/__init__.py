@@ -1,5 +1,6 @@
 """Closed-loop evaluation: planners and costs from settings, seeded episodes, summaries."""
 
+from mpc_jepa.evaluation.actor import evaluate_actor
 from mpc_jepa.evaluation.closed_loop import evaluate, hard_episode_seeds, observer, summarize
 from mpc_jepa.evaluation.factory import (
     learned_distance,
@@ -13,6 +14,7 @@ from mpc_jepa.evaluation.settings import PlanSettings
 __all__ = [
     "PlanSettings",
     "evaluate",
+    "evaluate_actor",
     "hard_episode_seeds",
     "learned_distance",
     "make_cost",

@@ -1,5 +1,5 @@
-"""Checkpoints of the fast world model, the slow level and the value heads: weights, configs,
-task, version.
+"""Checkpoints of the fast world model, the slow level, the value heads and the goal actor:
+weights, configs, task, version.
 
 Written atomically (``files.atomic_write``); loaded with ``torch.load(weights_only=True)``: a
 checkpoint holds only tensors and plain Python values, so loading one never runs code. Both kinds
@@ -16,6 +16,7 @@ import torch
 
 from mpc_jepa import __version__
 from mpc_jepa.files import atomic_write
+from mpc_jepa.models.goal_actor import GoalActor, GoalActorConfig
 from mpc_jepa.models.landmark_graph import LandmarkGraph
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.models.temporal_distance import TemporalDistance
@@ -25,7 +26,9 @@ from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 WORLD_MODEL_FORMAT = "mpc_jepa.world_model/1"
 SLOW_MODEL_FORMAT = "mpc_jepa.slow_model/1"
 VALUE_FORMAT = "mpc_jepa.value_heads/1"
+GOAL_ACTOR_FORMAT = "mpc_jepa.goal_actor/1"
 _KIND = {
+    GOAL_ACTOR_FORMAT: "goal-actor",
     WORLD_MODEL_FORMAT: "world-model",
     SLOW_MODEL_FORMAT: "slow-model",
     VALUE_FORMAT: "value-heads",
@@ -202,3 +205,32 @@ def load_value_heads(path, fast, *, task: str | None = None) -> ValueHeads:
     heads.load_state_dict(ckpt["heads"])
     heads.meta = ckpt["metrics"]
     return heads.to(next(fast.parameters()).device).eval()
+
+
+def save_goal_actor(path, actor: GoalActor, task: str, metrics: dict) -> None:
+    """The goal-conditioned actor (weights and statistics), atomically."""
+    atomic_torch_save(
+        {
+            "format": GOAL_ACTOR_FORMAT,
+            "version": __version__,
+            "task": task,
+            "config": asdict(actor.config),
+            "objects": actor.objects.tolist(),
+            "action_dim": actor.action_dim,
+            "actor": actor.state_dict(),
+            "metrics": metrics,
+        },
+        Path(path),
+    )
+
+
+def load_goal_actor(path, *, task: str | None = None, device="cpu") -> GoalActor:
+    """A trained goal actor, in eval mode."""
+    ckpt = read_checkpoint(path, GOAL_ACTOR_FORMAT, task)
+    objects = torch.tensor(ckpt["objects"], dtype=torch.bool)  # the MLP's input size follows it
+    o = len(objects)
+    actor = GoalActor(torch.zeros(o), torch.ones(o), objects, ckpt["action_dim"],
+                      GoalActorConfig(**ckpt["config"]))  # fmt: skip
+    actor.load_state_dict(ckpt["actor"])  # the dataset's statistics too (buffers)
+    actor.meta = ckpt["metrics"]
+    return actor.to(device).eval()

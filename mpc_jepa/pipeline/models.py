@@ -9,10 +9,12 @@ from mpc_jepa.data import Dataset
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.checkpoints import (
     CheckpointError,
+    load_goal_actor,
     load_slow,
     load_value_heads,
     load_world_model,
     read_checkpoint,
+    save_goal_actor,
 )
 from mpc_jepa.models.oracle import OracleModel
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
@@ -27,6 +29,7 @@ from mpc_jepa.training import (
     train,
     train_slow,
 )
+from mpc_jepa.training.goal_actor import GoalActorTrainConfig, train_goal_actor
 
 MODELS = ("learned", "oracle")
 
@@ -122,3 +125,25 @@ def ensure_models(
             ds, fast, paths.slow, cfg, SlowModelConfig(), progress=progress, distance_config=dcfg
         )[0]
     return ds, fast, slow_model
+
+
+def ensure_goal_actor(
+    task_name: str,
+    paths: ModelPaths,
+    config: GoalActorTrainConfig = GoalActorTrainConfig(),
+    progress: bool = False,
+):
+    """The goal actor at ``paths.actor``, trained on ``paths.dataset`` (collected by the task's
+    recipe when missing) when it does not exist yet."""
+    try:
+        return load_goal_actor(paths.actor, task=task_name, device=config.device)
+    except CheckpointError:
+        pass
+    recipe = tasks.load(task_name).recipe
+    settings = CollectSettings(
+        task=task_name, out=str(paths.dataset), episodes=recipe.collect_episodes
+    )
+    actor, metrics = train_goal_actor(run_collect(settings, progress), config, progress=progress)
+    save_goal_actor(paths.actor, actor, task_name, metrics)
+    actor.meta = metrics
+    return actor

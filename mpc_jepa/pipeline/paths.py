@@ -26,15 +26,19 @@ class ModelPaths:
     slow: Path
     value: Path | None = None
     """The reward head and critic (reward tasks); None: beside ``slow`` as ``value_heads.pt``."""
+    actor: Path | None = None
+    """The goal-conditioned actor (goal tasks); None: beside ``slow`` as ``goal_actor.pt``."""
 
     def __post_init__(self):
         if self.value is None:
             object.__setattr__(self, "value", self.slow.with_name("value_heads.pt"))
+        if self.actor is None:
+            object.__setattr__(self, "actor", self.slow.with_name("goal_actor.pt"))
 
     @classmethod
     def default(cls, task: str, pixels: bool = False) -> ModelPaths:
         """The command line's defaults: ``data/<task>``, ``runs/<task>/world_model.pt``,
-        ``runs/<task>/slow_model.pt``, ``runs/<task>/value_heads.pt``."""
+        ``runs/<task>/slow_model.pt``, ``runs/<task>/value_heads.pt``, ``runs/<task>/goal_actor.pt``."""
         run = Path("runs") / slug(task)
         fast = run / ("world_model_pixels.pt" if pixels else "world_model.pt")
         return cls(dataset_dir(task, pixels), fast, run / "slow_model.pt")

@@ -1,5 +1,5 @@
-"""`mpc-jepa train`: collect if needed, then train the fast model, the slow level, its metric, or
-the reward head and critic of a reward task."""
+"""`mpc-jepa train`: collect if needed, then train the fast model, the slow level, its metric, the
+reward head and critic of a reward task, or the goal-conditioned actor of a goal task."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from mpc_jepa.data import Dataset, obs_key
 from mpc_jepa.diagnostics import format_report
 from mpc_jepa.models import WorldModelConfig
-from mpc_jepa.models.checkpoints import load_world_model, save_value_heads
+from mpc_jepa.models.checkpoints import load_world_model, save_goal_actor, save_value_heads
 from mpc_jepa.models.slow import SlowModelConfig
 from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline.collect import CollectSettings, run_collect
@@ -24,9 +24,10 @@ from mpc_jepa.training import (
     train,
     train_slow,
 )
+from mpc_jepa.training.goal_actor import GoalActorTrainConfig, train_goal_actor
 from mpc_jepa.training.value import ValueTrainConfig, train_value_heads
 
-LEVELS = ("fast", "slow", "distance", "value")
+LEVELS = ("fast", "slow", "distance", "value", "actor")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class TrainSettings:
     """'fast': the JEPA world model; 'slow': the hierarchical slow level over a trained fast
     model (and its temporal-distance metric); 'distance': (re)train only the metric of the slow
     level at --out; 'value': the reward head and critic over a trained fast model (reward
-    tasks)."""
+    tasks); 'actor': the goal-conditioned actor on the dataset's states (goal tasks; no world
+    model)."""
     fast_checkpoint: str = ""
     """With --level slow, distance or value: the trained fast model (default:
     runs/<task>/world_model.pt)."""
@@ -59,7 +61,9 @@ class TrainSettings:
         if self.out:
             return Path(self.out)
         paths = ModelPaths.default(self.task, pixels)
-        return {"fast": paths.fast, "value": paths.value}.get(self.level, paths.slow)
+        return {"fast": paths.fast, "value": paths.value, "actor": paths.actor}.get(
+            self.level, paths.slow
+        )
 
 
 def run_train(
@@ -158,3 +162,18 @@ def run_train_value(
         f"error {metrics['critic_td_rmse']:.4f}, mean value {metrics['value_mean']:.1f}"
     )
     return heads, metrics
+
+
+def run_train_actor(s: TrainSettings, config: GoalActorTrainConfig, progress: bool = True):
+    """Train the goal-conditioned actor on the dataset of ``s.task`` (collected if missing) and
+    write it to ``s.checkpoint()``. Returns (actor, metrics)."""
+    ds = run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes),
+                     progress)  # fmt: skip
+    actor, metrics = train_goal_actor(ds, config, progress=progress)
+    save_goal_actor(s.checkpoint(), actor, s.task, metrics)
+    print(
+        f"wrote {s.checkpoint()}: held-out action MSE {metrics['val_action_mse']:.4f}, "
+        f"{metrics['moves_per_episode']:.1f} object moves per episode, object dims "
+        f"{metrics['object_dims']}"
+    )
+    return actor, metrics

@@ -6,6 +6,7 @@ Hours on a CPU, so it resumes: every finished batch of episodes is appended to
 ``runs/bench/ogbench/<dataset>/<run>.jsonl`` and a rerun skips the episodes stored there; the
 summary rows are made from all stored episodes. Models: the task's recipe at the default paths
 (``runs/ogbench_<dataset>/``), so ``mpc-jepa collect / train / eval`` and this section share them.
+The row ``ACTOR_RUN`` is the goal-conditioned actor alone (mode 1, no world model, no planning).
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ from pathlib import Path
 import tasks
 from mpc_jepa.apps.bench.common import check_known, ordered, stored_section
 from mpc_jepa.apps.bench.settings import BenchSettings
-from mpc_jepa.evaluation import PlanSettings, evaluate, needs_slow_model, summarize
+from mpc_jepa.evaluation import (
+    PlanSettings,
+    evaluate,
+    evaluate_actor,
+    needs_slow_model,
+    summarize,
+)
 from mpc_jepa.files import atomic_write, json_safe, write_json
-from mpc_jepa.pipeline import ModelPaths, ensure_models
+from mpc_jepa.pipeline import ModelPaths, ensure_goal_actor, ensure_models
 
 OGBENCH_DATASETS = (
     "pointmaze-medium-navigate-v0",
@@ -33,6 +40,8 @@ OGBENCH_RUNS = {  # row label: planner settings (overrides of PlanSettings)
     "hierarchical, model slow level": {"planner": "hierarchical", "slow_level": "model"},
     "hierarchical, landmark slow level": {"planner": "hierarchical", "slow_level": "landmarks"},
 }
+ACTOR_RUN = "goal actor (mode 1, no planning)"
+OGBENCH_RUNS[ACTOR_RUN] = {}  # its settings: GoalActorTrainConfig's defaults
 # success %, state observations, from the OGBench paper (GCBC / GCIVL / GCIQL / QRL / CRL / HIQL)
 PUBLISHED = {
     "pointmaze-medium-navigate-v0": (9, 63, 53, 82, 29, 79),
@@ -77,44 +86,62 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
     task = tasks.load(name, seed=s.seed)
     rows = {}
     for label in labels:
-        ps = PlanSettings(**OGBENCH_RUNS[label])
-        episodes = _resume(
-            task, fast, slow if needs_slow_model(ps) else None, ps, dataset, label, s
-        )
-        summary = summarize(episodes)
-        rows[f"{dataset} / {label}"] = {**summary, "train_seconds": train_seconds}
-        print(f"{dataset} {label}: {summary}", flush=True)
+        if label == ACTOR_RUN:
+            row = _actor_row(task, paths, dataset, s)
+        else:
+            ps = PlanSettings(**OGBENCH_RUNS[label])
+            slow_used = slow if needs_slow_model(ps) else None
+            run = lambda n, chunk, ps=ps, slow_used=slow_used: evaluate(  # noqa: E731
+                task, fast, ps, n, seed=s.seed, progress=False, slow_model=slow_used,
+                indices=chunk, batch=len(chunk))  # fmt: skip
+            row = {**summarize(_resume(task, run, asdict(ps), dataset, label, s)),
+                   "train_seconds": train_seconds}  # fmt: skip
+        rows[f"{dataset} / {label}"] = row
+        print(f"{dataset} {label}: {row}", flush=True)
     return rows
 
 
-def _resume(task, fast, slow, ps: PlanSettings, dataset: str, label: str, s) -> list[dict]:
-    """All ``5 * s.ogbench_episodes`` episodes of one run: stored ones read back, the missing ones
-    run in batches of ``s.ogbench_batch`` and appended as each batch finishes."""
+def _actor_row(task, paths: ModelPaths, dataset: str, s) -> dict:
+    """The goal actor's row: trained on the same dataset (its own training time), then run."""
+    timing = Path("runs") / "bench" / "ogbench" / dataset / "actor_train_seconds.json"
+    t0 = time.perf_counter()
+    actor = ensure_goal_actor(task.name, paths)
+    if not timing.exists():
+        write_json(timing, {"seconds": time.perf_counter() - t0, "note": "train the actor"})
+    run = lambda n, chunk: evaluate_actor(  # noqa: E731
+        task, actor, n, seed=s.seed, progress=False, indices=chunk, batch=len(chunk))  # fmt: skip
+    episodes = _resume(task, run, {"actor": str(paths.actor)}, dataset, ACTOR_RUN, s)
+    return {**summarize(episodes), "train_seconds": json.loads(timing.read_text())["seconds"]}
+
+
+def _resume(task, run, settings: dict, dataset: str, label: str, s) -> list[dict]:
+    """All ``5 * s.ogbench_episodes`` episodes of one run: stored ones (made with the same
+    ``settings``) read back, the missing ones run in batches of ``s.ogbench_batch`` by
+    ``run(total, indices) -> evaluate's dict`` and appended as each batch finishes."""
     total = task.num_tasks * s.ogbench_episodes
     store = Path("runs") / "bench" / "ogbench" / dataset / f"{label.replace(' ', '_')}.jsonl"
-    done = _read(store, ps)
+    done = _read(store, settings)
     missing = [i for i in range(total) if i not in done]
     for j in range(0, len(missing), s.ogbench_batch):
         chunk = missing[j : j + s.ogbench_batch]
-        out = evaluate(task, fast, ps, total, seed=s.seed, progress=False, slow_model=slow,
-                       indices=chunk, batch=len(chunk))  # fmt: skip
+        out = run(total, chunk)
         for i, episode in zip(chunk, out["episodes"]):
             done[i] = episode
-        rows = [json_safe({"index": i, "settings": asdict(ps), **done[i]}) for i in sorted(done)]
+        rows = [json_safe({"index": i, "settings": settings, **done[i]}) for i in sorted(done)]
         text = "".join(json.dumps(r, allow_nan=False) + "\n" for r in rows).encode()
         atomic_write(store, lambda f, text=text: f.write(text))
         print(f"{dataset} {label}: {len(done)}/{total} episodes stored", flush=True)
     return [done[i] for i in range(total)]
 
 
-def _read(store: Path, ps: PlanSettings) -> dict[int, dict]:
-    """Stored episodes of ``store`` run with settings ``ps`` (others are ignored: rerun)."""
+def _read(store: Path, settings: dict) -> dict[int, dict]:
+    """Stored episodes of ``store`` run with ``settings`` (others are ignored: rerun)."""
     if not store.exists():
         return {}
     out = {}
     for line in store.read_text().splitlines():
         row = json.loads(line)
-        if row.pop("settings") == json.loads(json.dumps(asdict(ps))):
+        if row.pop("settings") == json.loads(json.dumps(settings)):
             out[row.pop("index")] = row
     return out
 

@@ -1,0 +1,56 @@
+"""A goal-conditioned actor behind the controller interface: mode 1, no planning.
+
+``ActorController`` answers what ``MPCController`` answers (``reset`` / ``reset_batch`` with goal
+observations, ``act`` / ``act_batch`` with observations), so ``run_episode`` / ``run_episodes`` and
+the evaluation drive either. Its memory is the goal alone.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+
+class ActorController:
+    """Acts by ``actor(obs [N, O], goal [N, O]) -> [N, A]`` (``models.goal_actor.GoalActor``)."""
+
+    model = None  # no world model: nothing to count
+
+    def __init__(self, actor, device="cpu"):
+        self.actor, self.device = actor, torch.device(device)
+        self.goal: torch.Tensor | None = None
+        self.last_plan_ms = 0.0
+
+    def reset(self, goal_obs) -> None:
+        """Start an episode toward ``goal_obs`` [O]."""
+        self.reset_batch(np.asarray(goal_obs)[None])
+
+    def reset_batch(self, goal_obs) -> None:
+        """Start N episodes toward ``goal_obs`` [N, O]."""
+        if goal_obs is None:
+            raise ValueError("a goal actor needs goal observations (this task has none)")
+        self.goal = self._tensor(goal_obs, "goal observations")
+
+    def act(self, obs) -> np.ndarray:
+        """Next action [A] for ``obs`` [O]."""
+        return self.act_batch(np.asarray(obs)[None])[0]
+
+    def act_batch(self, obs) -> np.ndarray:
+        """Next actions [N, A] for ``obs`` [N, O]."""
+        if self.goal is None:
+            raise RuntimeError("call reset(goal_obs) before act")
+        x = self._tensor(obs, "observations")
+        if x.shape != self.goal.shape:
+            raise ValueError(f"observations {list(x.shape)} do not match goals {list(self.goal.shape)}")
+        start = time.perf_counter()
+        with torch.no_grad():
+            actions = self.actor(x, self.goal).cpu().numpy().astype(np.float64)
+        self.last_plan_ms = 1000 * (time.perf_counter() - start)
+        return actions
+
+    def _tensor(self, x, what: str) -> torch.Tensor:
+        if isinstance(x, dict) or np.asarray(x).dtype == object:
+            raise TypeError(f"{what} must be a state array, got {type(x).__name__}")
+        return torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.device)

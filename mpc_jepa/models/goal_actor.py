@@ -1,0 +1,114 @@
+"""The actor's reactive mode (LeCun's "mode 1"): a goal-conditioned policy pi(s, g) -> a.
+
+It reads state observations, not the JEPA latent: a pick-and-place needs the object's position to
+about a centimetre, finer than the latent resolves (cube-single: probe R^2 0.955, about 2 cm). It
+is conditioned on the goal's *object dimensions* only: those the data shows the agent never moves
+directly (``object_dims``: at rest in most steps, e.g. a cube's pose, where the arm's joints move in
+almost every step). A goal observation's arm pose is then no distraction (OGBench's carries an
+arbitrary one) and the policy learns what to do with the object, from whatever arm pose.
+
+Trained by ``training.goal_actor`` (goal-relabelled regression on the dataset's actions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from mpc_jepa.models.encoders import mlp
+
+
+@dataclass(frozen=True)
+class GoalActorConfig:
+    """Sizes of the actor's MLP."""
+
+    hidden: int = 512
+    """Width of the MLP."""
+    depth: int = 3
+    """Hidden layers."""
+
+    def __post_init__(self):
+        if self.hidden < 1 or self.depth < 0:
+            raise ValueError(f"need hidden >= 1 and depth >= 0, got {self.hidden}, {self.depth}")
+
+
+def step_changes(states: Tensor, episode_starts: Tensor) -> Tensor:
+    """|s_{t+1} - s_t| for every row with a successor in its episode: [N, O], [E + 1] -> [N, O]
+    (0 on each episode's last row)."""
+    if states.ndim != 2 or episode_starts.ndim != 1 or int(episode_starts[-1]) != len(states):
+        raise ValueError(
+            f"need states [N, O] and episode starts [E + 1] ending at N, got "
+            f"{list(states.shape)} and {list(episode_starts.shape)}"
+        )
+    out = torch.zeros_like(states)
+    out[:-1] = (states[1:] - states[:-1]).abs()
+    out[episode_starts[1:] - 1] = 0.0  # no step across an episode boundary
+    return out
+
+
+def object_dims(states: Tensor, episode_starts: Tensor, tol: float = 1e-3) -> Tensor:
+    """Which observation dimensions the agent moves only through contact: [N, O] -> bool [O].
+
+    A dimension counts when its median per-step change is below ``tol`` times its spread: objects
+    at rest most of the time (a cube between pick-and-places), where the agent's own joints and
+    velocities change at almost every step (cube-single: 1e-4 against 5e-3 and above)."""
+    last = torch.zeros(len(states), dtype=torch.bool)
+    last[episode_starts[1:] - 1] = True
+    step = step_changes(states, episode_starts)[~last]
+    if len(step) == 0:
+        raise ValueError("need episodes of at least two observations")
+    return step.median(0).values < tol * states.std(0).clamp_min(1e-12)
+
+
+class GoalActor(nn.Module):
+    """pi(s, g): observations [B, O] and goal observations [B, O] -> actions [B, A] in [-1, 1].
+
+    Inputs are standardised by the dataset's mean and std; the goal enters as its object
+    dimensions and their offset from the current ones.
+
+    Args:
+        mean, std: [O] observation statistics.
+        objects: bool [O], the object dimensions (``object_dims``); at least one.
+        action_dim: A.
+        config: sizes.
+    """
+
+    def __init__(
+        self,
+        mean: Tensor,
+        std: Tensor,
+        objects: Tensor,
+        action_dim: int,
+        config: GoalActorConfig = GoalActorConfig(),
+    ):
+        super().__init__()
+        if mean.shape != std.shape or mean.shape != objects.shape or mean.ndim != 1:
+            raise ValueError(
+                f"mean, std and objects must all be [O], got {list(mean.shape)}, "
+                f"{list(std.shape)}, {list(objects.shape)}"
+            )
+        if not bool(objects.any()):
+            raise ValueError("the observation has no object dimensions to condition on")
+        self.config, self.action_dim = config, int(action_dim)
+        self.register_buffer("mean", mean.float())
+        self.register_buffer("std", std.float().clamp_min(1e-3))
+        self.register_buffer("objects", objects.bool())
+        k = int(objects.sum())
+        self.net = mlp(mean.shape[0] + 2 * k, config.hidden, self.action_dim, config.depth)
+
+    @property
+    def obs_dim(self) -> int:
+        return int(self.mean.shape[0])
+
+    def forward(self, obs: Tensor, goal: Tensor) -> Tensor:
+        """[B, O], [B, O] -> [B, A], clamped to [-1, 1]."""
+        if obs.shape[-1] != self.obs_dim or goal.shape != obs.shape:
+            raise ValueError(
+                f"need observations and goals [B, {self.obs_dim}], got {list(obs.shape)} and "
+                f"{list(goal.shape)}"
+            )
+        s = (obs - self.mean) / self.std
+        g = ((goal - self.mean) / self.std)[..., self.objects]
+        return self.net(torch.cat([s, g - s[..., self.objects], g], -1)).clamp(-1.0, 1.0)
