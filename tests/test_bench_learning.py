@@ -1,4 +1,4 @@
-"""The learning section's rows: returns per seed, their mean, and the recipe's episodes per point."""
+"""The learning section's rows: returns per seed, their mean, the recipe's episodes per point."""
 
 from mpc_jepa.apps.bench import learning
 from mpc_jepa.apps.bench.report import _section

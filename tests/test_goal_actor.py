@@ -137,7 +137,7 @@ def test_cli_trains_and_evaluates_the_actor(tmp_path, monkeypatch, capsys):
     assert main(["train", "--task", CUBE, "--level", "actor", "--collect-episodes", "2",
                  "--actor-steps", "30", "--actor-batch-size", "64"]) == 0  # fmt: skip
     assert "wrote runs/ogbench_cube-single-play-v0/goal_actor.pt" in capsys.readouterr().out
-    assert main(["eval", "--task", CUBE, "--actor", "runs/ogbench_cube-single-play-v0/goal_actor.pt",
-                 "--episodes", "2", "--batch", "2"]) == 0  # fmt: skip
+    path = "runs/ogbench_cube-single-play-v0/goal_actor.pt"
+    assert main(["eval", "--task", CUBE, "--actor", path, "--episodes", "2", "--batch", "2"]) == 0
     assert "goal actor: success" in capsys.readouterr().out
     assert main(["eval", "--task", CUBE, "--actor", "missing.pt", "--episodes", "1"]) == 2

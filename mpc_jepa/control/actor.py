@@ -43,7 +43,9 @@ class ActorController:
             raise RuntimeError("call reset(goal_obs) before act")
         x = self._tensor(obs, "observations")
         if x.shape != self.goal.shape:
-            raise ValueError(f"observations {list(x.shape)} do not match goals {list(self.goal.shape)}")
+            raise ValueError(
+                f"observations {list(x.shape)} do not match goals {list(self.goal.shape)}"
+            )
         start = time.perf_counter()
         with torch.no_grad():
             actions = self.actor(x, self.goal).cpu().numpy().astype(np.float64)

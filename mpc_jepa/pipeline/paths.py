@@ -38,7 +38,8 @@ class ModelPaths:
     @classmethod
     def default(cls, task: str, pixels: bool = False) -> ModelPaths:
         """The command line's defaults: ``data/<task>``, ``runs/<task>/world_model.pt``,
-        ``runs/<task>/slow_model.pt``, ``runs/<task>/value_heads.pt``, ``runs/<task>/goal_actor.pt``."""
+        ``runs/<task>/slow_model.pt``, ``runs/<task>/value_heads.pt``,
+        ``runs/<task>/goal_actor.pt``."""
         run = Path("runs") / slug(task)
         fast = run / ("world_model_pixels.pt" if pixels else "world_model.pt")
         return cls(dataset_dir(task, pixels), fast, run / "slow_model.pt")

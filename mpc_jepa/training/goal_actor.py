@@ -1,9 +1,9 @@
-"""Training of the goal-conditioned actor (``models.goal_actor.GoalActor``) on a reward-free dataset.
+"""Training of the goal-conditioned actor (``models.goal_actor.GoalActor``) on reward-free data.
 
-Goal relabelling. A play dataset (OGBench's cube-single: a scripted arm picks the cube up and puts it
-down somewhere, again and again) is a sequence of object moves; each move was made toward the place
-where the object next comes to rest. So the goal of row t is the observation at the first *rest
-start* after t: a step where the object dimensions stop changing and then stay still for
+Goal relabelling. A play dataset (OGBench's cube-single: a scripted arm picks the cube up and puts
+it down somewhere, again and again) is a sequence of object moves; each move was made toward the
+place where the object next comes to rest. So the goal of row t is the observation at the first
+*rest start* after t: a step where the object dimensions stop changing and then stay still for
 ``rest_steps`` steps. The actor regresses the action taken at t from (s_t, goal): behaviour cloning
 conditioned on the goal the data was actually heading for. (Uniformly drawn future goals, GCBC's
 relabelling, mix several moves into one target and reach 6% on cube-single in OGBench's paper.)
@@ -119,7 +119,7 @@ def train_goal_actor(
     actor.eval()
     with torch.no_grad():
         i = val_rows[:: max(1, len(val_rows) // 20000)]
-        val = (actor(states[i].to(dev), states[goals[i]].to(dev)) - actions[i].to(dev))
+        val = actor(states[i].to(dev), states[goals[i]].to(dev)) - actions[i].to(dev)
     metrics = {
         "val_action_mse": float(val.pow(2).mean()),
         "relabelled_fraction": float((goals >= 0).float().mean()),
