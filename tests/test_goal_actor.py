@@ -94,7 +94,7 @@ def test_actor_learns_the_toy_pick_and_place_and_round_trips(tmp_path):
     *arrays, headed = _toy_episodes()
     ds = _write_dataset(tmp_path / "toy", *arrays)
     actions = torch.as_tensor(np.array(ds["actions"]))
-    actor, metrics = train_goal_actor(ds, GoalActorTrainConfig(steps=600, batch_size=256))
+    actor, metrics = train_goal_actor(ds, GoalActorTrainConfig(steps=1200, batch_size=256))
     assert metrics["object_dims"] == [2] and metrics["relabelled_fraction"] > 0.5
     states = torch.as_tensor(np.array(ds["states"]))
     starts = torch.as_tensor(ds.episode_starts)
@@ -104,7 +104,7 @@ def test_actor_learns_the_toy_pick_and_place_and_round_trips(tmp_path):
     with torch.no_grad():
         err = (actor(states[rows], states[goal[rows]]) - actions[rows])[:, 0].abs().median()
         blind = (actor(states[rows], states[shuffled]) - actions[rows])[:, 0].abs().median()
-    assert err < 0.1 and blind > 3 * err  # carries toward the goal it is given (seen: 0.06, 0.23)
+    assert err < 0.1 and blind > 3 * err  # carries toward the goal it is given (seen: 0.06, 0.25)
     save_goal_actor(tmp_path / "a.pt", actor, "toy", metrics)
     again = load_goal_actor(tmp_path / "a.pt", task="toy")
     x, g = torch.randn(5, 3), torch.randn(5, 3)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from mpc_jepa.models.encoders import mlp
 
 
 @dataclass(frozen=True)
@@ -95,8 +94,11 @@ class GoalActor(nn.Module):
         self.register_buffer("mean", mean.float())
         self.register_buffer("std", std.float().clamp_min(1e-3))
         self.register_buffer("objects", objects.bool())
-        k = int(objects.sum())
-        self.net = mlp(mean.shape[0] + 2 * k, config.hidden, self.action_dim, config.depth)
+        layers, width = [], mean.shape[0] + 2 * int(objects.sum())
+        for _ in range(config.depth):  # no LayerNorm: with it the actor did worse here (see notes)
+            layers += [nn.Linear(width, config.hidden), nn.GELU()]
+            width = config.hidden
+        self.net = nn.Sequential(*layers, nn.Linear(width, self.action_dim))
 
     @property
     def obs_dim(self) -> int:
@@ -104,6 +106,11 @@ class GoalActor(nn.Module):
 
     def forward(self, obs: Tensor, goal: Tensor) -> Tensor:
         """[B, O], [B, O] -> [B, A], clamped to [-1, 1]."""
+        return self.unclamped(obs, goal).clamp(-1.0, 1.0)
+
+    def unclamped(self, obs: Tensor, goal: Tensor) -> Tensor:
+        """[B, O], [B, O] -> [B, A] before clamping (what training regresses: a clamp would stop
+        the gradient of every prediction past the bounds)."""
         if obs.shape[-1] != self.obs_dim or goal.shape != obs.shape:
             raise ValueError(
                 f"need observations and goals [B, {self.obs_dim}], got {list(obs.shape)} and "
@@ -111,4 +118,4 @@ class GoalActor(nn.Module):
             )
         s = (obs - self.mean) / self.std
         g = ((goal - self.mean) / self.std)[..., self.objects]
-        return self.net(torch.cat([s, g - s[..., self.objects], g], -1)).clamp(-1.0, 1.0)
+        return self.net(torch.cat([s, g - s[..., self.objects], g], -1))

@@ -111,7 +111,7 @@ def train_goal_actor(
     t0 = time.perf_counter()
     for _ in tqdm(range(config.steps), desc="train goal actor", disable=not progress):
         i = batch(train_rows)
-        pred = actor(states[i].to(dev), states[goals[i]].to(dev))
+        pred = actor.unclamped(states[i].to(dev), states[goals[i]].to(dev))
         loss = (pred - actions[i].to(dev)).pow(2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()

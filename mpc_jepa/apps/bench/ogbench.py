@@ -27,6 +27,7 @@ from mpc_jepa.evaluation import (
     summarize,
 )
 from mpc_jepa.files import atomic_write, json_safe, write_json
+from mpc_jepa.models.checkpoints import fingerprint
 from mpc_jepa.pipeline import ModelPaths, ensure_goal_actor, ensure_models
 
 OGBENCH_DATASETS = (
@@ -102,16 +103,14 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
 
 
 def _actor_row(task, paths: ModelPaths, dataset: str, s) -> dict:
-    """The goal actor's row: trained on the same dataset (its own training time), then run."""
-    timing = Path("runs") / "bench" / "ogbench" / dataset / "actor_train_seconds.json"
-    t0 = time.perf_counter()
+    """The goal actor's row: trained on the same dataset (the training time its checkpoint
+    records), then run."""
     actor = ensure_goal_actor(task.name, paths)
-    if not timing.exists():
-        write_json(timing, {"seconds": time.perf_counter() - t0, "note": "train the actor"})
     run = lambda n, chunk: evaluate_actor(  # noqa: E731
         task, actor, n, seed=s.seed, progress=False, indices=chunk, batch=len(chunk))  # fmt: skip
-    episodes = _resume(task, run, {"actor": str(paths.actor)}, dataset, ACTOR_RUN, s)
-    return {**summarize(episodes), "train_seconds": json.loads(timing.read_text())["seconds"]}
+    weights = {"actor": str(paths.actor), "fingerprint": fingerprint(actor)}  # retrained: rerun
+    episodes = _resume(task, run, weights, dataset, ACTOR_RUN, s)
+    return {**summarize(episodes), "train_seconds": actor.meta["seconds"]}
 
 
 def _resume(task, run, settings: dict, dataset: str, label: str, s) -> list[dict]:
