@@ -18,7 +18,6 @@ import torch
 from torch import Tensor, nn
 
 
-
 @dataclass(frozen=True)
 class GoalActorConfig:
     """Sizes of the actor's MLP."""
