@@ -80,6 +80,14 @@ def test_goal_is_where_the_object_next_comes_to_rest():
     assert goal[20:].tolist() == [21] + [-1] * 5
 
 
+def test_data_without_object_moves_is_refused(tmp_path):
+    states, actions, starts, _ = _toy_episodes(episodes=4)
+    walk = np.cumsum(np.random.default_rng(0).normal(size=states.shape), 0).astype(np.float32)
+    ds = _write_dataset(tmp_path / "walk", walk, actions, starts)  # every dimension always moves
+    with pytest.raises(ValueError, match="no row has an object move ending after it"):
+        train_goal_actor(ds, GoalActorTrainConfig(steps=1))
+
+
 def test_actor_shapes_bounds_and_errors():
     actor = GoalActor(torch.zeros(3), torch.ones(3), torch.tensor([False, False, True]), 2)
     out = actor(torch.randn(7, 3) * 100, torch.randn(7, 3))
@@ -97,7 +105,7 @@ def test_actor_learns_the_toy_pick_and_place_and_round_trips(tmp_path):
     actor, metrics = train_goal_actor(ds, GoalActorTrainConfig(steps=1200, batch_size=256))
     assert metrics["object_dims"] == [2] and metrics["relabelled_fraction"] > 0.5
     states = torch.as_tensor(np.array(ds["states"]))
-    starts = torch.as_tensor(ds.episode_starts)
+    starts = torch.as_tensor(np.array(ds.episode_starts))
     goal = rest_goal_rows(states, starts, torch.tensor([False, False, True]))
     rows = torch.nonzero((goal >= 0) & torch.as_tensor(headed)).ravel()
     shuffled = goal[rows][torch.randperm(len(rows), generator=torch.Generator().manual_seed(0))]

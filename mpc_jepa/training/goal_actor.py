@@ -60,6 +60,8 @@ def rest_goal_rows(
 
     states [N, O], episode_starts [E + 1], objects bool [O] -> int64 [N]. A rest start u has the
     object moving in step u-1 -> u and still in the ``rest_steps`` steps from u."""
+    if not bool(objects.any()):  # no object: no move ever ends
+        return torch.full((len(states),), -1, dtype=torch.long)
     step = step_changes(states, episode_starts)[:, objects]  # [N, K]
     moving = (step > move_tol * states[:, objects].std(0).clamp_min(1e-12)).any(1)  # t -> t+1
     n = len(states)
@@ -73,6 +75,8 @@ def rest_goal_rows(
     starts = torch.zeros(n, dtype=torch.bool)
     starts[1:] = moving[:-1] & still[1:] & (episode[1:] == episode[:-1])
     rows = torch.nonzero(starts).ravel()
+    if len(rows) == 0:  # nothing ever comes to rest after moving
+        return torch.full((n,), -1, dtype=torch.long)
     k = torch.searchsorted(rows, torch.arange(n), right=True)
     goal = torch.where(k < len(rows), rows[k.clamp_max(len(rows) - 1)], torch.full_like(k, -1))
     return torch.where((goal >= 0) & (goal <= end), goal, torch.full_like(goal, -1))
@@ -93,7 +97,7 @@ def train_goal_actor(
     starts = torch.as_tensor(np.array(dataset.episode_starts, dtype=np.int64))
     objects = object_dims(states, starts, config.move_tol)
     goals = rest_goal_rows(states, starts, objects, config.rest_steps, config.move_tol)
-    train_eps, val_eps = dataset.split(config.val_fraction, config.seed)
+    _, val_eps = dataset.split(config.val_fraction, config.seed)
     episode = torch.repeat_interleave(torch.arange(len(starts) - 1), starts.diff())
     held = torch.as_tensor(np.isin(episode.numpy(), val_eps))
     train_rows = torch.nonzero((goals >= 0) & ~held).ravel()
@@ -123,7 +127,7 @@ def train_goal_actor(
     metrics = {
         "val_action_mse": float(val.pow(2).mean()),
         "relabelled_fraction": float((goals >= 0).float().mean()),
-        "moves_per_episode": float((goals.unique().numel() - 1) / (len(starts) - 1)),
+        "moves_per_episode": float(goals[goals >= 0].unique().numel() / (len(starts) - 1)),
         "object_dims": torch.nonzero(objects).ravel().tolist(),
         "seconds": time.perf_counter() - t0,
         "steps": config.steps,
