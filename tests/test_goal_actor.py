@@ -12,7 +12,7 @@ from mpc_jepa.control import ActorController
 from mpc_jepa.data.dataset import Dataset
 from mpc_jepa.evaluation import evaluate_actor
 from mpc_jepa.models.checkpoints import CheckpointError, load_goal_actor, save_goal_actor
-from mpc_jepa.models.goal_actor import GoalActor, object_dims
+from mpc_jepa.models.goal_actor import GoalActor, GoalActorConfig, object_dims
 from mpc_jepa.training.goal_actor import GoalActorTrainConfig, rest_goal_rows, train_goal_actor
 
 CUBE = "ogbench:cube-single-play-v0"
@@ -92,6 +92,9 @@ def test_actor_shapes_bounds_and_errors():
     actor = GoalActor(torch.zeros(3), torch.ones(3), torch.tensor([False, False, True]), 2)
     out = actor(torch.randn(7, 3) * 100, torch.randn(7, 3))
     assert out.shape == (7, 2) and out.abs().max() <= 1.0
+    assert actor.chunk(torch.zeros(7, 3), torch.zeros(7, 3)).shape == (7, 5, 2)  # k = 5
+    with pytest.raises(ValueError, match="chunk >= 1"):
+        GoalActorConfig(chunk=0)
     with pytest.raises(ValueError, match=r"\[B, 3\]"):
         actor(torch.zeros(7, 3), torch.zeros(6, 3))
     with pytest.raises(ValueError, match="no object dimensions"):
@@ -121,6 +124,27 @@ def test_actor_learns_the_toy_pick_and_place_and_round_trips(tmp_path):
         load_goal_actor(tmp_path / "a.pt", task="other")
     with pytest.raises(CheckpointError, match="no goal-actor checkpoint"):
         load_goal_actor(tmp_path / "missing.pt")
+
+
+class _CountingChunks:
+    """A stand-in actor whose c-th call predicts the chunk [c, c + 10, c + 20] / 100 (A = 1)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def chunk(self, obs, goal):
+        self.calls += 1
+        return ((self.calls + torch.tensor([0.0, 10.0, 20.0])) / 100).expand(len(obs), 3)[..., None]
+
+
+def test_controller_averages_the_chunks_predicted_for_each_step():
+    controller = ActorController(_CountingChunks())
+    controller.reset_batch(np.zeros((2, 4)))
+    got = [float(controller.act_batch(np.zeros((2, 4)))[1, 0]) for _ in range(4)]
+    # step t: the j-th action of the chunk made j calls ago, j < 3, averaged
+    assert got == pytest.approx([0.01, (2 + 11) / 200, (3 + 12 + 21) / 300, (4 + 13 + 22) / 300])
+    controller.reset_batch(np.zeros((2, 4)))  # a new episode forgets the old chunks
+    assert controller.chunks == []
 
 
 def test_controller_interface_and_cube_closed_loop():

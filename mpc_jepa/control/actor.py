@@ -2,7 +2,9 @@
 
 ``ActorController`` answers what ``MPCController`` answers (``reset`` / ``reset_batch`` with goal
 observations, ``act`` / ``act_batch`` with observations), so ``run_episode`` / ``run_episodes`` and
-the evaluation drive either. Its memory is the goal alone.
+the evaluation drive either. Its memory: the goal and the last k action chunks the actor predicted;
+each step's action is the mean of the k predictions made for it (temporal ensembling), which
+smooths the hesitation a single regressed action shows where the data's actions part ways.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import torch
 
 
 class ActorController:
-    """Acts by ``actor(obs [N, O], goal [N, O]) -> [N, A]`` (``models.goal_actor.GoalActor``)."""
+    """Acts by ``actor.chunk(obs [N, O], goal [N, O]) -> [N, k, A]``
+    (``models.goal_actor.GoalActor``), ensembled over the last k calls."""
 
     model = None  # no world model: nothing to count
 
     def __init__(self, actor, device="cpu"):
         self.actor, self.device = actor, torch.device(device)
         self.goal: torch.Tensor | None = None
+        self.chunks: list[torch.Tensor] = []  # newest first, each [N, k, A]
         self.last_plan_ms = 0.0
 
     def reset(self, goal_obs) -> None:
@@ -32,6 +36,7 @@ class ActorController:
         if goal_obs is None:
             raise ValueError("a goal actor needs goal observations (this task has none)")
         self.goal = self._tensor(goal_obs, "goal observations")
+        self.chunks = []
 
     def act(self, obs) -> np.ndarray:
         """Next action [A] for ``obs`` [O]."""
@@ -48,7 +53,11 @@ class ActorController:
             )
         start = time.perf_counter()
         with torch.no_grad():
-            actions = self.actor(x, self.goal).cpu().numpy().astype(np.float64)
+            chunk = self.actor.chunk(x, self.goal)  # [N, k, A]
+            self.chunks = [chunk, *self.chunks][: chunk.shape[1]]
+            # the chunk made j calls ago predicted this step as its j-th action
+            now = torch.stack([c[:, j] for j, c in enumerate(self.chunks)]).mean(0)
+            actions = now.clamp(-1.0, 1.0).cpu().numpy().astype(np.float64)
         self.last_plan_ms = 1000 * (time.perf_counter() - start)
         return actions
 

@@ -20,16 +20,23 @@ from torch import Tensor, nn
 
 @dataclass(frozen=True)
 class GoalActorConfig:
-    """Sizes of the actor's MLP."""
+    """Sizes of the actor's MLP and its action chunk."""
 
     hidden: int = 512
     """Width of the MLP."""
     depth: int = 3
     """Hidden layers."""
+    chunk: int = 5
+    """k: actions predicted per call, a_t..a_{t+k-1}; acting averages the k predictions made for
+    the current step (temporal ensembling, as ACT does: Zhao et al. 2023). On cube-single it
+    lifted the protocol's first 50 episodes from 66% to 88% (docs/notes/2026-12-06-...)."""
 
     def __post_init__(self):
-        if self.hidden < 1 or self.depth < 0:
-            raise ValueError(f"need hidden >= 1 and depth >= 0, got {self.hidden}, {self.depth}")
+        if self.hidden < 1 or self.depth < 0 or self.chunk < 1:
+            raise ValueError(
+                f"need hidden >= 1, depth >= 0, chunk >= 1; got {self.hidden}, {self.depth}, "
+                f"{self.chunk}"
+            )
 
 
 def step_changes(states: Tensor, episode_starts: Tensor) -> Tensor:
@@ -61,7 +68,8 @@ def object_dims(states: Tensor, episode_starts: Tensor, tol: float = 1e-3) -> Te
 
 
 class GoalActor(nn.Module):
-    """pi(s, g): observations [B, O] and goal observations [B, O] -> actions [B, A] in [-1, 1].
+    """pi(s, g): observations [B, O] and goal observations [B, O] -> the next k actions [B, k, A]
+    (``chunk``); ``forward`` gives the first, in [-1, 1].
 
     Inputs are standardised by the dataset's mean and std; the goal enters as its object
     dimensions and their offset from the current ones.
@@ -97,19 +105,19 @@ class GoalActor(nn.Module):
         for _ in range(config.depth):  # no LayerNorm: with it the actor did worse here (see notes)
             layers += [nn.Linear(width, config.hidden), nn.GELU()]
             width = config.hidden
-        self.net = nn.Sequential(*layers, nn.Linear(width, self.action_dim))
+        self.net = nn.Sequential(*layers, nn.Linear(width, config.chunk * self.action_dim))
 
     @property
     def obs_dim(self) -> int:
         return int(self.mean.shape[0])
 
     def forward(self, obs: Tensor, goal: Tensor) -> Tensor:
-        """[B, O], [B, O] -> [B, A], clamped to [-1, 1]."""
-        return self.unclamped(obs, goal).clamp(-1.0, 1.0)
+        """[B, O], [B, O] -> [B, A]: the chunk's first action, clamped to [-1, 1]."""
+        return self.chunk(obs, goal)[:, 0].clamp(-1.0, 1.0)
 
-    def unclamped(self, obs: Tensor, goal: Tensor) -> Tensor:
-        """[B, O], [B, O] -> [B, A] before clamping (what training regresses: a clamp would stop
-        the gradient of every prediction past the bounds)."""
+    def chunk(self, obs: Tensor, goal: Tensor) -> Tensor:
+        """[B, O], [B, O] -> [B, k, A] before clamping (what training regresses: a clamp would
+        stop the gradient of every prediction past the bounds)."""
         if obs.shape[-1] != self.obs_dim or goal.shape != obs.shape:
             raise ValueError(
                 f"need observations and goals [B, {self.obs_dim}], got {list(obs.shape)} and "
@@ -117,4 +125,5 @@ class GoalActor(nn.Module):
             )
         s = (obs - self.mean) / self.std
         g = ((goal - self.mean) / self.std)[..., self.objects]
-        return self.net(torch.cat([s, g - s[..., self.objects], g], -1))
+        out = self.net(torch.cat([s, g - s[..., self.objects], g], -1))
+        return out.reshape(len(out), self.config.chunk, self.action_dim)

@@ -100,8 +100,10 @@ def train_goal_actor(
     _, val_eps = dataset.split(config.val_fraction, config.seed)
     episode = torch.repeat_interleave(torch.arange(len(starts) - 1), starts.diff())
     held = torch.as_tensor(np.isin(episode.numpy(), val_eps))
-    train_rows = torch.nonzero((goals >= 0) & ~held).ravel()
-    val_rows = torch.nonzero((goals >= 0) & held).ravel()
+    k = actor_config.chunk  # a row's chunk a_t..a_{t+k-1} must lie in its episode (last: no action)
+    has_chunk = torch.arange(len(states)) + k <= starts[1:][episode] - 1
+    train_rows = torch.nonzero((goals >= 0) & has_chunk & ~held).ravel()
+    val_rows = torch.nonzero((goals >= 0) & has_chunk & held).ravel()
     if len(train_rows) == 0 or len(val_rows) == 0:
         raise ValueError(
             f"{dataset.path}: no row has an object move ending after it (object dims "
@@ -115,8 +117,8 @@ def train_goal_actor(
     t0 = time.perf_counter()
     for _ in tqdm(range(config.steps), desc="train goal actor", disable=not progress):
         i = batch(train_rows)
-        pred = actor.unclamped(states[i].to(dev), states[goals[i]].to(dev))
-        loss = (pred - actions[i].to(dev)).pow(2).mean()
+        pred = actor.chunk(states[i].to(dev), states[goals[i]].to(dev))  # [B, k, A]
+        loss = (pred - actions[i[:, None] + torch.arange(k)].to(dev)).pow(2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
