@@ -28,8 +28,8 @@ class GoalActorConfig:
     """Hidden layers."""
     chunk: int = 5
     """k: actions predicted per call, a_t..a_{t+k-1}; acting averages the k predictions made for
-    the current step (temporal ensembling, as ACT does: Zhao et al. 2023). On cube-single it
-    lifted the protocol's first 50 episodes from 66% to 88% (docs/notes/2026-12-06-...)."""
+    the current step (temporal ensembling, as ACT does: Zhao et al. 2023). On cube-single, by
+    OGBench's protocol, 67% where one action per call reached 60% (docs/notes/, 2026-12-06)."""
 
     def __post_init__(self):
         if self.hidden < 1 or self.depth < 0 or self.chunk < 1:
