@@ -12,7 +12,7 @@ from mpc_jepa.control import ActorController
 from mpc_jepa.data.dataset import Dataset
 from mpc_jepa.evaluation import evaluate_actor
 from mpc_jepa.models.checkpoints import CheckpointError, load_goal_actor, save_goal_actor
-from mpc_jepa.models.goal_actor import GoalActor, GoalActorConfig, object_dims
+from mpc_jepa.models.goal_actor import ActorEnsemble, GoalActor, GoalActorConfig, object_dims
 from mpc_jepa.training.goal_actor import GoalActorTrainConfig, rest_goal_rows, train_goal_actor
 
 CUBE = "ogbench:cube-single-play-v0"
@@ -95,6 +95,14 @@ def test_actor_shapes_bounds_and_errors():
     assert actor.chunk(torch.zeros(7, 3), torch.zeros(7, 3)).shape == (7, 5, 2)  # k = 5
     with pytest.raises(ValueError, match="chunk >= 1"):
         GoalActorConfig(chunk=0)
+    other = GoalActor(torch.zeros(3), torch.ones(3), torch.tensor([False, True, True]), 2)
+    both = ActorEnsemble([actor, other])
+    x, g = torch.randn(4, 3), torch.randn(4, 3)
+    mean = (actor.chunk(x, g) + other.chunk(x, g)) / 2
+    assert torch.allclose(both.chunk(x, g), mean)
+    assert torch.equal(both(x, g), mean[:, 0].clamp(-1, 1))
+    with pytest.raises(ValueError, match="one observation, action and chunk size"):
+        ActorEnsemble([actor, GoalActor(torch.zeros(3), torch.ones(3), actor.objects, 3)])
     with pytest.raises(ValueError, match=r"\[B, 3\]"):
         actor(torch.zeros(7, 3), torch.zeros(6, 3))
     with pytest.raises(ValueError, match="no object dimensions"):
@@ -171,5 +179,8 @@ def test_cli_trains_and_evaluates_the_actor(tmp_path, monkeypatch, capsys):
     assert "wrote runs/ogbench_cube-single-play-v0/goal_actor.pt" in capsys.readouterr().out
     path = "runs/ogbench_cube-single-play-v0/goal_actor.pt"
     assert main(["eval", "--task", CUBE, "--actor", path, "--episodes", "2", "--batch", "2"]) == 0
+    assert "goal actor: success" in capsys.readouterr().out
+    two = f"{path},{path}"  # two checkpoints act as one (their chunks averaged)
+    assert main(["eval", "--task", CUBE, "--actor", two, "--episodes", "1"]) == 0
     assert "goal actor: success" in capsys.readouterr().out
     assert main(["eval", "--task", CUBE, "--actor", "missing.pt", "--episodes", "1"]) == 2

@@ -22,12 +22,12 @@ from mpc_jepa.evaluation import (
 )
 from mpc_jepa.files import write_json
 from mpc_jepa.models import WorldModelConfig
-from mpc_jepa.models.checkpoints import load_goal_actor
 from mpc_jepa.models.slow import SlowModelConfig
 from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline import (
     CollectSettings,
     TrainSettings,
+    load_actor,
     load_model,
     load_slow_model,
     load_value_model,
@@ -175,7 +175,8 @@ class EvalSettings(ModelChoice):
     --workers)."""
     actor: str = ""
     """Evaluate this goal-actor checkpoint instead of a planner (mode 1, no planning; written by
-    `mpc-jepa train --level actor` to runs/<task>/goal_actor.pt)."""
+    `mpc-jepa train --level actor` to runs/<task>/goal_actor.pt); comma-separated checkpoints act
+    as one, their action chunks averaged."""
 
     def __post_init__(self):
         for name in ("episodes", "workers", "batch"):
@@ -187,7 +188,7 @@ def cmd_eval(args) -> int:
     s = dataclass_from_args(EvalSettings, args)
     ps = plan_settings(args, tasks.load(s.task))
     if s.actor:  # no world model, no planner
-        task, actor = tasks.load(s.task, seed=s.seed), load_goal_actor(s.actor, task=s.task)
+        task, actor = tasks.load(s.task, seed=s.seed), load_actor(s.task, s.actor, s.device)
         out = evaluate_actor(task, actor, s.episodes, s.seed, device=s.device, batch=s.batch)
     elif s.workers > 1 or distributed.env_world_size() > 1:
         task, model, slow, heads = _models(s, ps, s.device)  # bad paths fail before the workers

@@ -4,6 +4,7 @@ from mpc_jepa.pipeline.collect import CollectSettings, run_collect
 from mpc_jepa.pipeline.models import (
     ensure_goal_actor,
     ensure_models,
+    load_actor,
     load_model,
     load_slow_model,
     load_value_model,
@@ -25,6 +26,7 @@ __all__ = [
     "dataset_dir",
     "ensure_goal_actor",
     "ensure_models",
+    "load_actor",
     "load_model",
     "load_slow_model",
     "load_value_model",

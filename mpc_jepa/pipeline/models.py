@@ -16,6 +16,7 @@ from mpc_jepa.models.checkpoints import (
     read_checkpoint,
     save_goal_actor,
 )
+from mpc_jepa.models.goal_actor import ActorEnsemble
 from mpc_jepa.models.oracle import OracleModel
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.pipeline.collect import CollectSettings, run_collect
@@ -125,6 +126,16 @@ def ensure_models(
             ds, fast, paths.slow, cfg, SlowModelConfig(), progress=progress, distance_config=dcfg
         )[0]
     return ds, fast, slow_model
+
+
+def load_actor(task_name: str, checkpoints: str, device: str = "cpu"):
+    """The goal actor of ``checkpoints``: one path, or comma-separated paths acting as an
+    ``ActorEnsemble``."""
+    paths = [p for p in checkpoints.split(",") if p]
+    if not paths:
+        raise ValueError(f"no goal-actor checkpoint given in {checkpoints!r}")
+    actors = [load_goal_actor(p, task=task_name, device=device) for p in paths]
+    return actors[0] if len(actors) == 1 else ActorEnsemble(actors)
 
 
 def ensure_goal_actor(
