@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 
 import tasks
@@ -146,14 +147,9 @@ def ensure_goal_actor(
 ):
     """The goal actor at ``paths.actor``, trained on ``paths.dataset`` (collected by the task's
     recipe when missing) when it does not exist yet."""
-    try:
+    with contextlib.suppress(CheckpointError):  # none yet, or unreadable: train one
         return load_goal_actor(paths.actor, task=task_name, device=config.device)
-    except CheckpointError:
-        pass
-    recipe = tasks.load(task_name).recipe
-    settings = CollectSettings(
-        task=task_name, out=str(paths.dataset), episodes=recipe.collect_episodes
-    )
+    settings = CollectSettings(task=task_name, out=str(paths.dataset))  # the recipe's size
     actor, metrics = train_goal_actor(run_collect(settings, progress), config, progress=progress)
     save_goal_actor(paths.actor, actor, task_name, metrics)
     actor.meta = metrics

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from mpc_jepa.data import Dataset
+from mpc_jepa.data import Dataset, episode_ends
 from mpc_jepa.models.goal_actor import GoalActor, GoalActorConfig, object_dims, step_changes
 
 
@@ -65,15 +65,12 @@ def rest_goal_rows(
     step = step_changes(states, episode_starts)[:, objects]  # [N, K]
     moving = (step > move_tol * states[:, objects].std(0).clamp_min(1e-12)).any(1)  # t -> t+1
     n = len(states)
-    episode = torch.repeat_interleave(
-        torch.arange(len(episode_starts) - 1), episode_starts.diff()
-    )  # [N]
-    end = episode_starts[1:][episode] - 1  # last row of each row's episode
+    end = torch.as_tensor(episode_ends(episode_starts.numpy()))  # last row of each row's episode
     # still[u]: no move in steps u..u+rest_steps-1, all inside u's episode
     window = torch.nn.functional.pad(moving.float(), (0, rest_steps)).unfold(0, rest_steps, 1)
     still = (window[:n].sum(1) == 0) & (torch.arange(n) + rest_steps <= end)
     starts = torch.zeros(n, dtype=torch.bool)
-    starts[1:] = moving[:-1] & still[1:] & (episode[1:] == episode[:-1])
+    starts[1:] = moving[:-1] & still[1:] & (end[1:] == end[:-1])  # u - 1 in u's episode
     rows = torch.nonzero(starts).ravel()
     if len(rows) == 0:  # nothing ever comes to rest after moving
         return torch.full((n,), -1, dtype=torch.long)
@@ -98,10 +95,9 @@ def train_goal_actor(
     objects = object_dims(states, starts, config.move_tol)
     goals = rest_goal_rows(states, starts, objects, config.rest_steps, config.move_tol)
     _, val_eps = dataset.split(config.val_fraction, config.seed)
-    episode = torch.repeat_interleave(torch.arange(len(starts) - 1), starts.diff())
-    held = torch.as_tensor(np.isin(episode.numpy(), val_eps))
+    held = torch.as_tensor(np.repeat(np.isin(np.arange(len(starts) - 1), val_eps), starts.diff()))
     k = actor_config.chunk  # a row's chunk a_t..a_{t+k-1} must lie in its episode (last: no action)
-    has_chunk = torch.arange(len(states)) + k <= starts[1:][episode] - 1
+    has_chunk = torch.arange(len(states)) + k <= torch.as_tensor(episode_ends(starts.numpy())) - 1
     train_rows = torch.nonzero((goals >= 0) & has_chunk & ~held).ravel()
     val_rows = torch.nonzero((goals >= 0) & has_chunk & held).ravel()
     if len(train_rows) == 0 or len(val_rows) == 0:
