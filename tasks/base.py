@@ -63,6 +63,10 @@ class Task(PathGeometry):
     terminates_at_success: bool = False
     """Whether an episode ends at the first step that succeeds (OGBench's protocol) rather than
     running its full length and being judged at the end."""
+    success_dims: tuple[int, ...] = ()
+    """State-observation dimensions the success test depends on (empty: not declared). A goal
+    actor reads only these of a goal, so the goal's other dimensions (a cube's yaw, the arm's pose)
+    are no target to chase."""
     objective: str = "goal"
     """'goal': episodes are judged by reaching a goal observation (``success``); 'reward': by the
     suite's episode return (``reward`` summed over the steps), with no goal at all."""

@@ -35,6 +35,17 @@ from tasks.rendering import new_renderer, track_renderer
 MAZE_TOLERANCE = 1.0  # the point maze's success radius (the package's goal_tol for the point)
 
 
+def _success_dims(env_id: str, cubes: int) -> tuple[int, ...]:
+    """The state dimensions the environment's success test reads: a maze's xy (the first two); a
+    cube environment's cube positions (after the arm's 19 dims, each cube's 9 begin with its
+    position). The scene's buttons, drawer and window are not declared: ()."""
+    if not env_id.startswith(MANIP_PREFIXES):
+        return (0, 1)
+    if env_id.startswith("cube-"):
+        return tuple(19 + 9 * i + j for i in range(cubes) for j in range(3))
+    return ()
+
+
 class OGBenchTask(Task):
     """An OGBench environment behind the task template; see the module docstring."""
 
@@ -60,6 +71,7 @@ class OGBenchTask(Task):
         self.state_dim = int(self.state_observation().shape[0])
         self.num_tasks = int(self.env.num_tasks)
         self.success_threshold = MAZE_TOLERANCE if self.is_maze else 0.04
+        self.success_dims = _success_dims(self.env_id, self._cubes())
         # the arm with a cube: a wider latent, longer training, denser landmarks
         models = {} if self.is_maze else dict(latent_dim=32, train_steps=5000, landmarks=2000)
         self.recipe = TrainingRecipe(rollout_steps=16, **models)

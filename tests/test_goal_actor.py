@@ -88,6 +88,20 @@ def test_data_without_object_moves_is_refused(tmp_path):
         train_goal_actor(ds, GoalActorTrainConfig(steps=1))
 
 
+def test_actor_reads_only_the_goal_dims_it_is_given(tmp_path):
+    ds = _write_dataset(tmp_path / "toy", *_toy_episodes(episodes=4)[:3])
+    actor, metrics = train_goal_actor(ds, GoalActorTrainConfig(steps=2, goal_dims=(0, 2)))
+    assert metrics["goal_dims"] == [0, 2] and metrics["object_dims"] == [2]
+    x, g = torch.randn(4, 3), torch.randn(4, 3)
+    other = g.clone()
+    other[:, 1] += 5.0  # a dimension the actor does not read
+    assert torch.equal(actor.chunk(x, g), actor.chunk(x, other))
+    other[:, 0] += 5.0
+    assert not torch.allclose(actor.chunk(x, g), actor.chunk(x, other))
+    with pytest.raises(ValueError, match=r"goal_dims \[3\] lie outside"):
+        train_goal_actor(ds, GoalActorTrainConfig(steps=1, goal_dims=(2, 3)))
+
+
 def test_actor_shapes_bounds_and_errors():
     actor = GoalActor(torch.zeros(3), torch.ones(3), torch.tensor([False, False, True]), 2)
     out = actor(torch.randn(7, 3) * 100, torch.randn(7, 3))
@@ -176,7 +190,9 @@ def test_cli_trains_and_evaluates_the_actor(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "--task", CUBE, "--level", "actor", "--collect-episodes", "2",
                  "--actor-steps", "30", "--actor-batch-size", "64"]) == 0  # fmt: skip
-    assert "wrote runs/ogbench_cube-single-play-v0/goal_actor.pt" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "wrote runs/ogbench_cube-single-play-v0/goal_actor.pt" in out
+    assert "goal dims read [19, 20, 21]" in out  # the task's success dims: the cube's position
     path = "runs/ogbench_cube-single-play-v0/goal_actor.pt"
     assert main(["eval", "--task", CUBE, "--actor", path, "--episodes", "2", "--batch", "2"]) == 0
     assert "goal actor: success" in capsys.readouterr().out

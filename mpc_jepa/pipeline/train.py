@@ -13,6 +13,7 @@ from mpc_jepa.models.checkpoints import load_world_model, save_goal_actor, save_
 from mpc_jepa.models.slow import SlowModelConfig
 from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline.collect import CollectSettings, run_collect
+from mpc_jepa.pipeline.models import actor_config_for
 from mpc_jepa.pipeline.paths import ModelPaths
 from mpc_jepa.training import (
     DistanceTrainConfig,
@@ -169,11 +170,11 @@ def run_train_actor(s: TrainSettings, config: GoalActorTrainConfig, progress: bo
     write it to ``s.checkpoint()``. Returns (actor, metrics)."""
     ds = run_collect(CollectSettings(task=s.task, out=s.dataset, episodes=s.collect_episodes),
                      progress)  # fmt: skip
-    actor, metrics = train_goal_actor(ds, config, progress=progress)
+    actor, metrics = train_goal_actor(ds, actor_config_for(s.task, config), progress=progress)
     save_goal_actor(s.checkpoint(), actor, s.task, metrics)
     print(
         f"wrote {s.checkpoint()}: held-out action MSE {metrics['val_action_mse']:.4f}, "
         f"{metrics['moves_per_episode']:.1f} object moves per episode, object dims "
-        f"{metrics['object_dims']}"
+        f"{metrics['object_dims']}, goal dims read {metrics['goal_dims']}"
     )
     return actor, metrics

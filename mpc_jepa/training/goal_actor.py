@@ -37,6 +37,10 @@ class GoalActorTrainConfig:
     """Steps an object must stay still for its rest to count as a move's end."""
     move_tol: float = 1e-3
     """An object dimension moves in a step when it changes by more than this times its spread."""
+    goal_dims: tuple[int, ...] = ()
+    """Observation dimensions the actor reads of the goal; empty: the object dimensions. A task
+    whose success test checks fewer (cube-single: the cube's position, not its orientation) should
+    pass those: a goal's other dimensions are then no target to chase."""
     val_fraction: float = 0.1
     """Share of episodes held out for the reported error."""
     seed: int = 0
@@ -79,6 +83,18 @@ def rest_goal_rows(
     return torch.where((goal >= 0) & (goal <= end), goal, torch.full_like(goal, -1))
 
 
+def _goal_mask(objects: torch.Tensor, goal_dims: tuple[int, ...]) -> torch.Tensor:
+    """bool [O]: the goal dimensions the actor reads: ``goal_dims``, or the object dims."""
+    if not goal_dims:
+        return objects.clone()
+    bad = [d for d in goal_dims if not 0 <= d < len(objects)]
+    if bad:
+        raise ValueError(f"goal_dims {bad} lie outside the observation's {len(objects)} dims")
+    mask = torch.zeros_like(objects)
+    mask[list(goal_dims)] = True
+    return mask
+
+
 def train_goal_actor(
     dataset: Dataset,
     config: GoalActorTrainConfig = GoalActorTrainConfig(),
@@ -100,12 +116,13 @@ def train_goal_actor(
     has_chunk = torch.arange(len(states)) + k <= torch.as_tensor(episode_ends(starts.numpy())) - 1
     train_rows = torch.nonzero((goals >= 0) & has_chunk & ~held).ravel()
     val_rows = torch.nonzero((goals >= 0) & has_chunk & held).ravel()
+    reads = _goal_mask(objects, config.goal_dims)
     if len(train_rows) == 0 or len(val_rows) == 0:
         raise ValueError(
             f"{dataset.path}: no row has an object move ending after it (object dims "
             f"{torch.nonzero(objects).ravel().tolist()}); the actor needs moved objects"
         )
-    actor = GoalActor(states.mean(0), states.std(0), objects, actions.shape[1], actor_config)
+    actor = GoalActor(states.mean(0), states.std(0), reads, actions.shape[1], actor_config)
     actor = actor.to(dev).train()
     opt = torch.optim.AdamW(actor.parameters(), lr=config.lr)
     g = torch.Generator().manual_seed(config.seed)
@@ -127,6 +144,7 @@ def train_goal_actor(
         "relabelled_fraction": float((goals >= 0).float().mean()),
         "moves_per_episode": float(goals[goals >= 0].unique().numel() / (len(starts) - 1)),
         "object_dims": torch.nonzero(objects).ravel().tolist(),
+        "goal_dims": torch.nonzero(reads).ravel().tolist(),
         "seconds": time.perf_counter() - t0,
         "steps": config.steps,
     }

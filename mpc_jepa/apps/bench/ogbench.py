@@ -163,7 +163,14 @@ def ogbench_table(r: dict, section) -> list[str]:
         published = r["published"].get(k.split(" / ")[0], {})
         base = " | ".join(str(published.get(n, "")) for n in names)
         parts.append(
-            f"| {k} | {v['episodes']} | {v['success_rate']:.0%} | {per_task} | {base} | "
+            f"| {k} | {v['episodes']} | {_percent(v['success_rate'])} | {per_task} | {base} | "
             f"{v['train_seconds'] / 60:.0f} | {v['mean_ms_per_step']:.1f} | {v['mean_steps']:.0f} |"
         )
     return [*parts, ""]
+
+
+def _percent(x: float) -> str:
+    """0.996 -> '99.6%', 1.0 -> '100%': a whole percent without a decimal, else one (250
+    episodes resolve 0.4%, and 99.6% must not read as 100%)."""
+    text = f"{100 * x:.1f}".removesuffix(".0")
+    return f"{text}%"
