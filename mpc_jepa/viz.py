@@ -38,7 +38,9 @@ def label_frames(frames: list[np.ndarray], text: str, scale: int = 4) -> list[np
     ax = fig.add_axes([0, 0, 1, h * scale / (h * scale + 30)])
     ax.axis("off")
     image = ax.imshow(frames[0], interpolation="nearest")
-    label = fig.text(0.02, 0.99, "", va="top", fontsize=9)
+    longest = len(f"{text}  step {len(frames) - 1}")
+    size = min(9.0, 1.2 * w * scale / longest)  # a long task name shrinks to fit the width
+    label = fig.text(0.02, 0.99, "", va="top", fontsize=size)
     out = []
     for i, f in enumerate(frames):  # one figure, updated in place: much faster than redrawing it
         image.set_data(f)

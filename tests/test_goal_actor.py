@@ -200,3 +200,6 @@ def test_cli_trains_and_evaluates_the_actor(tmp_path, monkeypatch, capsys):
     assert main(["eval", "--task", CUBE, "--actor", two, "--episodes", "1"]) == 0
     assert "goal actor: success" in capsys.readouterr().out
     assert main(["eval", "--task", CUBE, "--actor", "missing.pt", "--episodes", "1"]) == 2
+    assert main(["plan", "--task", CUBE, "--actor", path, "--video", "a.mp4"]) == 0  # filmed
+    video = capsys.readouterr().out.split("wrote ")[-1].strip()  # a.mp4, or a.gif without ffmpeg
+    assert video.startswith("a.") and (tmp_path / video).stat().st_size > 0

@@ -9,7 +9,7 @@ import tasks
 from mpc_jepa.apps.bench import BenchSettings, run_benchmarks
 from mpc_jepa.apps.demo import DemoSettings, run_demo
 from mpc_jepa.cli.args import dataclass_from_args
-from mpc_jepa.control import MPCController, observe_physics, run_episode
+from mpc_jepa.control import ActorController, MPCController, observe_physics, run_episode
 from mpc_jepa.evaluation import (
     PlanSettings,
     evaluate,
@@ -143,6 +143,10 @@ class ModelChoice:
     value_checkpoint: str = ""
     """Reward tasks (dmc:<domain>-<task>@reward): the reward head and critic (default:
     runs/<task>/value_heads.pt)."""
+    actor: str = ""
+    """Act with this goal-actor checkpoint instead of a planner (mode 1, no planning; written by
+    `mpc-jepa train --level actor` to runs/<task>/goal_actor.pt); comma-separated checkpoints act
+    as one, their action chunks averaged."""
 
 
 def _models(s: ModelChoice, ps: PlanSettings, device: str = "cpu"):
@@ -173,10 +177,6 @@ class EvalSettings(ModelChoice):
     """Episodes advanced together and planned in one batched call per control step (each keeps
     its own seeds: results equal a sequential run's up to float rounding; works with
     --workers)."""
-    actor: str = ""
-    """Evaluate this goal-actor checkpoint instead of a planner (mode 1, no planning; written by
-    `mpc-jepa train --level actor` to runs/<task>/goal_actor.pt); comma-separated checkpoints act
-    as one, their action chunks averaged."""
 
     def __post_init__(self):
         for name in ("episodes", "workers", "batch"):
@@ -243,13 +243,18 @@ class PlanEpisodeSettings(ModelChoice):
 def cmd_plan(args) -> int:
     s = dataclass_from_args(PlanEpisodeSettings, args)
     ps = plan_settings(args, tasks.load(s.task))
-    task, model, slow, heads = _models(s, ps)
-    planner = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow, heads=heads)
-    ctrl = MPCController(model, planner, make_cost(model, ps, slow, heads), ps.replan_every)
+    if s.actor:  # mode 1: no world model, no planner
+        task, observe, label = tasks.load(s.task, seed=s.seed), None, "goal actor"
+        ctrl = ActorController(load_actor(s.task, s.actor))
+    else:
+        task, model, slow, heads = _models(s, ps)
+        plan = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow, heads=heads)
+        ctrl = MPCController(model, plan, make_cost(model, ps, slow, heads), ps.replan_every)
+        observe = observe_physics if s.model == "oracle" else observer(model)
+        label = f"{ps.planner} ({s.model})"
     frames: list = []
-    observe = observe_physics if s.model == "oracle" else observer(model)
     r = run_episode(task, ctrl, s.seed, observe=observe, frames=frames)
-    path = save_video(label_frames(frames, f"{s.task} {ps.planner} ({s.model})"), s.video)
+    path = save_video(label_frames(frames, f"{s.task} {label}"), s.video)
     score = (
         f"return {r.episode_return:.1f}"
         if r.success is None
