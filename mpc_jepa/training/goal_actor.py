@@ -40,7 +40,8 @@ class GoalActorTrainConfig:
     goal_dims: tuple[int, ...] = ()
     """Observation dimensions the actor reads of the goal; empty: the object dimensions. A task
     whose success test checks fewer (cube-single: the cube's position, not its orientation) should
-    pass those: a goal's other dimensions are then no target to chase."""
+    pass those: a goal's other dimensions are then no target to chase. The command line and
+    ``pipeline`` fill an empty one with the task's ``success_dims``."""
     val_fraction: float = 0.1
     """Share of episodes held out for the reported error."""
     seed: int = 0
