@@ -38,9 +38,10 @@ def label_frames(frames: list[np.ndarray], text: str, scale: int = 4) -> list[np
     ax = fig.add_axes([0, 0, 1, h * scale / (h * scale + 30)])
     ax.axis("off")
     image = ax.imshow(frames[0], interpolation="nearest")
-    longest = len(f"{text}  step {len(frames) - 1}")
-    size = min(9.0, 1.2 * w * scale / longest)  # a long task name shrinks to fit the width
-    label = fig.text(0.02, 0.99, "", va="top", fontsize=size)
+    label = fig.text(0.02, 0.99, f"{text}  step {len(frames) - 1}", va="top", fontsize=9)
+    fig.canvas.draw()  # measure the longest label: a long task name shrinks to fit the width
+    width = label.get_window_extent().width
+    label.set_fontsize(9 * min(1.0, 0.9 * w * scale / width))
     out = []
     for i, f in enumerate(frames):  # one figure, updated in place: much faster than redrawing it
         image.set_data(f)
