@@ -242,11 +242,11 @@ class PlanEpisodeSettings(ModelChoice):
 
 def cmd_plan(args) -> int:
     s = dataclass_from_args(PlanEpisodeSettings, args)
-    ps = plan_settings(args, tasks.load(s.task))
-    if s.actor:  # mode 1: no world model, no planner
+    if s.actor:  # mode 1: no world model, no planner, no plan settings
         task, observe, label = tasks.load(s.task, seed=s.seed), None, "goal actor"
         ctrl = ActorController(load_actor(s.task, s.actor))
     else:
+        ps = plan_settings(args, tasks.load(s.task))
         task, model, slow, heads = _models(s, ps)
         plan = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow, heads=heads)
         ctrl = MPCController(model, plan, make_cost(model, ps, slow, heads), ps.replan_every)
