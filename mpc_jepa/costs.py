@@ -31,6 +31,29 @@ def broadcast_goal(goal: Tensor, latents: Tensor) -> Tensor:
     return goal.repeat_interleave(M // B, dim=0)  # [M, *Z]
 
 
+def check_latent(z, name: str, min_dim: int = 2) -> None:
+    """A planner's or cost's latent input, checked at the door: a floating torch tensor of at
+    least ``min_dim`` dims (a batch axis first when 2) and finite values; else one error naming
+    ``name`` (a numpy array, ints, a NaN observation encoded)."""
+    if not isinstance(z, Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor embedding (model.encode(obs)), got {type(z).__name__}"
+        )
+    if not z.is_floating_point():
+        raise TypeError(f"{name} must be a floating tensor, got {z.dtype}")
+    if z.dim() < min_dim or (min_dim == 2 and z.shape[0] == 0):
+        raise ValueError(
+            f"{name} must have shape {'[B, *Z] with B >= 1' if min_dim == 2 else '[*Z]'}, "
+            f"got {list(z.shape)}"
+        )
+    bad = ~torch.isfinite(z)
+    if bad.any():
+        raise ValueError(
+            f"{name} has {int(bad.sum())} non-finite values (a NaN or infinite observation "
+            "encoded?)"
+        )
+
+
 @dataclass(frozen=True)
 class GoalDistance:
     """Distance from predicted embeddings to a goal embedding.
@@ -64,6 +87,8 @@ class GoalDistance:
             raise ValueError(
                 f"weighting must be 'terminal', 'uniform' or 'linear', got {self.weighting!r}"
             )
+        if self.goal is not None:
+            check_latent(self.goal, "goal", min_dim=1)
 
     def with_goal(self, goal: Tensor) -> GoalDistance:
         return replace(self, goal=goal)

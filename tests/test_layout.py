@@ -9,7 +9,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 LIBRARY = (
+    "errors",
     "files",
+    "outputs",
+    "resources",
     "types",
     "costs",
     "models",

@@ -22,7 +22,7 @@ def test_notebook_is_stored_with_figures_and_runs_fresh(path, tmp_path, monkeypa
     for cell in code:  # execute from a clean state, not from the stored outputs
         cell.outputs, cell.execution_count = [], None
     client = NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
     client.execute()
     assert all(c.execution_count for c in nb.cells if c.cell_type == "code")

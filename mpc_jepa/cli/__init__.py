@@ -19,13 +19,15 @@ from mpc_jepa.models.slow import SlowModelConfig
 from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline import CollectSettings, TrainSettings
 from mpc_jepa.pipeline.learn import LearnSettings
+from mpc_jepa.resources import check_device
 from mpc_jepa.training import DistanceTrainConfig, TrainConfig
 from mpc_jepa.training.goal_actor import GoalActorTrainConfig
 from mpc_jepa.training.value import ValueTrainConfig
 
-USAGE_ERRORS = (ValueError, FileNotFoundError)
-"""What the library raises for bad input (TaskError, CheckpointError, DatasetError are
-ValueErrors)."""
+USAGE_ERRORS = (ValueError, OSError)
+"""What the library raises for bad input (``MpcJepaError`` and ``tasks.TaskError`` are
+ValueErrors) and what the system says of a path (missing, a directory, no permission, disk full:
+its message names the path)."""
 
 
 def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
@@ -84,10 +86,21 @@ def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
+def check_common(args: argparse.Namespace) -> None:
+    """Checks every command shares, before any work: seeds are >= 0 and devices exist here."""
+    for name, value in vars(args).items():
+        flag = "--" + name.replace("_", "-")
+        if name.endswith("seed") and isinstance(value, int) and value < 0:
+            raise ValueError(f"{flag} must be >= 0, got {value}")
+        if name.endswith("device") and isinstance(value, str):
+            check_device(value, flag)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.given = set(vars(build_parser(suppress=True).parse_args(argv)))
     try:
+        check_common(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -3,7 +3,7 @@ app."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 
 import tasks
 from mpc_jepa.apps.bench import BenchSettings, run_benchmarks
@@ -24,6 +24,7 @@ from mpc_jepa.files import write_json
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.slow import SlowModelConfig
 from mpc_jepa.models.value import ValueConfig
+from mpc_jepa.outputs import check_replaceable, check_writable
 from mpc_jepa.pipeline import (
     CollectSettings,
     TrainSettings,
@@ -39,6 +40,7 @@ from mpc_jepa.pipeline import (
     run_train_value,
 )
 from mpc_jepa.pipeline.learn import LearnSettings, run_learn
+from mpc_jepa.pipeline.recipes import learn_with_recipe, plan_with_recipe, train_recipe_defaults
 from mpc_jepa.pipeline.sharding import EvalJob, evaluate_ranks, evaluate_sharded
 from mpc_jepa.training import DistanceTrainConfig, TrainConfig, distributed
 from mpc_jepa.training.goal_actor import GoalActorTrainConfig
@@ -61,37 +63,22 @@ def cmd_tasks(_args) -> int:
 
 
 def cmd_collect(args) -> int:
-    run_collect(dataclass_from_args(CollectSettings, args))
+    s = dataclass_from_args(CollectSettings, args)
+    check_writable(s.path(), "--out", directory=True)
+    run_collect(s)
     return 0
 
 
 def recipe_defaults(args) -> dict:
-    """The task recipe's settings for the ``train`` options the command line left out (fast state
-    model: rollout steps, latent size and width, and steps where the recipe sets them; slow level
-    and metric: landmarks), so the README's plain commands train the models the benchmarks use."""
+    """The task recipe's settings for the ``train`` options the command line left out."""
     recipe = tasks.load(args.task).recipe
-    if args.level == "fast" and args.obs_type == "state":
-        wanted = {
-            "rollout_steps": recipe.rollout_steps,
-            "latent_dim": recipe.latent_dim,
-            "hidden": recipe.hidden,
-        }
-        if recipe.train_steps:
-            wanted["steps"] = recipe.train_steps
-    elif args.level in ("slow", "distance"):
-        wanted = {"distance_landmarks": recipe.landmarks}
-    else:
-        wanted = {}
-    given = getattr(args, "given", set(wanted))
-    return {k: v for k, v in wanted.items() if k not in given}
+    return train_recipe_defaults(recipe, args.level, args.obs_type, getattr(args, "given", None))
 
 
 def plan_settings(args, task) -> PlanSettings:
-    """The planner options of the command line, those left out taken from ``task``'s recipe
-    (``TrainingRecipe.plan``: how the task plans best) and else from ``PlanSettings``."""
+    """The planner options given, the rest from ``task``'s recipe, then ``PlanSettings``."""
     ps = dataclass_from_args(PlanSettings, args)
-    given = getattr(args, "given", {f.name for f in fields(PlanSettings)})
-    return replace(ps, **{k: v for k, v in task.recipe.plan if k not in given})
+    return plan_with_recipe(ps, getattr(args, "given", None), task.recipe)
 
 
 def cmd_train(args) -> int:
@@ -99,6 +86,10 @@ def cmd_train(args) -> int:
         setattr(args, name, value)
     s = dataclass_from_args(TrainSettings, args)
     cfg = dataclass_from_args(TrainConfig, args)
+    pixels = getattr(args, "obs_type", "state") == "pixels"
+    check_writable(s.checkpoint(pixels), "--out")
+    if s.level != "distance":  # the others write a new file; distance rewrites the slow level
+        check_replaceable(s.checkpoint(pixels), "checkpoint")
     if s.level == "fast":
         run_train(s, cfg, dataclass_from_args(WorldModelConfig, args))
     elif s.level == "slow":
@@ -186,6 +177,9 @@ class EvalSettings(ModelChoice):
 
 def cmd_eval(args) -> int:
     s = dataclass_from_args(EvalSettings, args)
+    if s.json:  # named before the evaluation runs, not after
+        check_writable(s.json, "--json")
+        check_replaceable(s.json, "json", "--json")
     ps = plan_settings(args, tasks.load(s.task))
     if s.actor:  # no world model, no planner
         task, actor = tasks.load(s.task, seed=s.seed), load_actor(s.task, s.actor, s.device)
@@ -242,6 +236,7 @@ class PlanEpisodeSettings(ModelChoice):
 
 def cmd_plan(args) -> int:
     s = dataclass_from_args(PlanEpisodeSettings, args)
+    check_writable(s.video, "--video")
     if s.actor:  # mode 1: no world model, no planner, no plan settings
         task, observe, label = tasks.load(s.task, seed=s.seed), None, "goal actor"
         ctrl = ActorController(load_actor(s.task, s.actor))
@@ -266,16 +261,15 @@ def cmd_plan(args) -> int:
 
 
 def learn_settings(args, task) -> LearnSettings:
-    """The learning options of the command line, those left out taken from ``task``'s recipe
-    (``TrainingRecipe.learn``) and else from ``LearnSettings``."""
+    """The learning options given, the rest from ``task``'s recipe, then ``LearnSettings``."""
     s = dataclass_from_args(LearnSettings, args)
-    given = getattr(args, "given", {f.name for f in fields(LearnSettings)})
-    return replace(s, **{k: v for k, v in task.recipe.learn if k not in given})
+    return learn_with_recipe(s, getattr(args, "given", None), task.recipe)
 
 
 def cmd_learn(args) -> int:
     task = tasks.load(dataclass_from_args(LearnSettings, args).task, objective="reward")
     s = learn_settings(args, task)
+    check_writable(s.directory(), "--out", directory=True)
     curve = run_learn(s, plan_settings(args, task))
     last = curve[-1]
     print(

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from mpc_jepa.data.collect import replace_dir
-from mpc_jepa.data.dataset import ARRAYS, FORMAT_VERSION, Dataset, DatasetError
+from mpc_jepa.data.dataset import ARRAYS, FORMAT_VERSION, Dataset, DatasetError, check_finite
 from mpc_jepa.files import dumps_json
+from mpc_jepa.outputs import check_replaceable, output_lock
 
 
 def append_episodes(path: str | os.PathLike, episodes: list[dict], meta: dict) -> Dataset:
@@ -32,6 +33,13 @@ def append_episodes(path: str | os.PathLike, episodes: list[dict], meta: dict) -
     path = Path(path)
     if meta.get("pixels"):
         raise DatasetError("append_episodes writes state datasets only (no pixels)")
+    check_replaceable(path, "dataset")
+    with output_lock(path):
+        return _append(path, episodes, meta)
+
+
+def _append(path: Path, episodes: list[dict], meta: dict) -> Dataset:
+    """``append_episodes`` with the output's lock held."""
     parts = []
     if path.exists():
         old = Dataset(path, mmap=False)
@@ -46,6 +54,9 @@ def append_episodes(path: str | os.PathLike, episodes: list[dict], meta: dict) -
                 f"an episode needs {', '.join(ARRAYS)} of one length; missing {sorted(missing)},"
                 f" lengths {sorted(lengths)}"
             )
+    for i, e in enumerate(episodes):
+        for k in ("states", "actions", "rewards"):
+            check_finite(np.asarray(e[k]), f"new episode {i}'s {k} for {str(path)!r}")
     parts += episodes
     lengths = ([] if not path.exists() else list(np.diff(old.episode_starts))) + [
         len(e["states"]) for e in episodes

@@ -25,6 +25,8 @@ from mpc_jepa.data.dataset import FORMAT_VERSION, Dataset, DatasetError
 from mpc_jepa.data.exploration import ExplorationConfig, ExplorationPolicy
 from mpc_jepa.data.pixel_store import PixelWriter
 from mpc_jepa.files import dumps_json, write_json
+from mpc_jepa.outputs import check_replaceable, output_lock
+from mpc_jepa.resources import check_disk
 
 CHECKPOINT_SECONDS = 30.0
 
@@ -60,9 +62,14 @@ def collect(
         seed: seeds starts and actions, so collection is reproducible.
         exploration, policy: the exploration policy's settings, or another collection policy
             (see ``ExplorationPolicy``; ``task.collection_policy()`` gives a task's own).
-        overwrite: replace an existing dataset at ``out``.
+        overwrite: replace an existing dataset at ``out`` (only a dataset: anything else there
+            is refused, named).
     Returns:
         The written dataset, opened lazily.
+    Raises:
+        DatasetError: bad sizes, an existing dataset without ``overwrite``, a damaged partial
+            collection; OutputError / OutputLockedError: ``out`` holds something else, or another
+            process writes it; ResourceError: the arrays would not fit on the disk.
     """
     out = Path(out)
     if episodes < 1:
@@ -74,13 +81,21 @@ def collect(
         raise DatasetError(
             f"dataset {str(out)!r} exists; pass overwrite=True (--overwrite) to replace it"
         )
+    check_replaceable(out, "dataset")
     out.parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        return _collect_locked(task, out, episodes, T, seed, exploration, policy, progress)
+
+
+def _collect_locked(task, out: Path, episodes, T, seed, exploration, policy, progress) -> Dataset:
+    """``collect`` with the output's lock held."""
     rng = np.random.default_rng(seed)
     policy = policy or ExplorationPolicy(T, exploration)
     settings = _meta(task, episodes, T, seed, exploration, policy)  # a checkpoint must match
+    task.reset(seed=int(rng.integers(2**31)))
+    check_disk(dataset_bytes(task, episodes * (T + 1)), out, f"{episodes} episodes of {T} steps")
     tmp, done = _staging(task, out, settings)
     try:
-        task.reset(seed=int(rng.integers(2**31)))
         arrays = open_arrays(task, tmp, episodes * (T + 1), mode="r+" if done else "w+")
         if done:
             rng.bit_generator.state = json.loads((tmp / "checkpoint.json").read_text())["rng"]
@@ -105,7 +120,8 @@ def _staging(task, out: Path, settings: dict) -> tuple[Path, int]:
     if task.pixels:
         return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent)), 0
     tmp = out.parent / f".{out.name}.partial"
-    return tmp, _resume_point(tmp, settings)
+    return tmp, _resume_point(tmp, settings, array_shapes(task, settings["episodes"] * (
+        settings["episode_length"] + 1)))  # fmt: skip
 
 
 def _write_index(task, tmp: Path, arrays: dict, episodes: int, T: int, meta: dict) -> None:
@@ -127,18 +143,49 @@ def _checkpoint(tmp: Path, arrays: dict, settings: dict, rng, episodes_done: int
     write_json(tmp / "checkpoint.json", state)
 
 
-def _resume_point(tmp: Path, settings: dict) -> int:
+def _resume_point(tmp: Path, settings: dict, shapes: dict) -> int:
     """Episodes a checkpoint in ``tmp`` holds for these ``settings`` (0: none; a stale or foreign
-    partial directory is removed)."""
+    partial directory is removed). A partial collection of these settings whose arrays do not
+    have the ``shapes`` it was created with (cut short, replaced) is refused, named."""
     try:
         state = json.loads((tmp / "checkpoint.json").read_text())
-        if state["settings"] == json.loads(dumps_json(settings)):
-            return int(state["done"])
+        same = state["settings"] == json.loads(dumps_json(settings))
     except (OSError, ValueError, KeyError):
-        pass
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    return 0
+        same = False
+    if not same:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        return 0
+    done = state.get("done")
+    if not isinstance(done, int) or not 0 < done < settings["episodes"]:
+        raise DatasetError(f"{str(tmp)!r}: checkpoint.json says done={done!r} of "
+                           f"{settings['episodes']} episodes; {_START_AFRESH}")  # fmt: skip
+    for name, (shape, dtype) in shapes.items():
+        try:
+            a = np.load(tmp / f"{name}.npy", mmap_mode="r")
+        except (OSError, ValueError) as e:
+            raise DatasetError(f"{str(tmp / f'{name}.npy')!r} is damaged ({e}); {_START_AFRESH}")
+        if a.shape != shape or a.dtype != dtype:
+            raise DatasetError(
+                f"{str(tmp / f'{name}.npy')!r} holds {a.dtype} {a.shape}, the collection "
+                f"writes {np.dtype(dtype)} {shape}; {_START_AFRESH}"
+            )
+    return done
+
+
+_START_AFRESH = "delete that partial directory to collect afresh"
+
+
+def dataset_bytes(task, rows: int) -> int:
+    """Bytes on disk of ``rows`` rows of ``task``'s arrays (images: their raw size, an upper
+    bound of the compressed archive)."""
+    per_row = sum(
+        int(np.prod(shape[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
+        for shape, dtype in array_shapes(task, 1).values()
+    )
+    if task.pixels:
+        per_row += 3 * task.image_size**2
+    return rows * per_row
 
 
 def _record_all(

@@ -41,12 +41,13 @@ from pathlib import Path
 import numpy as np
 
 from mpc_jepa.data.pixel_store import PixelStore
+from mpc_jepa.errors import MpcJepaError, NonFiniteError
 
 FORMAT_VERSION = 1
 ARRAYS = ("states", "actions", "rewards", "physics", "physical")
 
 
-class DatasetError(ValueError):
+class DatasetError(MpcJepaError):
     """A dataset path or content is not what was asked for."""
 
 
@@ -67,9 +68,7 @@ class Dataset:
                 f"{self.meta.get('format_version')!r}, expected {FORMAT_VERSION}"
             )
         mode = "r" if mmap else None
-        self.arrays = {
-            k: np.load(self.path / f"{k}.npy", mmap_mode=mode) for k in (*ARRAYS, "episode_starts")
-        }
+        self.arrays = {k: _load(self.path / f"{k}.npy", mode) for k in (*ARRAYS, "episode_starts")}
         self.episode_starts = np.asarray(self.arrays["episode_starts"])
         if self.meta["pixels"]:
             if (self.path / "pixels.npz").is_file():
@@ -81,6 +80,26 @@ class Dataset:
                 f"{str(self.path)!r}: episode_starts ends at "
                 f"{self.episode_starts[-1]}, but there are {len(self.arrays['states'])} rows"
             )
+        self._check_sizes()
+
+    def _check_sizes(self) -> None:
+        """meta.json, the episode index and every array agree (a copied or edited dataset)."""
+        rows = {k: len(self.arrays[k]) for k in ARRAYS}
+        if len(set(rows.values())) != 1:
+            raise DatasetError(f"{str(self.path)!r}: arrays of different lengths {rows}")
+        stated = {
+            "episodes": (self.meta.get("episodes"), self.num_episodes),
+            "state_dim": (self.meta.get("state_dim"), self.arrays["states"].shape[1]),
+            "action_dim": (self.meta.get("action_dim"), self.arrays["actions"].shape[1]),
+        }
+        for name, (meta_value, actual) in stated.items():
+            if meta_value != actual:
+                raise DatasetError(
+                    f"{str(self.path)!r}: meta.json says {name}={meta_value!r}, the arrays hold "
+                    f"{actual}"
+                )
+        if np.any(np.diff(self.episode_starts) < 1) or self.episode_starts[0] != 0:
+            raise DatasetError(f"{str(self.path)!r}: episode_starts is not increasing from 0")
 
     task = property(lambda self: self.meta["task"])
     num_episodes = property(lambda self: len(self.episode_starts) - 1)
@@ -107,6 +126,32 @@ class Dataset:
         perm = np.random.default_rng(seed).permutation(self.num_episodes)
         n_val = max(1, int(np.ceil(val_fraction * self.num_episodes)))
         return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def _load(path: Path, mode: str | None) -> np.ndarray:
+    """One array file of a dataset, or a ``DatasetError`` naming it (missing, cut short)."""
+    try:
+        return np.load(path, mmap_mode=mode)
+    except (OSError, ValueError, EOFError) as e:
+        raise DatasetError(f"cannot read {str(path)!r} (missing, truncated or not .npy): {e}")
+
+
+def check_finite(array: np.ndarray, what: str, chunk: int = 1 << 18) -> None:
+    """``NonFiniteError`` naming ``what``, the count of non-finite values and the first row that
+    holds one; read in chunks of rows (memory-mapped arrays stay on disk)."""
+    if not np.issubdtype(array.dtype, np.floating):
+        return
+    count, first = 0, None
+    for start in range(0, len(array), chunk):
+        bad = ~np.isfinite(np.asarray(array[start : start + chunk]))
+        if bad.any():
+            rows = bad.reshape(len(bad), -1).any(1)
+            count += int(bad.sum())
+            first = start + int(np.argmax(rows)) if first is None else first
+    if count:
+        raise NonFiniteError(
+            f"{what} holds {count} non-finite values (NaN or infinity), the first in row {first}"
+        )
 
 
 def episode_ends(episode_starts: np.ndarray) -> np.ndarray:

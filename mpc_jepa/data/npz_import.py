@@ -19,8 +19,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from mpc_jepa.data.collect import open_arrays, replace_dir
-from mpc_jepa.data.dataset import FORMAT_VERSION, Dataset, DatasetError
+from mpc_jepa.data.dataset import FORMAT_VERSION, Dataset, DatasetError, check_finite
 from mpc_jepa.files import dumps_json
+from mpc_jepa.outputs import check_replaceable, output_lock
 
 REQUIRED = ("observations", "actions", "terminals")
 
@@ -40,6 +41,9 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise DatasetError(f"{path}: arrays of different lengths {rows}")
     if not arrays["terminals"][-1]:
         raise DatasetError(f"{path}: the last row is not an episode end (terminals[-1] == 0)")
+    for k in ("observations", "actions", "rewards"):
+        if k in arrays:
+            check_finite(arrays[k], f"{path}: {k}")
     return arrays
 
 
@@ -63,9 +67,17 @@ def import_npz(
         )
     if out.exists() and not overwrite:
         raise DatasetError(f"dataset {str(out)!r} exists; pass overwrite=True (--overwrite)")
+    check_replaceable(out, "dataset")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        return _write(task, source, arrays, out, progress)
+
+
+def _write(task, source, arrays: dict, out: Path, progress: bool) -> Dataset:
+    """``import_npz`` with the output's lock held."""
+    obs, actions = arrays["observations"], arrays["actions"]
     ends = np.flatnonzero(arrays["terminals"]) + 1
     starts = np.concatenate([[0], ends]).astype(np.int64)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         dest = open_arrays(task, tmp, len(obs))

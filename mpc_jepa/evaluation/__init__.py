@@ -9,18 +9,20 @@ from mpc_jepa.evaluation.factory import (
     needs_slow_model,
     planning_model,
 )
-from mpc_jepa.evaluation.settings import PlanSettings
+from mpc_jepa.evaluation.settings import PlanSettings, foreign_settings, planner_settings
 
 __all__ = [
     "PlanSettings",
     "evaluate",
     "evaluate_actor",
+    "foreign_settings",
     "hard_episode_seeds",
     "learned_distance",
     "make_cost",
     "make_planner",
     "needs_slow_model",
     "observer",
+    "planner_settings",
     "planning_model",
     "summarize",
 ]

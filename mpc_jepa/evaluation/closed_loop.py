@@ -46,8 +46,10 @@ def evaluate(
     if episodes < 1 or batch < 1:
         raise ValueError(f"episodes and batch must be >= 1, got {episodes}, {batch}")
     _check_objective(task, heads)
-    indices = list(range(episodes) if indices is None else indices)
-    if any(not 0 <= i < episodes for i in indices):
+    # a range stays a range: a huge episode count costs nothing before it runs
+    indices = range(episodes) if indices is None else indices
+    indices = indices if isinstance(indices, range) else list(indices)
+    if len(indices) and not (0 <= min(indices) and max(indices) < episodes):
         raise ValueError(f"episode indices must lie in [0, {episodes}), got {indices}")
     counting = CountingModel(planning_model(model, s))
     slow_counting = CountingModel(planning_model(slow_model, s)) if slow_model is not None else None
@@ -55,7 +57,7 @@ def evaluate(
     slow = slow_counting if s.planner == "hierarchical" else None
     task_pool = [task] + [task.spawn() for _ in range(min(batch, len(indices)) - 1)]
     results = []
-    chunks = [indices[j : j + batch] for j in range(0, len(indices), batch)]
+    chunks = (indices[j : j + batch] for j in range(0, len(indices), batch))
     bar = tqdm(
         total=len(indices), desc=f"eval {task.name} {s.planner}", disable=not progress, unit="ep"
     )

@@ -149,7 +149,11 @@ class PlanSettings:
                 raise ValueError(
                     f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}"
                 )
-        if self.planner == "hierarchical":
+        if "num_elites" in planner_settings(self.planner) and self.num_elites > self.num_samples:
+            raise ValueError(
+                f"num_elites ({self.num_elites}) must be <= num_samples ({self.num_samples})"
+            )
+        if planner_spec(self.planner).composite:
             self._check_other_level_untouched()
 
     def _check_other_level_untouched(self):
@@ -164,3 +168,19 @@ class PlanSettings:
                         f"{name}={getattr(self, name)!r} is a setting of slow_level={level!r}, "
                         f"but slow_level is {self.slow_level!r} (--slow-level {level})"
                     )
+
+
+def planner_settings(planner: str) -> tuple[str, ...]:
+    """The planner-specific ``PlanSettings`` fields that ``planner`` reads (a composite: its fast
+    CEM's and the slow levels')."""
+    spec = planner_spec(planner)
+    slow = ("slow_level", *(n for names in LEVEL_SETTINGS.values() for n in names))
+    return spec.settings + (slow if spec.composite else ())
+
+
+def foreign_settings(planner: str, names) -> list[str]:
+    """Those of ``names`` (settings a user gave) that only other planners read: they would be
+    silently ignored, so the command line refuses them."""
+    own = set(planner_settings(planner))
+    specific = {n for p in PLANNERS for n in planner_settings(p)}
+    return sorted(n for n in names if n in specific and n not in own)

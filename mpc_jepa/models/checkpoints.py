@@ -15,7 +15,9 @@ from pathlib import Path
 import torch
 
 from mpc_jepa import __version__
+from mpc_jepa.errors import MpcJepaError, NonFiniteError
 from mpc_jepa.files import atomic_write
+from mpc_jepa.outputs import check_replaceable
 from mpc_jepa.models.goal_actor import GoalActor, GoalActorConfig
 from mpc_jepa.models.landmark_graph import LandmarkGraph
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
@@ -35,13 +37,41 @@ _KIND = {
 }
 
 
-class CheckpointError(ValueError):
+class CheckpointError(MpcJepaError):
     """A checkpoint is missing, damaged, or made for something else."""
 
 
 def atomic_torch_save(obj, path: str | os.PathLike) -> None:
-    """torch.save to a temp file in the same directory, fsync, then rename over ``path``."""
+    """torch.save to a temp file in the same directory, fsync, then rename over ``path``.
+
+    Refused (nothing written): a ``path`` holding anything but a mpc_jepa checkpoint
+    (``OutputError``), and an ``obj`` with a non-finite float tensor (``NonFiniteError``): a model
+    of NaN must never replace a good one."""
+    check_replaceable(path, "checkpoint")
+    bad = _non_finite(obj)
+    if bad:
+        key, count = bad
+        raise NonFiniteError(
+            f"refusing to write {str(path)!r}: {key} holds {count} non-finite values (the "
+            "training diverged: a smaller learning rate, or check the data for NaN)"
+        )
     atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def _non_finite(obj, key: str = "checkpoint") -> tuple[str, int] | None:
+    """(where, how many) for the first float tensor in ``obj`` with non-finite values, or None."""
+    if isinstance(obj, torch.Tensor):
+        if obj.is_floating_point():
+            count = int((~torch.isfinite(obj)).sum())
+            return (key, count) if count else None
+        return None
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(
+        obj, (list, tuple)) else ()  # fmt: skip
+    for k, v in items:
+        bad = _non_finite(v, f"{key}[{k!r}]")
+        if bad:
+            return bad
+    return None
 
 
 def read_checkpoint(path, fmt: str = WORLD_MODEL_FORMAT, task: str | None = None) -> dict:

@@ -28,6 +28,7 @@ import tasks
 from mpc_jepa.control import MPCController
 from mpc_jepa.data import Dataset
 from mpc_jepa.data.append import append_episodes
+from mpc_jepa.outputs import output_lock
 from mpc_jepa.data.collect import array_shapes, record_episode
 from mpc_jepa.data.exploration import ExplorationPolicy
 from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
@@ -207,6 +208,12 @@ def run_learn(s: LearnSettings, ps: PlanSettings = PlanSettings(), progress: boo
     """Run (or resume) a learning run; returns its curve (rows of ``learn_curve.FIELDS``)."""
     if planner_spec(ps.planner).composite:
         raise ValueError("learning by acting plans with a flat planner (cem, mppi, grad, gradcem)")
+    with output_lock(s.directory()):  # one writer per run directory
+        return _learn_locked(s, ps, progress)
+
+
+def _learn_locked(s: LearnSettings, ps: PlanSettings, progress: bool) -> list:
+    """``run_learn`` with the run directory's lock held."""
     run = LearningRun(s, ps, progress)
     s = run.s  # the recipe's sizes filled in
     write_json(run.dir / "settings.json", {"learn": asdict(s), "plan": asdict(ps)})

@@ -61,11 +61,11 @@ def run_shard(job: EvalJob, indices: list[int]) -> list[dict]:
     )["episodes"]
 
 
-def shards(episodes: int, n: int) -> list[list[int]]:
+def shards(episodes: int, n: int) -> list[range]:
     """Episode numbers dealt round-robin to ``n`` shards (balances easy and hard seeds)."""
     if n < 1:
         raise ValueError(f"workers must be >= 1, got {n}")
-    return [list(range(r, episodes, n)) for r in range(min(n, episodes))]
+    return [range(r, episodes, n) for r in range(min(n, episodes))]
 
 
 def _merge(parts: list[list[dict]]) -> dict:

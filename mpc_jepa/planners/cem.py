@@ -177,9 +177,10 @@ class CEMPlanner(S.SeededPlanner):
 
     def _plan(self, z0, cost, init, cfg) -> Plan:
         T, A = cfg.horizon, self.action_dim
+        S.check_budget(z0, max(cfg.num_samples, cfg.warm_samples or 0) + cfg.prior_samples, T, A)
+        mean, kept = S.init_mean(z0, T, A, init)  # [B, T, A], [B, K, T, A] | None
         B = z0.shape[0]
         gen = self._gen(z0.device, B)
-        mean, kept = S.init_mean(z0, T, A, init)  # [B, T, A], [B, K, T, A] | None
         proposals = self._proposals(z0, gen)  # [B, P, T, A] | None
         if init is None and proposals is not None:
             mean = proposals[:, 0].clone()

@@ -93,6 +93,8 @@ class GradientPlanner(S.SeededPlanner):
     def initial_actions(self, z0: Tensor, init: Tensor | Plan | None) -> Tensor:
         """[B, R, T, A]: restart 0 = warm start (or zeros), the rest coloured noise around it."""
         cfg = self.config
+        # Adam keeps gradients and two moments of every restart: x3 the candidates' memory
+        S.check_budget(z0, 3 * cfg.num_restarts, cfg.horizon, self.action_dim)
         mean, elites = S.init_mean(z0, cfg.horizon, self.action_dim, init)  # [B, T, A]
         gen = self._gen(z0.device, z0.shape[0])
         noise = S.noise(

@@ -30,26 +30,50 @@ class PlannerSpec:
     """Differentiates through the model (not the oracle)."""
     composite: bool = False
     """Composed of other planners and a slow model (built by ``evaluation.factory``)."""
+    settings: tuple[str, ...] = ()
+    """The planner-specific fields of the shared settings (``PlanSettings``) its
+    ``config.from_settings`` reads; the command line refuses another planner's (a composite's
+    slow-level fields are added by ``evaluation.settings``)."""
+
+
+_CEM = ("num_samples", "num_elites", "num_iters", "noise_beta")
+_GRAD = ("grad_steps", "grad_restarts", "grad_lr", "noise_beta")
 
 
 PLANNERS: dict[str, PlannerSpec] = {
     "cem": PlannerSpec(
-        CEMPlanner, CEMConfig, "iCEM: cross-entropy with coloured noise, kept elites"
+        CEMPlanner,
+        CEMConfig,
+        "iCEM: cross-entropy with coloured noise, kept elites",
+        settings=(*_CEM, "policy_samples"),
     ),
     "mppi": PlannerSpec(
-        MPPIPlanner, MPPIConfig, "MPPI: CEM's loop with a soft, cost-weighted refit"
+        MPPIPlanner,
+        MPPIConfig,
+        "MPPI: CEM's loop with a soft, cost-weighted refit",
+        settings=("num_samples", "num_iters"),
     ),
     "grad": PlannerSpec(
-        GradientPlanner, GradientConfig, "Adam through the predictor", needs_gradients=True
+        GradientPlanner,
+        GradientConfig,
+        "Adam through the predictor",
+        needs_gradients=True,
+        settings=_GRAD,
     ),
     "gradcem": PlannerSpec(
-        GradCEMPlanner, GradCEMConfig, "CEM, then Adam from its elites", needs_gradients=True
+        GradCEMPlanner,
+        GradCEMConfig,
+        "CEM, then Adam from its elites",
+        needs_gradients=True,
+        settings=(*_CEM, *_GRAD[:3]),
     ),
     "hierarchical": PlannerSpec(
         HierarchicalPlanner,
         HierarchyConfig,
-        "slow CEM proposes subgoals, fast CEM reaches them",
+        "a slow level (landmark subgoals, or CEM over the slow JEPA) proposes subgoals, fast CEM "
+        "reaches them",
         composite=True,
+        settings=_CEM,
     ),
 }
 

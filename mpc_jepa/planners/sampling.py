@@ -7,6 +7,8 @@ import warnings
 import torch
 from torch import Tensor
 
+from mpc_jepa.costs import check_latent
+from mpc_jepa.resources import check_memory
 from mpc_jepa.types import CostFn, Plan
 
 
@@ -130,11 +132,28 @@ def sanitize(c: Tensor) -> Tensor:
     return c
 
 
+CHECKED_BYTES = 256 * 2**20
+"""Plans needing less than this are not checked against the machine's memory (no cost per call)."""
+
+
+def check_budget(z0: Tensor, num_candidates: int, horizon: int, action_dim: int) -> None:
+    """``ResourceError`` before a plan whose candidates' latents and actions ([B, N, T+1, *Z],
+    float32, with the temporaries of the model's calls: x4) would not fit in memory; checks
+    ``z0`` first (``costs.check_latent``)."""
+    check_latent(z0, "z0")
+    B, D = z0.shape[0], z0[0].numel()
+    nbytes = 16 * B * num_candidates * (horizon + 1) * (D + action_dim)
+    if nbytes > CHECKED_BYTES:
+        what = f"planning {B} problem(s) x {num_candidates} candidates x horizon {horizon}"
+        check_memory(nbytes, f"{what} (latent size {D})", z0.device)
+
+
 def init_mean(
     z0: Tensor, horizon: int, action_dim: int, init: Tensor | Plan | None
 ) -> tuple[Tensor, Tensor | None]:
     """Initial mean [B, T, A] (zeros or the warm start) and warm-start elites [B, E, T, A] or
-    None."""
+    None. Checks ``z0`` [B, *Z] at the planner's door (type, dtype, shape, finite values)."""
+    check_latent(z0, "z0")
     B = z0.shape[0]
     elites = None
     if isinstance(init, Plan):
@@ -142,6 +161,10 @@ def init_mean(
         init = init.actions
     if init is None:
         return torch.zeros(B, horizon, action_dim, device=z0.device, dtype=torch.float32), None
+    if not isinstance(init, Tensor):
+        raise TypeError(
+            f"init must be a torch.Tensor [B, T, A] or a Plan, got {type(init).__name__}"
+        )
     if init.shape != (B, horizon, action_dim):
         raise ValueError(
             f"init must have shape [B={B}, T={horizon}, A={action_dim}], got {list(init.shape)}"

@@ -10,9 +10,12 @@ from pathlib import Path
 class TrainLog:
     """Appends rows to ``<checkpoint>.csv`` (and TensorBoard scalars under ``tb/<name>``)."""
 
-    def __init__(self, checkpoint: Path, enabled: bool = True):
+    def __init__(self, checkpoint: Path, enabled: bool = True, fresh: bool = False):
+        """``fresh``: a new run, whose rows replace an old run's CSV instead of joining it."""
         self.path = checkpoint.with_suffix(".csv")
         self.enabled = enabled
+        if enabled and fresh and _is_our_log(self.path):
+            self.path.unlink()
         self.writer = _tensorboard(checkpoint.parent / "tb" / checkpoint.stem) if enabled else None
 
     def write(self, row: dict) -> None:
@@ -33,6 +36,15 @@ class TrainLog:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+
+def _is_our_log(path: Path) -> bool:
+    """A CSV this class wrote (its header starts with 'step'); anything else is left alone."""
+    try:
+        with open(path) as f:
+            return f.readline().startswith("step,")
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _tensorboard(logdir: Path):

@@ -11,6 +11,9 @@ from torch import nn
 
 from mpc_jepa import diagnostics
 from mpc_jepa.data import Dataset, WindowSampler, obs_tensor
+from mpc_jepa.data.dataset import check_finite
+from mpc_jepa.errors import NonFiniteError
+from mpc_jepa.resources import check_memory
 from mpc_jepa.models.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 from mpc_jepa.training import distributed
@@ -26,6 +29,16 @@ def dataset_stats(dataset: Dataset, episodes: np.ndarray) -> tuple[torch.Tensor,
     )
     x = np.asarray(dataset["states"])[rows]
     return torch.as_tensor(x.mean(0)), torch.as_tensor(x.std(0))
+
+
+def batch_bytes(dataset: Dataset, config: TrainConfig, model_config: WorldModelConfig) -> int:
+    """Rough bytes of one update: the batch's observations as floats and the activations of the
+    encoder and predictor over every window step (with gradients: x4)."""
+    pixels = model_config.obs_type == "pixels"
+    obs = 3 * dataset.meta["image_size"] ** 2 * 8 if pixels else dataset.meta["state_dim"]
+    window = config.rollout_steps + (model_config.history if pixels else 1)
+    width = model_config.hidden * (model_config.depth + 2) + model_config.latent_dim
+    return 16 * config.batch_size * window * (obs + width)
 
 
 class TrainingRun:
@@ -50,6 +63,10 @@ class TrainingRun:
         torch.manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
         self.key = "pixels" if model_config.obs_type == "pixels" else "states"
+        for k in (self.key, "actions"):
+            check_finite(dataset[k], f"dataset {str(dataset.path)!r}: {k}")
+        check_memory(batch_bytes(dataset, config, model_config), f"batch_size={config.batch_size}"
+                     f" windows of {config.rollout_steps} steps", self.device)  # fmt: skip
         self.h = model_config.history if self.key == "pixels" else 1
         self.use_dataset(dataset)
         mean, std = dataset_stats(dataset, self.train_eps)
@@ -167,6 +184,7 @@ class TrainingRun:
         update_aux_targets(self.aux)
         self.step += 1
         values = distributed.mean_across({k: float(v.detach()) for k, v in losses.items()}, info)
+        self._check_finite(values)
         row = {"step": self.step, "lr": self.sched.get_last_lr()[0], **values}
         if info.is_main and (self.step % cfg.eval_every == 0 or self.step == cfg.steps):
             self.model.eval()
@@ -184,9 +202,28 @@ class TrainingRun:
             self.history.append(row)
         return row
 
+    def _check_finite(self, losses: dict | None = None) -> None:
+        """``NonFiniteError`` at the first non-finite loss (each step) or weight (``losses``
+        None: before a checkpoint): nothing more is trained or written, the last checkpoint (all
+        finite) stays as it was."""
+        if losses is not None:
+            bad = {k: v for k, v in losses.items() if not np.isfinite(v)}
+        else:
+            bad = (
+                {} if all(bool(torch.isfinite(p).all()) for p in self.params) else {"a weight": ""}
+            )
+        if not bad:
+            return
+        what = ", ".join(f"{k}={v}" if v != "" else k for k, v in bad.items())
+        raise NonFiniteError(
+            f"training diverged at step {self.step}: {what} is not finite (lr={self.config.lr}: "
+            f"try a smaller one); {str(self.out)!r} keeps its last checkpoint"
+        )
+
     def checkpoint(self, final_metrics: dict | None = None) -> None:
         """Write the checkpoint (rank 0; the others wait); with the training state unless final.
         The model carries ``task`` and ``meta`` as ``load_world_model`` gives them."""
+        self._check_finite()
         meta = {
             "train_config": asdict(self.config),
             "dataset": str(self.dataset.path),

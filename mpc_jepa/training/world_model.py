@@ -13,6 +13,7 @@ The reach terms give the latent space the geometry planning needs (see docs/ARCH
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from tqdm.auto import tqdm
 
 from mpc_jepa import diagnostics
 from mpc_jepa.data import Dataset
+from mpc_jepa.models.checkpoints import CheckpointError, read_checkpoint
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
+from mpc_jepa.outputs import check_replaceable, output_lock
 from mpc_jepa.training.config import TrainConfig
 from mpc_jepa.training.log import TrainLog
 from mpc_jepa.training.run import TrainingRun
@@ -49,6 +52,8 @@ def train(
 
     Args:
         resume: continue from ``out`` (optimizer, schedule, step and RNG state restored).
+            Without it, an unfinished checkpoint at ``out`` is refused (``CheckpointError``),
+            never restarted; a finished one is replaced by the new run.
         stop_after: stop (after checkpointing) at this step, as if killed; for tests.
 
     Under torchrun (WORLD_SIZE > 1) this runs DistributedDataParallel: every rank draws the same
@@ -58,10 +63,40 @@ def train(
     Returns:
         The trained model (eval mode) and the final diagnostics (also in the checkpoint's meta).
     """
+    check_replaceable(out, "checkpoint")
     run = TrainingRun(dataset, Path(out), config, model_config)
-    if resume and run.out.exists():
+    with output_lock(run.out) if run.info.is_main else nullcontext():
+        _start_or_resume(run, resume)
+        return _train_locked(run, resume, progress, stop_after)
+
+
+def _start_or_resume(run: TrainingRun, resume: bool) -> None:
+    """Restore ``run`` from its checkpoint (``resume``), or check that starting afresh throws no
+    training away: an unfinished checkpoint is never restarted silently, and a resume never
+    asks for fewer steps than were done."""
+    if not run.out.exists():
+        return
+    if resume:
         run.restore()
-    log = TrainLog(run.out, enabled=config.log_csv and run.info.is_main)
+        if run.step > run.config.steps:
+            raise CheckpointError(
+                f"{str(run.out)!r} is at step {run.step}; steps={run.config.steps} would end "
+                f"before it (resume with --steps >= {run.step})"
+            )
+        return
+    ckpt = read_checkpoint(run.out)
+    if ckpt.get("train_state") is not None:
+        done, planned = ckpt["train_state"]["step"], ckpt["meta"]["train_config"]["steps"]
+        raise CheckpointError(
+            f"{str(run.out)!r} holds an unfinished training run (step {done} of {planned}); "
+            "pass --resume to continue it, or delete it to start afresh"
+        )
+
+
+def _train_locked(run: TrainingRun, resume: bool, progress: bool, stop_after) -> TrainResult:
+    """``train`` with the checkpoint's lock held and its start checked."""
+    dataset, config = run.dataset, run.config
+    log = TrainLog(run.out, enabled=config.log_csv and run.info.is_main, fresh=not resume)
     bar = tqdm(
         total=config.steps,
         initial=run.step,
