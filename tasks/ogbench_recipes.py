@@ -7,12 +7,19 @@ action noise, clipped to [-1, 1]; on arrival (the environment's own success test
 is drawn. Start and goal positions get the package's own cell noise. OGBench's sizes: 1000 episodes
 of 1001 observations (giant: 500 of 2001), noise 0.5 for the point agent.
 
-``play`` (cube-single): the environment in its data-collection mode (random cube and target poses),
-driven by the package's own ``CubePlanOracle``: a pick-and-place plan through keyframes with
-randomised timing and heights, temporally correlated noise (0.1, smoothing 0.5) added to the plan,
-actions that track it; when a plan ends, a new target is drawn (no stacking with one cube). The
-oracle draws from numpy's global generator: it is seeded from ``rng`` around every draw and
-restored. OGBench's size: 1000 episodes of 1001 observations.
+``play`` (cube-single, -double, -triple, -quadruple; OGBench's ``data_gen_scripts/
+generate_manipspace.py --dataset_type=play``): the environment in its data-collection mode (random
+cube and target poses), driven by the package's own ``CubePlanOracle``: a pick-and-place plan
+through keyframes with randomised timing and heights, temporally correlated noise (0.1, smoothing
+0.5) added to the plan, actions that track it; when a plan ends, a new target is drawn, stacked on
+another top cube with probability p_stack, drawn once per episode as the script draws it (single 0,
+double U(0, 0.25), triple U(0.05, 0.35), quadruple U(0.1, 0.5)). The oracle draws from numpy's
+global generator: it is seeded from ``rng`` around every draw and restored. OGBench's size: 1000
+episodes of 1001 observations (triple 3000, quadruple 5000). Where this differs from the script:
+the script's episode holds 1001 actions and drops the last one's outcome, ours 1000 actions and
+1001 observations (the same rows); the script reseeds nothing between episodes, we reseed each
+episode from ``rng`` (same distributions, a reproducible stream); its 10% validation episodes are
+not made (we hold out our own split).
 
 A recipe is a collection policy: ``begin(task, rng)`` sets up an episode after the task's reset,
 ``act(task, rng)`` returns the next action [A] in [-1, 1]; ``mpc_jepa.data.collect`` drives it.
@@ -43,7 +50,15 @@ class DatasetRecipe:
 # OGBench's published sizes (observations per episode = episode_length + 1)
 SIZES = {"medium": DatasetRecipe(1000, 1000), "large": DatasetRecipe(1000, 1000)}
 SIZES["giant"] = DatasetRecipe(500, 2000)
-PLAY_SIZES = {"single": DatasetRecipe(1000, 1000)}
+PLAY_SIZES = {
+    "single": DatasetRecipe(1000, 1000),
+    "double": DatasetRecipe(1000, 1000),
+    "triple": DatasetRecipe(3000, 1000),
+    "quadruple": DatasetRecipe(5000, 1000),
+}
+P_STACK = {"single": (0.0, 0.0), "double": (0.0, 0.25), "triple": (0.05, 0.35)}
+P_STACK["quadruple"] = (0.1, 0.5)
+"""The range of each episode's stacking probability, by cube count (OGBench's script)."""
 
 
 def free_cells(maze_map: np.ndarray) -> list[tuple[int, int]]:
@@ -137,7 +152,7 @@ class CubePlayPolicy:
                 f"play noise and smoothing must be >= 0, got {noise}, {noise_smoothing}"
             )
         self.noise, self.noise_smoothing = float(noise), float(noise_smoothing)
-        self._oracle, self._pending = None, False
+        self._oracle, self._pending, self.p_stack = None, False, 0.0
 
     def begin(self, task, rng: np.random.Generator) -> None:
         from ogbench.manipspace.oracles.plan.cube_plan import CubePlanOracle
@@ -151,6 +166,9 @@ class CubePlayPolicy:
         env.action_space.seed(seed)
         with numpy_global_seed(seed):
             env.reset(seed=seed)
+            lo, hi = P_STACK[task.env_id.split("-")[1]]
+            # no draw with one cube: cube-single's stream (and data) as before
+            self.p_stack = float(np.random.uniform(lo, hi)) if hi > lo else lo
             self._oracle = CubePlanOracle(
                 env=env, noise=self.noise, noise_smoothing=self.noise_smoothing
             )
@@ -161,7 +179,7 @@ class CubePlayPolicy:
         env = task.env
         if self._pending:  # the plan ended on the last step: a new target, as OGBench's loop does
             with numpy_global_seed(int(rng.integers(2**31))):
-                env.set_new_target(return_info=False, p_stack=0.0)
+                env.set_new_target(return_info=False, p_stack=self.p_stack)
                 self._oracle.reset(None, env.compute_ob_info())
         action = self._oracle.select_action(None, env.compute_ob_info())
         self._pending = self._oracle.done
@@ -185,6 +203,6 @@ def recipe_for(task) -> tuple[NavigatePolicy | CubePlayPolicy, DatasetRecipe]:
         policy = NavigatePolicy(noise=0.5) if task.is_maze else CubePlayPolicy()
         return policy, size
     raise TaskError(
-        f"{task.name}: only pointmaze navigate and cube-single play data can be regenerated here "
+        f"{task.name}: only pointmaze navigate and cube play data can be regenerated here "
         f"so far (got {task.dataset_type!r} on {task.env_id!r}); load OGBench's own .npz instead"
     )

@@ -139,8 +139,12 @@ def test_cube_play_recipe_picks_and_places_reproducibly(tmp_path):
     assert np.array_equal(np.asarray(again["states"]), np.asarray(ds["states"]))
     cube.reset(seed=5)  # evaluation again: OGBench's task 1 + 5 % 5, its goal
     assert cube.env._mode == "task" and cube.task_id == 1 and not cube.success()
-    with pytest.raises(tasks.TaskError, match="only pointmaze navigate and cube-single play"):
-        tasks.load("ogbench:cube-double-play-v0", seed=0).collection_policy()
+    double = tasks.load("ogbench:cube-double-play-v0", seed=0)  # OGBench's recipe, two cubes
+    dd = collect(double, tmp_path / "dd", episodes=2, episode_length=150, seed=0,
+                 policy=double.collection_policy(), progress=False)  # fmt: skip
+    assert np.asarray(dd["physical"])[:, [2, 5]].max(0).min() > 0.06  # each cube lifted
+    with pytest.raises(tasks.TaskError, match="only pointmaze navigate and cube play"):
+        tasks.load("ogbench:scene-play-v0", seed=0).collection_policy()
 
 
 def test_npz_import(tmp_path, medium):

@@ -49,7 +49,8 @@ def evaluate(
     # a range stays a range: a huge episode count costs nothing before it runs
     indices = range(episodes) if indices is None else indices
     indices = indices if isinstance(indices, range) else list(indices)
-    if len(indices) and not (0 <= min(indices) and max(indices) < episodes):
+    ends = (indices[0], indices[-1]) if isinstance(indices, range) and indices else indices
+    if len(indices) and not (0 <= min(ends) and max(ends) < episodes):
         raise ValueError(f"episode indices must lie in [0, {episodes}), got {indices}")
     counting = CountingModel(planning_model(model, s))
     slow_counting = CountingModel(planning_model(slow_model, s)) if slow_model is not None else None

@@ -216,8 +216,8 @@ class TrainingRun:
             return
         what = ", ".join(f"{k}={v}" if v != "" else k for k, v in bad.items())
         raise NonFiniteError(
-            f"training diverged at step {self.step}: {what} is not finite (lr={self.config.lr}: "
-            f"try a smaller one); {str(self.out)!r} keeps its last checkpoint"
+            f"training diverged at step {self.step}: not finite: {what} (lr={self.config.lr:g}: "
+            f"try a smaller one, or check the data); {str(self.out)!r} keeps its last checkpoint"
         )
 
     def checkpoint(self, final_metrics: dict | None = None) -> None:
