@@ -64,6 +64,7 @@ class GoalDistance:
         weighting: 'terminal' (last step only), 'uniform' (mean over steps 1..T) or 'linear'
             (weights growing with t, normalised to sum 1).
         terminal_weight: extra weight of the last step added to the running weights.
+        (Defaults: 'uniform' + 1, what the command line's ``PlanSettings()`` builds.)
         dims: optional [Z] per-dimension weights (e.g. to select part of an oracle state).
         project: optional map of latents [..., *Z] -> features [..., F]; the norm is taken on
             project(z) - project(goal) (the oracle's configuration features).
@@ -74,8 +75,8 @@ class GoalDistance:
 
     goal: Tensor | None = None
     norm: Literal["l2", "l1", "sql2"] = "l2"
-    weighting: Literal["terminal", "uniform", "linear"] = "terminal"
-    terminal_weight: float = 0.0
+    weighting: Literal["terminal", "uniform", "linear"] = "uniform"
+    terminal_weight: float = 1.0
     dims: Tensor | None = None
     project: Callable[[Tensor], Tensor] | None = field(default=None, compare=False)
     metric: Callable[[Tensor, Tensor], Tensor] | None = field(default=None, compare=False)

@@ -34,6 +34,17 @@ _REGISTRY: dict[str, type[Task]] = {
 __all__ = ["Goal", "Task", "TaskError", "TrainingRecipe", "load", "names"]
 
 
+FAMILIES = {
+    "dmc:<domain>-<task>": "any dm-control suite task; the goal is the state reached k steps later "
+    "(e.g. dmc:walker-walk)",
+    "dmc:<domain>-<task>@reward[,repeat=k]": "the same suite task scored by its return (0-1000), "
+    "action repeat k (e.g. dmc:cheetah-run@reward)",
+    "ogbench:<dataset>": "OGBench's point mazes, cubes and scene with its 5 evaluation goals "
+    "(pip install ogbench; e.g. ogbench:pointmaze-medium-navigate-v0, ogbench:cube-single-play-v0)",
+}
+"""Task families named by a prefix, beside the registered names (``mpc-jepa tasks`` lists both)."""
+
+
 def names() -> list[str]:
     """Names of the registered tasks (``dmc:<domain>-<task>`` works too, for any suite task)."""
     return sorted(_REGISTRY)

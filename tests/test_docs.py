@@ -24,8 +24,9 @@ def test_defaults_stated_in_the_architecture_match_the_code():
 
 
 def test_readme_and_architecture_stay_guides():
-    for doc in ("README.md", "docs/ARCHITECTURE.md"):
-        assert len((ROOT / doc).read_text().splitlines()) <= 150, doc
+    # guides, not references: a bound that catches drift, not a number to fill
+    for doc, lines in (("README.md", 170), ("docs/ARCHITECTURE.md", 200)):
+        assert len((ROOT / doc).read_text().splitlines()) <= lines, doc
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme and "benchmarks/RESULTS.md" in readme
     notes = sorted((ROOT / "docs" / "notes").glob("*.md"))
@@ -41,3 +42,22 @@ def test_the_registry_line_shown_in_the_architecture_is_the_registry_format():
         assert isinstance(spec, PlannerSpec) and (
             spec.composite or hasattr(spec.config, "from_settings")
         )
+
+
+def test_every_fault_row_names_tests_that_exist():
+    """docs/FAULTS.md: each row names its test(s), and each named test is defined."""
+    rows = [r for r in (ROOT / "docs" / "FAULTS.md").read_text().splitlines() if r.startswith("| ")]
+    rows = rows[2:]  # header and rule
+    assert len(rows) >= 40
+    for row in rows:
+        cell = row.rstrip(" |").rsplit(" | ", 1)[-1]
+        refs = re.findall(r"`(tests/\w+\.py)?::(\w+)(?:\[[^\]]*\])?`|`(pyproject\.toml)`", cell)
+        assert refs, f"no test named in: {row[:80]}"
+        current = None
+        for path, name, other in refs:
+            if other:
+                continue
+            current = path or current
+            assert current, f"'::{name}' without a file before it in: {row[:80]}"
+            source = (ROOT / current).read_text()
+            assert re.search(rf"^def {name}\(", source, re.M), f"{current}::{name} does not exist"

@@ -258,7 +258,7 @@ def test_verification_picks_the_candidate_the_fast_model_confirms():
         Fixed(), Line(), lambda a: a.unsqueeze(-2).expand(*a.shape[:-1], k, a.shape[-1]), k
     )
     z0 = torch.zeros(1, 1)
-    cost = GoalDistance(torch.full((1, 1), 6.0), weighting="terminal")
+    cost = GoalDistance(torch.full((1, 1), 6.0), weighting="terminal", terminal_weight=0.0)
     wrong = torch.full((1, H, 1), -1.0)  # the slow model's pick: moves away from the goal
     right = torch.full((1, 1, H, 1), 1.0)  # an elite: reaches z = 6 after H*k = 6 fast steps
     slow_plan = Plan(wrong, torch.zeros(1), torch.zeros(1, H + 1, 1), {"last_elites": right})

@@ -158,3 +158,20 @@ def test_landmark_slow_level_settings_are_checked():
     ):
         replace(s, slow_level="model")
     PlanSettings(planner="cem", slow_samples=64)  # flat planners ignore the slow level's
+
+
+def test_python_defaults_are_the_command_lines():
+    """One source of truth: a planner or cost built in Python with no arguments is the one
+    `mpc-jepa eval` builds with no flags (issue 39)."""
+    from mpc_jepa.cli import build_parser
+    from mpc_jepa.cli.args import dataclass_from_args
+    from mpc_jepa.evaluation import make_cost
+
+    cli = dataclass_from_args(PlanSettings, build_parser().parse_args(["eval"]))
+    assert cli == PlanSettings()
+    for name, spec in PLANNERS.items():
+        if not spec.composite:
+            assert spec.config() == spec.config.from_settings(replace(cli, planner=name)), name
+    assert make_cost(LinearModel(), cli) == GoalDistance()
+    built = make_planner("cem", LinearModel(), cli)
+    assert built.config == PLANNERS["cem"].config()

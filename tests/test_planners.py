@@ -204,10 +204,12 @@ def test_bad_configs_and_inputs_name_the_value(problem):
 def test_cost_broadcasts_goal_over_candidates():
     goal = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
     latents = torch.zeros(6, 4, 2)  # B=2 problems x N=3 candidates
-    c = GoalDistance(goal, weighting="uniform")(latents, torch.zeros(6, 3, 2))
+    c = GoalDistance(goal, weighting="uniform", terminal_weight=0.0)(latents, torch.zeros(6, 3, 2))
     torch.testing.assert_close(c, torch.ones(6))
     latents[3:, -1] = torch.tensor([0.0, 1.0])  # problem 1 reaches its goal at the end
-    term = GoalDistance(goal)(latents, torch.zeros(6, 3, 2))
+    term = GoalDistance(goal, weighting="terminal", terminal_weight=0.0)(
+        latents, torch.zeros(6, 3, 2)
+    )
     torch.testing.assert_close(term, torch.tensor([1.0, 1, 1, 0, 0, 0]), atol=1e-5, rtol=0)
 
 

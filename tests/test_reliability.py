@@ -129,7 +129,9 @@ def test_rerun_of_an_unfinished_training_resumes_or_refuses(pm, tmp_path):
     out = tmp_path / "m.pt"
     train(pm, out, FAST, SMALL, progress=False, stop_after=20)  # as if killed at step 20
     before = out.read_bytes()
-    with pytest.raises(CheckpointError, match=r"unfinished training run \(step 20 of 40\).*--resume"):
+    with pytest.raises(
+        CheckpointError, match=r"unfinished training run \(step 20 of 40\).*--resume"
+    ):
         train(pm, out, FAST, SMALL, progress=False)
     assert out.read_bytes() == before  # intact, not restarted
     with pytest.raises(CheckpointError, match="at step 20; steps=10"):

@@ -106,7 +106,9 @@ def test_metric_shapes_properties_and_errors():
 def test_goal_distance_with_metric_and_step_reachability():
     line = lambda z, g: (z - g).abs().sum(-1)  # noqa: E731  a metric on [.., 1] latents
     lat = torch.tensor([[[0.0], [1.0], [2.0]], [[0.0], [3.0], [3.5]]])  # [2, 3, 1]
-    cost = GoalDistance(torch.tensor([[4.0]]), weighting="terminal", metric=line)
+    cost = GoalDistance(
+        torch.tensor([[4.0]]), weighting="terminal", terminal_weight=0.0, metric=line
+    )
     torch.testing.assert_close(cost.per_step(lat), torch.tensor([[4.0, 3.0, 2.0], [4.0, 1.0, 0.5]]))
     reach = StepReachability(lambda z: line(z[:, :-1], z[:, 1:]), max_step=1.5, weight=2.0)
     # only the 3.0 step is too long

@@ -38,7 +38,10 @@ def quadratic_problem(
     Returns (cost_fn, optimal_cost [B], optimal_action [B, A]).
     """
     cost = SumCost(
-        (GoalDistance(goal, norm="sql2", weighting="terminal"), ActionMagnitude(r * horizon))
+        (
+            GoalDistance(goal, norm="sql2", weighting="terminal", terminal_weight=0.0),
+            ActionMagnitude(r * horizon),
+        )
     )
     d = goal - z0  # [B, A]
     s = dt * horizon

@@ -57,8 +57,9 @@ def cmd_tasks(_args) -> int:
             f"episode_length={t.episode_length} "
             f"success: distance <= {t.success_threshold} ({doc})"
         )
-    print("dmc:<domain>-<task>  any dm-control suite task, goal = state reached k steps later")
-    print("dmc:<domain>-<task>@reward  the same task scored by its return (0-1000)")
+    print("families:")
+    for pattern, what in tasks.FAMILIES.items():
+        print(f"  {pattern}  {what}")
     return 0
 
 

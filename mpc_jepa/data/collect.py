@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from mpc_jepa.data.dataset import FORMAT_VERSION, Dataset, DatasetError
 from mpc_jepa.data.exploration import ExplorationConfig, ExplorationPolicy

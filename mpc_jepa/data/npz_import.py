@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from mpc_jepa.data.collect import open_arrays, replace_dir
 from mpc_jepa.data.dataset import FORMAT_VERSION, Dataset, DatasetError, check_finite

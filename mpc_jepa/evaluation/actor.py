@@ -3,7 +3,7 @@ and summary as ``evaluate`` gives a planner, so the two stand in one table."""
 
 from __future__ import annotations
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from mpc_jepa.control import ActorController
 from mpc_jepa.evaluation.closed_loop import _run_chunk, summarize

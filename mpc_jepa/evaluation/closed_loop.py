@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from mpc_jepa.control import (
     CountingModel,

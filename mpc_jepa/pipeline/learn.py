@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, replace
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 import tasks
 from mpc_jepa.control import MPCController

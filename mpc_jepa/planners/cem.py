@@ -15,16 +15,17 @@ from mpc_jepa.types import CostFn, Plan
 
 @dataclass(frozen=True)
 class CEMConfig:
-    """CEM / iCEM settings. Defaults are iCEM's refinements at a budget that runs at 50 Hz on a
-    CPU."""
+    """CEM / iCEM settings. Defaults are iCEM's refinements at the command line's budget (one
+    source of truth: ``CEMConfig()`` is what ``mpc-jepa eval --planner cem`` builds with no flags;
+    ``tests/test_planner_contract.py`` holds them equal)."""
 
     horizon: int = 15
     """T: planned actions."""
-    num_samples: int = 256
+    num_samples: int = 128
     """N: candidates in the first iteration."""
-    num_elites: int = 16
+    num_elites: int = 12
     """E: best candidates that refit the sampling distribution."""
-    num_iters: int = 4
+    num_iters: int = 3
     """I: refit iterations per plan."""
     init_std: float = 0.5
     """Initial sampling std (actions live in [-1, 1])."""

@@ -18,9 +18,9 @@ from mpc_jepa.types import CostFn, Plan
 class GradCEMConfig:
     """Hybrid settings: a CEM config, a gradient config, and how they are combined."""
 
-    cem: CEMConfig = field(default_factory=lambda: CEMConfig(num_iters=3))
+    cem: CEMConfig = field(default_factory=CEMConfig)
     """The sampling stage."""
-    grad: GradientConfig = field(default_factory=lambda: GradientConfig(num_steps=5, lr=0.1))
+    grad: GradientConfig = field(default_factory=GradientConfig)
     """The gradient stage (its horizon must equal the CEM horizon)."""
     mode: Literal["refine", "inner"] = "refine"
     """'refine': CEM, then the elites are refined by Adam; 'inner': every CEM iteration's elites

@@ -22,7 +22,7 @@ class GradientConfig:
     num_restarts: int = 8
     """R: independent action sequences optimised together in one batch (restart 0 is the warm
     start)."""
-    num_steps: int = 20
+    num_steps: int = 10
     """Adam steps."""
     lr: float = 0.3
     """Adam step size on the unconstrained parameters."""

@@ -14,8 +14,8 @@ from mpc_jepa.planners.cem import CEMConfig, CEMPlanner
 class MPPIConfig(CEMConfig):
     """MPPI settings (the sampling options are CEM's)."""
 
-    num_elites: int = 256
-    """Candidates that enter the weighted refit (all of them by default)."""
+    num_elites: int = 128
+    """Candidates that enter the weighted refit (all of them by default: num_samples)."""
     population_decay: float = 1.0
     """Keep the population constant over iterations."""
     keep_elites: float = 0.0

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from mpc_jepa.data import Dataset, embed_rows, episode_ends
 from mpc_jepa.models.landmark_graph import LandmarkGraph, select_landmarks

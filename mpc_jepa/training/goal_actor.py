@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from mpc_jepa.data import Dataset, episode_ends
 from mpc_jepa.models.goal_actor import GoalActor, GoalActorConfig, object_dims, step_changes

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from mpc_jepa.data import Dataset, WindowSampler, history_of, obs_key, obs_tensor
 from mpc_jepa.models.checkpoints import CheckpointError, load_slow, save_slow

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from mpc_jepa.data import Dataset, embed_rows, episode_ends
 from mpc_jepa.models.value import ValueConfig, ValueHeads

@@ -161,7 +161,7 @@ def run_peers(
     z0, zg = probs[0]
     counting.evals = 0
     batches = _BatchLog(counting)
-    CEMPlanner(batches, icem).plan(z0, GoalDistance(zg, weighting="uniform", terminal_weight=1.0))
+    CEMPlanner(batches, icem).plan(z0, GoalDistance(zg))
     budget = counting.evals
     per_iter = max(1, budget // (horizon * num_iters))
     planners = {
@@ -192,7 +192,7 @@ def score_planner(plan, probs: list, counting, model, seed: int) -> dict:
     costs, times, evals = [], [], []
     for j, (z0, zg) in enumerate(probs):
         torch.manual_seed(seed + j)  # the peers sample from torch's global generator: same draws
-        cost = GoalDistance(zg, weighting="uniform", terminal_weight=1.0)
+        cost = GoalDistance(zg)
         counting.evals = 0
         t = time.perf_counter()
         actions = plan(z0, cost)  # [T, A]
