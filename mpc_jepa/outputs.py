@@ -121,6 +121,8 @@ def check_replaceable(path: str | os.PathLike, kind: Kind, flag: str = "--out") 
         return
     if kind != "dataset" and path.is_dir():
         raise OutputError(f"{flag} {str(path)!r} is a directory; name a file")
+    if kind != "dataset" and not path.is_file():  # a device, a pipe: nothing to read or replace
+        raise OutputError(f"{flag} {str(path)!r} is not a regular file; name a file")
     if not is_ours(path, kind):
         what = {"dataset": "a mpc_jepa dataset (no meta.json of ours)",
                 "checkpoint": "a mpc_jepa checkpoint",

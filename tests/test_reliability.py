@@ -296,3 +296,19 @@ def test_planner_and_cost_inputs_are_checked_at_the_door():
         planner.plan(torch.zeros(1, 2), cost, init=np.zeros((1, 3, 2)))
     assert issubclass(OutputError, MpcJepaError) and issubclass(CheckpointError, MpcJepaError)
     assert issubclass(data.DatasetError, MpcJepaError)
+
+
+def test_a_non_finite_checkpoint_written_elsewhere_is_refused_on_load(pm, tmp_path):
+    from mpc_jepa.models.checkpoints import load_world_model
+
+    out = tmp_path / "m.pt"
+    train(pm, out, FAST, SMALL, progress=False)
+    ckpt = torch.load(out, weights_only=True)
+    next(iter(ckpt["model"].values())).fill_(float("nan"))
+    torch.save(ckpt, out)  # as an older version or another tool could have written it
+    with pytest.raises(CheckpointError, match=r"\['model'\].*non-finite"):
+        load_world_model(out)
+    (tmp_path / "bad.npz").write_bytes(b"not an archive")
+    with pytest.raises(data.DatasetError, match="bad.npz' as an .npz archive"):
+        data.import_npz(tasks.load("point_mass"), tmp_path / "bad.npz", tmp_path / "o",
+                        progress=False)  # fmt: skip

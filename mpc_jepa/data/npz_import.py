@@ -31,8 +31,11 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"no .npz file at {str(path)!r}")
-    with np.load(path) as f:
-        arrays = {k: f[k] for k in f.files}
+    try:
+        with np.load(path) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError) as e:  # not an .npz, cut short, pickled objects
+        raise DatasetError(f"cannot read {str(path)!r} as an .npz archive of arrays: {e}") from None
     missing = [k for k in REQUIRED if k not in arrays]
     if missing:
         raise DatasetError(f"{path}: an OGBench dataset needs {missing} (has {sorted(arrays)})")

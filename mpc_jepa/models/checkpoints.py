@@ -92,6 +92,9 @@ def read_checkpoint(path, fmt: str = WORLD_MODEL_FORMAT, task: str | None = None
         ) from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != fmt:
         raise CheckpointError(f"{str(path)!r} is not a mpc_jepa {kind} checkpoint")
+    bad = _non_finite({k: v for k, v in ckpt.items() if k != "train_state"})
+    if bad:  # written before writes were checked, or edited: never plan with it
+        raise CheckpointError(f"{str(path)!r}: {bad[0]} holds {bad[1]} non-finite values")
     if task is not None and ckpt["task"] != task:
         raise CheckpointError(
             f"{kind} checkpoint {str(path)!r} was trained on task {ckpt['task']!r}, not {task!r}"

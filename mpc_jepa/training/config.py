@@ -75,5 +75,5 @@ class TrainConfig:
             raise ValueError(f"shaping_gamma must be in (0, 1), got {self.shaping_gamma}")
         if not 0 <= self.ema_tau < 1:
             raise ValueError(f"ema_tau must be in [0, 1), got {self.ema_tau}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0 < self.lr < float("inf"):  # NaN too
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr}")
