@@ -189,10 +189,15 @@ def test_controller_interface_and_cube_closed_loop():
 def test_cli_trains_and_evaluates_the_actor(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "--task", CUBE, "--level", "actor", "--collect-episodes", "2",
-                 "--actor-steps", "30", "--actor-batch-size", "64"]) == 0  # fmt: skip
+                 "--actor-steps", "30", "--actor-batch-size", "64", "--actor-goal",
+                 "oraclerep"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "wrote runs/ogbench_cube-single-play-v0/goal_actor.pt" in out
     assert "goal dims read [19, 20, 21]" in out  # the task's success dims: the cube's position
+    assert main(["train", "--task", CUBE, "--level", "actor", "--collect-episodes", "2",
+                 "--actor-steps", "30", "--actor-batch-size", "64",
+                 "--out", "full.pt"]) == 0  # fmt: skip
+    assert "goal dims read [19, 20, 21]" not in capsys.readouterr().out  # full goal: learned dims
     path = "runs/ogbench_cube-single-play-v0/goal_actor.pt"
     assert main(["eval", "--task", CUBE, "--actor", path, "--episodes", "2", "--batch", "2"]) == 0
     assert "goal actor: success" in capsys.readouterr().out

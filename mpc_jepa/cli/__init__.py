@@ -14,6 +14,7 @@ from mpc_jepa.apps.demo import DemoSettings
 from mpc_jepa.cli import commands as c
 from mpc_jepa.cli.args import add_dataclass_args
 from mpc_jepa.evaluation import PlanSettings
+from mpc_jepa.evaluation.settings import HIERARCHY_SETTINGS
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.slow import SlowModelConfig
 from mpc_jepa.models.value import ValueConfig
@@ -72,18 +73,65 @@ def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
         ),
     }
     for name, (help_text, func, settings) in commands.items():
-        p = sub.add_parser(name, help=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text)
         for cls in settings:
-            add_dataclass_args(p, cls, suppress=suppress)
+            if cls is PlanSettings:  # the hierarchy's options in a group of their own
+                add_dataclass_args(p, cls, skip=HIERARCHY_SETTINGS, suppress=suppress)
+                if name != "learn":  # learning by acting plans with flat planners only
+                    add_dataclass_args(
+                        p,
+                        cls,
+                        only=HIERARCHY_SETTINGS,
+                        suppress=suppress,
+                        title="PlanSettings: the hierarchy (--planner hierarchical)",
+                    )
+            else:
+                add_dataclass_args(p, cls, suppress=suppress)
         if name == "train":
-            common = dict(skip=("seed", "device"), suppress=suppress)
-            add_dataclass_args(p, SlowModelConfig, prefix="slow_", suppress=suppress)
-            add_dataclass_args(p, DistanceTrainConfig, prefix="distance_", **common)
-            add_dataclass_args(p, ValueTrainConfig, prefix="value_", **common)
-            add_dataclass_args(p, ValueConfig, prefix="value_", suppress=suppress)
-            add_dataclass_args(p, GoalActorTrainConfig, prefix="actor_", **common)
+            _add_train_levels(p, suppress)
         p.set_defaults(func=func)
     return parser
+
+
+def _add_train_levels(p: argparse.ArgumentParser, suppress: bool) -> None:
+    """``train``'s options of the other levels, each in its own --help group."""
+    common = dict(skip=("seed", "device"), suppress=suppress)
+    level = "--level {}: {} (--{}-*)".format
+    add_dataclass_args(
+        p,
+        SlowModelConfig,
+        prefix="slow_",
+        suppress=suppress,
+        title=level("slow", "the slow level's architecture", "slow"),
+    )
+    add_dataclass_args(
+        p,
+        DistanceTrainConfig,
+        prefix="distance_",
+        **common,
+        title=level("slow or distance", "temporal distance, landmarks", "distance"),
+    )
+    add_dataclass_args(
+        p,
+        ValueTrainConfig,
+        prefix="value_",
+        **common,
+        title=level("value", "reward head and critic training", "value"),
+    )
+    add_dataclass_args(
+        p,
+        ValueConfig,
+        prefix="value_",
+        suppress=suppress,
+        title=level("value", "reward head and critic sizes", "value"),
+    )
+    add_dataclass_args(
+        p,
+        GoalActorTrainConfig,
+        prefix="actor_",
+        **common,
+        title=level("actor", "the goal-conditioned actor", "actor"),
+    )
 
 
 def check_common(args: argparse.Namespace) -> None:

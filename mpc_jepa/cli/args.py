@@ -36,14 +36,20 @@ def add_dataclass_args(
     prefix: str = "",
     skip: tuple[str, ...] = (),
     suppress: bool = False,
+    only: tuple[str, ...] | None = None,
+    title: str | None = None,
 ) -> None:
     """Add one ``--name`` option per field of dataclass ``cls`` (defaults and docs shown in
-    --help). ``suppress``: options left out of the command line stay out of the namespace (to
-    tell what a user gave from what defaulted)."""
+    --help), in a --help group named ``title`` (default: the class's name and first docstring
+    line). ``suppress``: options left out of the command line stay out of the namespace (to tell
+    what a user gave from what defaulted). ``only`` / ``skip``: the fields to add / leave out."""
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
+    doc = cls.__doc__ or ""  # a dataclass without a docstring gets its signature: not shown
+    summary = "" if doc.startswith(cls.__name__ + "(") else doc.strip().split("\n")[0].rstrip(".")
+    parser = parser.add_argument_group(title or f"{cls.__name__}: {summary}".rstrip(": "))
     for f in dataclasses.fields(cls):
-        if f.name in skip or not f.init:
+        if f.name in skip or not f.init or (only is not None and f.name not in only):
             continue
         typ = hints[f.name]
         origin = typing.get_origin(typ)

@@ -164,7 +164,9 @@ def _resume_point(tmp: Path, settings: dict, shapes: dict) -> int:
         try:
             a = np.load(tmp / f"{name}.npy", mmap_mode="r")
         except (OSError, ValueError) as e:
-            raise DatasetError(f"{str(tmp / f'{name}.npy')!r} is damaged ({e}); {_START_AFRESH}")
+            raise DatasetError(
+                f"{str(tmp / f'{name}.npy')!r} is damaged ({e}); {_START_AFRESH}"
+            ) from None
         if a.shape != shape or a.dtype != dtype:
             raise DatasetError(
                 f"{str(tmp / f'{name}.npy')!r} holds {a.dtype} {a.shape}, the collection "

@@ -133,7 +133,9 @@ def _load(path: Path, mode: str | None) -> np.ndarray:
     try:
         return np.load(path, mmap_mode=mode)
     except (OSError, ValueError, EOFError) as e:
-        raise DatasetError(f"cannot read {str(path)!r} (missing, truncated or not .npy): {e}")
+        raise DatasetError(
+            f"cannot read {str(path)!r} (missing, truncated or not .npy): {e}"
+        ) from None
 
 
 def check_finite(array: np.ndarray, what: str, chunk: int = 1 << 18) -> None:

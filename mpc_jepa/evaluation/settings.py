@@ -29,6 +29,9 @@ LEVEL_SETTINGS = {  # the settings that only one slow level reads
     ),
 }
 
+HIERARCHY_SETTINGS = ("slow_level", *(n for names in LEVEL_SETTINGS.values() for n in names))
+"""The settings only the hierarchical planner reads."""
+
 
 @dataclass(frozen=True)
 class PlanSettings:
@@ -36,7 +39,8 @@ class PlanSettings:
 
     planner: str = field(default="cem", metadata={"choices": tuple(PLANNERS)})
     """Planner (mpc_jepa.planners.registry): cem (iCEM), mppi, grad (Adam through the predictor),
-    gradcem (CEM then Adam) or hierarchical (slow CEM proposes subgoals, fast CEM reaches them)."""
+    gradcem (CEM then Adam) or hierarchical (a slow level proposes subgoals: the landmark graph's
+    shortest path, or CEM over the slow JEPA with --slow-level model; fast CEM reaches them)."""
     horizon: int = 15
     """Planning horizon T (agent steps)."""
     num_samples: int = 128
@@ -174,8 +178,7 @@ def planner_settings(planner: str) -> tuple[str, ...]:
     """The planner-specific ``PlanSettings`` fields that ``planner`` reads (a composite: its fast
     CEM's and the slow levels')."""
     spec = planner_spec(planner)
-    slow = ("slow_level", *(n for names in LEVEL_SETTINGS.values() for n in names))
-    return spec.settings + (slow if spec.composite else ())
+    return spec.settings + (HIERARCHY_SETTINGS if spec.composite else ())
 
 
 def foreign_settings(planner: str, names) -> list[str]:

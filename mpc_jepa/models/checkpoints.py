@@ -17,13 +17,13 @@ import torch
 from mpc_jepa import __version__
 from mpc_jepa.errors import MpcJepaError, NonFiniteError
 from mpc_jepa.files import atomic_write
-from mpc_jepa.outputs import check_replaceable
 from mpc_jepa.models.goal_actor import GoalActor, GoalActorConfig
 from mpc_jepa.models.landmark_graph import LandmarkGraph
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.models.temporal_distance import TemporalDistance
 from mpc_jepa.models.value import ValueConfig, ValueHeads
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
+from mpc_jepa.outputs import check_replaceable
 
 WORLD_MODEL_FORMAT = "mpc_jepa.world_model/1"
 SLOW_MODEL_FORMAT = "mpc_jepa.slow_model/1"

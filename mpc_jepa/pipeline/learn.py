@@ -28,7 +28,6 @@ import tasks
 from mpc_jepa.control import MPCController
 from mpc_jepa.data import Dataset
 from mpc_jepa.data.append import append_episodes
-from mpc_jepa.outputs import output_lock
 from mpc_jepa.data.collect import array_shapes, record_episode
 from mpc_jepa.data.exploration import ExplorationPolicy
 from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
@@ -36,6 +35,7 @@ from mpc_jepa.files import write_json
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.checkpoints import VALUE_FORMAT, read_checkpoint, save_value_heads
 from mpc_jepa.models.value import ValueConfig, ValueHeads
+from mpc_jepa.outputs import output_lock
 from mpc_jepa.pipeline.learn_curve import plot_curve, read_curve, write_curve
 from mpc_jepa.pipeline.learn_settings import LearnSettings
 from mpc_jepa.planners.registry import planner_spec

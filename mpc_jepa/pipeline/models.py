@@ -140,10 +140,10 @@ def load_actor(task_name: str, checkpoints: str, device: str = "cpu"):
 
 
 def actor_config_for(task_name: str, config: GoalActorTrainConfig) -> GoalActorTrainConfig:
-    """``config`` reading the goal at the task's ``success_dims`` where it declares them and
-    ``config`` names no ``goal_dims`` (cube-single: the cube's position, not its yaw: 99.6% by
-    OGBench's protocol where the cube's whole pose gave 67%)."""
-    if config.goal_dims:
+    """With ``config.goal`` 'oraclerep' and no explicit ``goal_dims``: ``config`` reading the goal
+    at the task's ``success_dims`` (cube-single: the cube's position, not its yaw: 99.6% by
+    OGBench's protocol where the cube's whole pose gave 67%). Otherwise ``config`` itself."""
+    if config.goal_dims or config.goal == "full":
         return config
     dims = tuple(tasks.load(task_name).success_dims)
     return replace(config, goal_dims=dims) if dims else config

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
@@ -37,11 +38,15 @@ class GoalActorTrainConfig:
     """Steps an object must stay still for its rest to count as a move's end."""
     move_tol: float = 1e-3
     """An object dimension moves in a step when it changes by more than this times its spread."""
+    goal: Literal["full", "oraclerep"] = "full"
+    """What the actor reads of the goal when ``goal_dims`` is empty. 'full': the goal observation
+    as OGBench hands it out, of which the actor reads the object dimensions it finds in the data
+    (learned, so fair beside full-goal baselines). 'oraclerep': the dimensions the task's success
+    test checks (cube-single: the cube's position, not its orientation; filled in by
+    ``pipeline.actor_config_for``): OGBench's oracle goal representation, a privileged input whose
+    results belong in their own '-oraclerep' rows."""
     goal_dims: tuple[int, ...] = ()
-    """Observation dimensions the actor reads of the goal; empty: the object dimensions. A task
-    whose success test checks fewer (cube-single: the cube's position, not its orientation) should
-    pass those: a goal's other dimensions are then no target to chase. The command line and
-    ``pipeline`` fill an empty one with the task's ``success_dims``."""
+    """Observation dimensions the actor reads of the goal, explicitly; empty: as ``goal`` says."""
     val_fraction: float = 0.1
     """Share of episodes held out for the reported error."""
     seed: int = 0
@@ -50,6 +55,8 @@ class GoalActorTrainConfig:
     """Torch device."""
 
     def __post_init__(self):
+        if self.goal not in ("full", "oraclerep"):
+            raise ValueError(f"goal must be 'full' or 'oraclerep', got {self.goal!r}")
         if self.steps < 0 or self.batch_size < 1 or self.rest_steps < 1:
             raise ValueError(
                 f"need steps >= 0, batch_size >= 1, rest_steps >= 1; got {self.steps}, "

@@ -13,9 +13,9 @@ from mpc_jepa import diagnostics
 from mpc_jepa.data import Dataset, WindowSampler, obs_tensor
 from mpc_jepa.data.dataset import check_finite
 from mpc_jepa.errors import NonFiniteError
-from mpc_jepa.resources import check_memory
 from mpc_jepa.models.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
+from mpc_jepa.resources import check_memory
 from mpc_jepa.training import distributed
 from mpc_jepa.training.config import TrainConfig
 from mpc_jepa.training.objective import Losses, auxiliary_heads, update_aux_targets

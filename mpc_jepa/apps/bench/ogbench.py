@@ -29,6 +29,7 @@ from mpc_jepa.evaluation import (
 from mpc_jepa.files import atomic_write, json_safe, write_json
 from mpc_jepa.models.checkpoints import fingerprint
 from mpc_jepa.pipeline import ModelPaths, ensure_goal_actor, ensure_models
+from mpc_jepa.training.goal_actor import GoalActorTrainConfig
 
 OGBENCH_DATASETS = (
     "pointmaze-medium-navigate-v0",
@@ -105,7 +106,8 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
 def _actor_row(task, paths: ModelPaths, dataset: str, s) -> dict:
     """The goal actor's row: trained on the same dataset (the training time its checkpoint
     records), then run."""
-    actor = ensure_goal_actor(task.name, paths)
+    # the row reads the goal's success dims: its table label says -oraclerep
+    actor = ensure_goal_actor(task.name, paths, GoalActorTrainConfig(goal="oraclerep"))
     run = lambda n, chunk: evaluate_actor(  # noqa: E731
         task, actor, n, seed=s.seed, progress=False, indices=chunk, batch=len(chunk))  # fmt: skip
     weights = {"actor": str(paths.actor), "fingerprint": fingerprint(actor)}  # retrained: rerun
