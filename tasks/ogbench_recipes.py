@@ -7,6 +7,11 @@ action noise, clipped to [-1, 1]; on arrival (the environment's own success test
 is drawn. Start and goal positions get the package's own cell noise. OGBench's sizes: 1000 episodes
 of 1001 observations (giant: 500 of 2001), noise 0.5 for the point agent.
 
+``play`` (scene): the same loop over four plan oracles of the package (cube, button, drawer,
+window), the next one chosen by the environment's ``privileged/target_task`` (p_stack 0.5, the
+script's value for the scene), and the script's health check: an episode in which the cube leaves
+the table to the right (y >= 0.29) or to the left outside the drawer is recorded again.
+
 ``play`` (cube-single, -double, -triple, -quadruple; OGBench's ``data_gen_scripts/
 generate_manipspace.py --dataset_type=play``): the environment in its data-collection mode (random
 cube and target poses), driven by the package's own ``CubePlanOracle``: a pick-and-place plan
@@ -22,7 +27,8 @@ episode from ``rng`` (same distributions, a reproducible stream); its 10% valida
 not made (we hold out our own split).
 
 A recipe is a collection policy: ``begin(task, rng)`` sets up an episode after the task's reset,
-``act(task, rng)`` returns the next action [A] in [-1, 1]; ``mpc_jepa.data.collect`` drives it.
+``act(task, rng)`` returns the next action [A] in [-1, 1], ``accept(task)`` says whether the episode
+just recorded is kept (else it is recorded again); ``mpc_jepa.data.collect`` drives it.
 Everything random comes from ``rng``, so a dataset is reproducible from its seed.
 """
 
@@ -51,12 +57,14 @@ class DatasetRecipe:
 SIZES = {"medium": DatasetRecipe(1000, 1000), "large": DatasetRecipe(1000, 1000)}
 SIZES["giant"] = DatasetRecipe(500, 2000)
 PLAY_SIZES = {
+    "scene": DatasetRecipe(1000, 1000),
     "single": DatasetRecipe(1000, 1000),
     "double": DatasetRecipe(1000, 1000),
     "triple": DatasetRecipe(3000, 1000),
     "quadruple": DatasetRecipe(5000, 1000),
 }
 P_STACK = {"single": (0.0, 0.0), "double": (0.0, 0.25), "triple": (0.05, 0.35)}
+P_STACK["scene"] = (0.5, 0.5)
 P_STACK["quadruple"] = (0.1, 0.5)
 """The range of each episode's stacking probability, by cube count (OGBench's script)."""
 
@@ -135,6 +143,10 @@ class NavigatePolicy:
         direction = (waypoint - xy) / (np.linalg.norm(waypoint - xy) + 1e-6)
         return np.clip(direction + rng.normal(0.0, self.noise, 2), -1.0, 1.0)
 
+    def accept(self, task) -> bool:
+        """Every episode is kept."""
+        return True
+
     @staticmethod
     def _noisy(env, cell: tuple[int, int], rng: np.random.Generator) -> tuple[float, float]:
         """The cell's centre plus the package's uniform noise of a quarter cell per axis."""
@@ -144,7 +156,8 @@ class NavigatePolicy:
 
 
 class CubePlayPolicy:
-    """OGBench's cube ``play`` recipe, through the package's plan oracle (module docstring)."""
+    """OGBench's ``play`` recipe for the cube environments and the scene, through the package's
+    plan oracles (module docstring)."""
 
     def __init__(self, noise: float = 0.1, noise_smoothing: float = 0.5):
         if not noise >= 0 or not noise_smoothing >= 0:
@@ -152,38 +165,69 @@ class CubePlayPolicy:
                 f"play noise and smoothing must be >= 0, got {noise}, {noise_smoothing}"
             )
         self.noise, self.noise_smoothing = float(noise), float(noise_smoothing)
-        self._oracle, self._pending, self.p_stack = None, False, 0.0
+        self._oracle, self._pending, self.p_stack, self.healthy = None, False, 0.0, True
+        self._agents: dict = {}
 
     def begin(self, task, rng: np.random.Generator) -> None:
-        from ogbench.manipspace.oracles.plan.cube_plan import CubePlanOracle
-
-        if getattr(task, "is_maze", True) or not task.env_id.startswith("cube-"):
-            raise TaskError(f"{task.name}: the play recipe needs a cube environment")
+        if getattr(task, "is_maze", True) or not task.env_id.startswith(("cube-", "scene-")):
+            raise TaskError(f"{task.name}: the play recipe needs a cube or scene environment")
         env = task.env
         env._mode = "data_collection"  # random cubes and targets (task.reset switches back)
         seed = int(rng.integers(2**31))
         env._space_rng = np.random.default_rng(seed)
         env.action_space.seed(seed)
+        scene = task.env_id.startswith("scene-")
         with numpy_global_seed(seed):
             env.reset(seed=seed)
-            lo, hi = P_STACK[task.env_id.split("-")[1]]
+            lo, hi = P_STACK["scene" if scene else task.env_id.split("-")[1]]
             # no draw with one cube: cube-single's stream (and data) as before
             self.p_stack = float(np.random.uniform(lo, hi)) if hi > lo else lo
-            self._oracle = CubePlanOracle(
-                env=env, noise=self.noise, noise_smoothing=self.noise_smoothing
-            )
-            self._oracle.reset(None, env.compute_ob_info())
-        self._pending = False
+            self._agents = _plan_oracles(env, scene, self.noise, self.noise_smoothing)
+            self._next_agent(env)
+        self._pending, self.healthy, self._scene = False, True, scene
 
     def act(self, task, rng: np.random.Generator) -> np.ndarray:
         env = task.env
         if self._pending:  # the plan ended on the last step: a new target, as OGBench's loop does
             with numpy_global_seed(int(rng.integers(2**31))):
                 env.set_new_target(return_info=False, p_stack=self.p_stack)
-                self._oracle.reset(None, env.compute_ob_info())
+                self._next_agent(env)
+        if self._scene:
+            self.healthy = self.healthy and _cube_healthy(task.data.joint("object_joint_0").qpos)
         action = self._oracle.select_action(None, env.compute_ob_info())
         self._pending = self._oracle.done
         return np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+
+    def accept(self, task) -> bool:
+        """Whether the episode just recorded is kept (OGBench's scene health check)."""
+        return self.healthy
+
+    def _next_agent(self, env) -> None:
+        """The oracle of the environment's current target task, reset to it."""
+        info = env.compute_ob_info()
+        self._oracle = self._agents[info.get("privileged/target_task", "cube")]
+        self._oracle.reset(None, info)
+
+
+def _plan_oracles(env, scene: bool, noise: float, smoothing: float) -> dict:
+    """The package's plan oracles by target task: the cube's, and in the scene also the button's,
+    drawer's and window's."""
+    from ogbench.manipspace.oracles.plan.button_plan import ButtonPlanOracle
+    from ogbench.manipspace.oracles.plan.cube_plan import CubePlanOracle
+    from ogbench.manipspace.oracles.plan.drawer_plan import DrawerPlanOracle
+    from ogbench.manipspace.oracles.plan.window_plan import WindowPlanOracle
+
+    kinds = {"cube": CubePlanOracle}
+    if scene:
+        kinds.update(button=ButtonPlanOracle, drawer=DrawerPlanOracle, window=WindowPlanOracle)
+    return {k: cls(env=env, noise=noise, noise_smoothing=smoothing) for k, cls in kinds.items()}
+
+
+def _cube_healthy(qpos) -> bool:
+    """OGBench's scene health check on one state: the cube [x, y, z] is on the table, or in the
+    drawer (left, at the drawer's height)."""
+    _, y, z = np.asarray(qpos[:3])
+    return bool(y < 0.29 and not (y <= -0.3 and (z < 0.06 or z > 0.08)))
 
 
 def published_size(env_id: str, dataset_type: str) -> DatasetRecipe | None:
@@ -191,8 +235,8 @@ def published_size(env_id: str, dataset_type: str) -> DatasetRecipe | None:
     family, size = env_id.split("-")[:2]
     if dataset_type == "navigate" and family == "pointmaze":
         return SIZES.get(size)
-    if dataset_type == "play" and family == "cube":
-        return PLAY_SIZES.get(size)
+    if dataset_type == "play" and family in ("cube", "scene"):
+        return PLAY_SIZES.get(size if family == "cube" else "scene")
     return None
 
 
@@ -203,6 +247,6 @@ def recipe_for(task) -> tuple[NavigatePolicy | CubePlayPolicy, DatasetRecipe]:
         policy = NavigatePolicy(noise=0.5) if task.is_maze else CubePlayPolicy()
         return policy, size
     raise TaskError(
-        f"{task.name}: only pointmaze navigate and cube play data can be regenerated here "
-        f"so far (got {task.dataset_type!r} on {task.env_id!r}); load OGBench's own .npz instead"
+        f"{task.name}: only pointmaze navigate and cube and scene play data can be regenerated "
+        f"here so far (got {task.dataset_type!r} on {task.env_id!r}); load OGBench's own .npz instead"
     )

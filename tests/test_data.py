@@ -213,3 +213,29 @@ def test_pixel_store_refuses_an_archive_of_another_dataset(pixels, tmp_path):
     np.testing.assert_array_equal(
         np.asarray(Dataset(old)["pixels"]), Dataset(pixels.path)["pixels"].load()
     )
+
+
+def test_a_refused_episode_is_recorded_again(tmp_path):
+    """A collection policy's ``accept`` (OGBench's scene health check) re-records an episode."""
+    from mpc_jepa.data.exploration import ExplorationPolicy
+    from tasks.ogbench_recipes import _cube_healthy
+
+    class EveryOther(ExplorationPolicy):
+        tries = 0
+
+        def accept(self, task):
+            self.tries += 1
+            return self.tries % 2 == 0  # the first try of every episode is refused
+
+    task = tasks.load("point_mass", seed=0)
+    policy = EveryOther(10)
+    ds = data.collect(task, tmp_path / "d", episodes=3, episode_length=10, policy=policy,
+                      progress=False)  # fmt: skip
+    assert policy.tries == 6 and ds.num_episodes == 3
+    again = data.collect(task, tmp_path / "e", episodes=3, episode_length=10,
+                         policy=EveryOther(10), progress=False)  # fmt: skip
+    assert np.array_equal(np.asarray(ds["states"]), np.asarray(again["states"]))
+    plain = data.collect(task, tmp_path / "f", episodes=3, episode_length=10, progress=False)
+    assert not np.array_equal(np.asarray(plain["states"]), np.asarray(ds["states"]))
+    assert _cube_healthy([0.4, 0.0, 0.02]) and _cube_healthy([0.4, -0.35, 0.07])  # table, drawer
+    assert not _cube_healthy([0.4, 0.3, 0.02]) and not _cube_healthy([0.4, -0.35, 0.02])

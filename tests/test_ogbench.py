@@ -143,8 +143,12 @@ def test_cube_play_recipe_picks_and_places_reproducibly(tmp_path):
     dd = collect(double, tmp_path / "dd", episodes=2, episode_length=150, seed=0,
                  policy=double.collection_policy(), progress=False)  # fmt: skip
     assert np.asarray(dd["physical"])[:, [2, 5]].max(0).min() > 0.06  # each cube lifted
-    with pytest.raises(tasks.TaskError, match="only pointmaze navigate and cube play"):
-        tasks.load("ogbench:scene-play-v0", seed=0).collection_policy()
+    scene = tasks.load("ogbench:scene-play-v0", seed=0)  # four oracles, the health check
+    sc = collect(scene, tmp_path / "sc", episodes=1, episode_length=200, seed=0,
+                 policy=scene.collection_policy(), progress=False)  # fmt: skip
+    assert np.ptp(np.asarray(sc["states"]), axis=0).max() > 0.05  # something moved
+    with pytest.raises(tasks.TaskError, match="only pointmaze navigate and cube and scene play"):
+        tasks.load("ogbench:cube-single-noisy-v0", seed=0).collection_policy()
 
 
 def test_npz_import(tmp_path, medium):

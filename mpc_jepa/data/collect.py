@@ -207,10 +207,14 @@ def _record_all(
         total=episodes,
     )
     for e in bar:
-        task.reset(seed=int(rng.integers(2**31)), exploration=True)
-        policy.begin(task, rng)
-        # a collection policy reads the task itself, not the observation
-        frames = record_episode(task, lambda obs: policy.act(task, rng), T, arrays, e * (T + 1))
+        accepted = False
+        while not accepted:  # a policy may refuse an episode (OGBench's scene health check)
+            task.reset(seed=int(rng.integers(2**31)), exploration=True)
+            policy.begin(task, rng)
+            # a collection policy reads the task itself, not the observation
+            act = lambda obs: policy.act(task, rng)  # noqa: E731
+            frames = record_episode(task, act, T, arrays, e * (T + 1))
+            accepted = policy.accept(task)
         if pixel_writer is not None:
             pixel_writer.append(frames)
         due = time.monotonic() - last_save > CHECKPOINT_SECONDS

@@ -61,8 +61,9 @@ class ExplorationPolicy:
     """The default collection policy: ``exploration_actions`` drawn afresh for every episode.
 
     A collection policy has ``begin(task, rng)`` (called after the task's exploration reset; it may
-    move the start or the goal) and ``act(task, rng) -> [A]`` actions in [-1, 1]; tasks with a
-    data recipe of their own (OGBench's experts) return one from ``task.collection_policy()``.
+    move the start or the goal), ``act(task, rng) -> [A]`` actions in [-1, 1] and ``accept(task)
+    -> bool`` after the episode (False: it is recorded again, with fresh draws); tasks with a data
+    recipe of their own (OGBench's experts) return one from ``task.collection_policy()``.
     """
 
     def __init__(self, steps: int, config: ExplorationConfig = ExplorationConfig()):
@@ -75,3 +76,7 @@ class ExplorationPolicy:
     def act(self, task, rng: np.random.Generator) -> np.ndarray:
         self._t += 1
         return self._actions[self._t - 1]
+
+    def accept(self, task) -> bool:
+        """Every episode is kept (a task's own recipe may re-record unhealthy ones)."""
+        return True
