@@ -248,5 +248,6 @@ def recipe_for(task) -> tuple[NavigatePolicy | CubePlayPolicy, DatasetRecipe]:
         return policy, size
     raise TaskError(
         f"{task.name}: only pointmaze navigate and cube and scene play data can be regenerated "
-        f"here so far (got {task.dataset_type!r} on {task.env_id!r}); load OGBench's own .npz instead"
+        f"here so far (got {task.dataset_type!r} on {task.env_id!r}); load OGBench's own .npz "
+        "instead"
     )
