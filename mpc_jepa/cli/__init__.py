@@ -93,45 +93,22 @@ def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
+TRAIN_LEVELS = (  # (settings, option prefix, --level, what; whether seed and device are shared)
+    (SlowModelConfig, "slow_", "slow", "the slow level's architecture", False),
+    (DistanceTrainConfig, "distance_", "slow or distance", "temporal distance, landmarks", True),
+    (ValueTrainConfig, "value_", "value", "reward head and critic training", True),
+    (ValueConfig, "value_", "value", "reward head and critic sizes", False),
+    (GoalActorTrainConfig, "actor_", "actor", "the goal-conditioned actor", True),
+)
+
+
 def _add_train_levels(p: argparse.ArgumentParser, suppress: bool) -> None:
-    """``train``'s options of the other levels, each in its own --help group."""
-    common = dict(skip=("seed", "device"), suppress=suppress)
-    level = "--level {}: {} (--{}-*)".format
-    add_dataclass_args(
-        p,
-        SlowModelConfig,
-        prefix="slow_",
-        suppress=suppress,
-        title=level("slow", "the slow level's architecture", "slow"),
-    )
-    add_dataclass_args(
-        p,
-        DistanceTrainConfig,
-        prefix="distance_",
-        **common,
-        title=level("slow or distance", "temporal distance, landmarks", "distance"),
-    )
-    add_dataclass_args(
-        p,
-        ValueTrainConfig,
-        prefix="value_",
-        **common,
-        title=level("value", "reward head and critic training", "value"),
-    )
-    add_dataclass_args(
-        p,
-        ValueConfig,
-        prefix="value_",
-        suppress=suppress,
-        title=level("value", "reward head and critic sizes", "value"),
-    )
-    add_dataclass_args(
-        p,
-        GoalActorTrainConfig,
-        prefix="actor_",
-        **common,
-        title=level("actor", "the goal-conditioned actor", "actor"),
-    )
+    """``train``'s options of the other levels, each in its own --help group (a level's seed and
+    device are ``train``'s own)."""
+    for cls, prefix, level, what, shared in TRAIN_LEVELS:
+        title = f"--level {level}: {what} (--{prefix.rstrip('_')}-*)"
+        skip = ("seed", "device") if shared else ()
+        add_dataclass_args(p, cls, prefix=prefix, skip=skip, suppress=suppress, title=title)
 
 
 def check_common(args: argparse.Namespace) -> None:
