@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from mpc_jepa.data.collect import open_arrays, replace_dir
+from mpc_jepa.data.arrays import open_arrays
+from mpc_jepa.data.collect import replace_dir
 from mpc_jepa.data.dataset import FORMAT_VERSION, Dataset, DatasetError, check_finite
 from mpc_jepa.files import dumps_json
 from mpc_jepa.outputs import check_replaceable, output_lock

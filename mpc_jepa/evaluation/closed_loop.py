@@ -46,12 +46,7 @@ def evaluate(
     if episodes < 1 or batch < 1:
         raise ValueError(f"episodes and batch must be >= 1, got {episodes}, {batch}")
     _check_objective(task, heads)
-    # a range stays a range: a huge episode count costs nothing before it runs
-    indices = range(episodes) if indices is None else indices
-    indices = indices if isinstance(indices, range) else list(indices)
-    ends = (indices[0], indices[-1]) if isinstance(indices, range) and indices else indices
-    if len(indices) and not (0 <= min(ends) and max(ends) < episodes):
-        raise ValueError(f"episode indices must lie in [0, {episodes}), got {indices}")
+    indices = _episode_indices(episodes, indices)
     counting = CountingModel(planning_model(model, s))
     slow_counting = CountingModel(planning_model(slow_model, s)) if slow_model is not None else None
     counters = [c for c in (counting, slow_counting) if c is not None]
@@ -80,6 +75,17 @@ def evaluate(
     bar.close()
     episodes_out = [r.as_dict() for r in results]
     return {"summary": summarize(episodes_out), "episodes": episodes_out}
+
+
+def _episode_indices(episodes: int, indices) -> range | list[int]:
+    """The episode numbers to run: a range stays a range (a huge count costs nothing before it
+    runs), anything else a list; all in [0, episodes)."""
+    indices = range(episodes) if indices is None else indices
+    indices = indices if isinstance(indices, range) else list(indices)
+    ends = (indices[0], indices[-1]) if isinstance(indices, range) and indices else indices
+    if len(indices) and not (0 <= min(ends) and max(ends) < episodes):
+        raise ValueError(f"episode indices must lie in [0, {episodes}), got {indices}")
+    return indices
 
 
 def _check_objective(task, heads) -> None:

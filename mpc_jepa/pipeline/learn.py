@@ -28,7 +28,8 @@ import tasks
 from mpc_jepa.control import MPCController
 from mpc_jepa.data import Dataset
 from mpc_jepa.data.append import append_episodes
-from mpc_jepa.data.collect import array_shapes, record_episode
+from mpc_jepa.data.arrays import array_shapes
+from mpc_jepa.data.collect import record_episode
 from mpc_jepa.data.exploration import ExplorationPolicy
 from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
 from mpc_jepa.files import write_json
