@@ -18,6 +18,8 @@ def test_notebook_is_stored_with_figures_and_runs_fresh(path, tmp_path, monkeypa
     assert all(c.get("execution_count") for c in code), f"{path.name}: run it (make notebooks)"
     figures = [o for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert figures, f"{path.name} is stored without its figures (make notebooks)"
+    stored = path.read_text()
+    assert "site-packages" not in stored and "IProgress" not in stored, f"{path.name}: machine paths"
     monkeypatch.setenv("MPC_JEPA_QUICK", "1")  # notebooks that train big models use tiny ones
     for cell in code:  # execute from a clean state, not from the stored outputs
         cell.outputs, cell.execution_count = [], None
@@ -26,3 +28,6 @@ def test_notebook_is_stored_with_figures_and_runs_fresh(path, tmp_path, monkeypa
     )
     client.execute()
     assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
+    warnings = [o["text"] for c in code for o in c.outputs
+                if o.get("name") == "stderr" and "Warning" in o.get("text", "")]  # fmt: skip
+    assert not warnings, f"{path.name} warns when run: {warnings[0][:200]}"
