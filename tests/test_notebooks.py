@@ -19,7 +19,9 @@ def test_notebook_is_stored_with_figures_and_runs_fresh(path, tmp_path, monkeypa
     figures = [o for c in code for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert figures, f"{path.name} is stored without its figures (make notebooks)"
     stored = path.read_text()
-    assert "site-packages" not in stored and "IProgress" not in stored, f"{path.name}: machine paths"
+    assert "site-packages" not in stored and "IProgress" not in stored, (
+        f"{path.name}: machine paths"
+    )
     monkeypatch.setenv("MPC_JEPA_QUICK", "1")  # notebooks that train big models use tiny ones
     for cell in code:  # execute from a clean state, not from the stored outputs
         cell.outputs, cell.execution_count = [], None
