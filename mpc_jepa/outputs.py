@@ -74,11 +74,12 @@ def _acquire(path: Path, lock: Path) -> int:
                 "to finish or write elsewhere"
             ) from None
         try:
-            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
-                return fd
-        except FileNotFoundError:
-            pass
-        os.close(fd)
+            same = os.fstat(fd).st_ino == os.stat(lock).st_ino
+        except FileNotFoundError:  # its holder removed it just now
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # locked a file its holder had just removed: take the new one
 
 
 Kind = Literal["dataset", "checkpoint", "json"]
