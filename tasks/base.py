@@ -70,6 +70,9 @@ class Task(PathGeometry):
     objective: str = "goal"
     """'goal': episodes are judged by reaching a goal observation (``success``); 'reward': by the
     suite's episode return (``reward`` summed over the steps), with no goal at all."""
+    task_id: int | None = None
+    """The benchmark's own task number of the current episode, where it has several (OGBench's
+    five evaluation tasks); None elsewhere."""
 
     def __init__(self, *, seed: int | None = 0, pixels: bool = False, image_size: int = 64):
         if not isinstance(image_size, (int, np.integer)) or not 16 <= int(image_size) <= 512:

@@ -101,7 +101,7 @@ def _result(task, start, dists, times, evals, steps, seed, total, counted: bool)
         mean_ms_per_step=float(np.mean(times)),
         model_evals_per_step=float(np.mean(evals)) if counted else None,
         seed=seed,
-        task_id=getattr(task, "task_id", None),
+        task_id=task.task_id,
         episode_return=float(total),
     )
 

@@ -96,7 +96,7 @@ def run_episode(
         if counters
         else None,
         seed=seed,
-        task_id=getattr(task, "task_id", None),
+        task_id=task.task_id,
         episode_return=total,
         trajectory=traj,
     )
@@ -104,7 +104,7 @@ def run_episode(
 
 def has_goal(task) -> bool:
     """Whether ``task``'s episodes are judged by a goal (else by their return)."""
-    return getattr(task, "objective", "goal") == "goal"
+    return task.objective == "goal"
 
 
 def goal_outcome(task, start: float | None, dists: list) -> dict:
@@ -121,7 +121,7 @@ def goal_outcome(task, start: float | None, dists: list) -> dict:
 
 def ends_at_success(task) -> bool:
     """Whether ``task``'s episode ends now: it ``terminates_at_success`` and has succeeded."""
-    return bool(getattr(task, "terminates_at_success", False) and has_goal(task) and task.success())
+    return bool(task.terminates_at_success and has_goal(task) and task.success())
 
 
 def _start(task, controller, observe, seed: int) -> dict:

@@ -21,7 +21,7 @@ def evaluate_actor(
     indices = list(range(episodes) if indices is None else indices)
     if any(not 0 <= i < episodes for i in indices):
         raise ValueError(f"episode indices must lie in [0, {episodes}), got {indices}")
-    if getattr(task, "objective", "goal") != "goal":
+    if task.objective != "goal":
         raise ValueError(f"{task.name}: a goal actor needs a goal task, not a reward task")
     controller = ActorController(actor, device)
     pool = [task] + [task.spawn() for _ in range(min(batch, len(indices)) - 1)]

@@ -90,7 +90,7 @@ def _episode_indices(episodes: int, indices) -> range | list[int]:
 
 def _check_objective(task, heads) -> None:
     """A reward task needs value heads (its cost is a return), a goal task must not get them."""
-    objective = getattr(task, "objective", "goal")
+    objective = task.objective
     if (objective == "reward") != (heads is not None):
         raise ValueError(
             f"{task.name}: a reward task plans with value heads, a goal task without them"

@@ -60,7 +60,7 @@ def load_slow_model(task, fast, path: str = "", search: str = "held") -> SlowWor
 def load_value_model(task, fast, path: str = ""):
     """The reward head and critic over ``fast`` (default runs/<task>/value_heads.pt) for a reward
     task; None for a goal task (its cost is a goal distance)."""
-    if getattr(task, "objective", "goal") != "reward":
+    if task.objective != "reward":
         return None
     if not hasattr(fast, "latent_dim"):
         raise ValueError(
