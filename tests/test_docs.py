@@ -42,4 +42,3 @@ def test_the_registry_line_shown_in_the_architecture_is_the_registry_format():
         assert isinstance(spec, PlannerSpec) and (
             spec.composite or hasattr(spec.config, "from_settings")
         )
-
