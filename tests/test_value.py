@@ -122,7 +122,8 @@ def test_return_cost_is_differentiable_and_a_planner_maximises_it():
     ReturnCost(heads)(latents, actions).sum().backward()
     assert actions.grad is not None and actions.grad.abs().sum() > 0
     # CEM on the exact toy drives z toward 0 (the return's maximum)
-    planner = CEMPlanner(LinearModel(), CEMConfig(horizon=8, num_samples=256, num_iters=4, seed=0))
+    cfg = CEMConfig(horizon=8, num_samples=256, num_elites=16, num_iters=4, seed=0)
+    planner = CEMPlanner(LinearModel(), cfg)
     plan = planner.plan(torch.tensor([[0.3, -0.2]]), ReturnCost(ExactHeads()))
     assert plan.latents[0, -1].norm() < 0.1 * math.hypot(0.3, 0.2)
 
