@@ -58,7 +58,7 @@ def closed_loop_trace(fast, slow) -> list[tuple]:
         return obs
 
     task.step = logged_step
-    ps = PlanSettings(planner="cem", goal_metric="temporal")
+    ps = PlanSettings.from_flags(planner="cem", goal_metric="temporal")
     evaluate(task, fast, ps, episodes=1, seed=100000, progress=False, slow_model=slow)
     return [(t, *log[t]) for t in range(0, len(log), 20)]
 

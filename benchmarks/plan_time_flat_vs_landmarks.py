@@ -19,7 +19,7 @@ task = tasks.load(task_name, seed=0)
 fast = load_world_model(fast_p, task=task_name)
 slow = load_slow(slow_p, fast, task=task_name)
 runs = {
-    "flat CEM, graph cost": PlanSettings(planner="cem", goal_metric="graph"),
+    "flat CEM, graph cost": PlanSettings.from_flags(planner="cem", goal_metric="graph"),
     "hierarchical (landmarks)": PlanSettings(planner="hierarchical"),
 }
 built = {

@@ -14,6 +14,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from mpc_jepa.types import GoalCost
+
 
 def broadcast_goal(goal: Tensor, latents: Tensor) -> Tensor:
     """goal [B, *Z] (or [*Z]) -> [M, *Z] matching latents [M, T+1, *Z], M a multiple of B."""
@@ -200,9 +202,14 @@ class SumCost:
 
     terms: tuple = ()
 
+    @property
+    def goal(self) -> Tensor | None:
+        """The goal of its first goal-bound term (None: none has one)."""
+        return next((t.goal for t in self.terms if isinstance(t, GoalCost)), None)
+
     def with_goal(self, goal: Tensor) -> SumCost:
         return SumCost(
-            tuple(t.with_goal(goal) if hasattr(t, "with_goal") else t for t in self.terms)
+            tuple(t.with_goal(goal) if isinstance(t, GoalCost) else t for t in self.terms)
         )
 
     def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:

@@ -40,7 +40,7 @@ def json_safe(obj: Any) -> Any:
         return [json_safe(v) for v in obj]
     if isinstance(obj, (bool, int, str)) or obj is None:
         return obj
-    if hasattr(obj, "tolist"):  # numpy arrays and scalars, torch tensors
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars, torch tensors (files imports neither)
         return json_safe(obj.tolist())
     value = float(obj)
     return value if math.isfinite(value) else None

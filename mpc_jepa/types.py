@@ -14,8 +14,32 @@ CostFn = Callable[[Tensor, Tensor], Tensor]
 
 
 @runtime_checkable
+class GoalCost(Protocol):
+    """A cost toward a goal latent that can be re-bound to another (the controller binds each
+    episode's goal; a hierarchy binds its subgoals)."""
+
+    goal: Tensor | None
+
+    def with_goal(self, goal: Tensor) -> GoalCost:  # goal [*Z] or [B, *Z]
+        ...
+
+    def __call__(self, latents: Tensor, actions: Tensor) -> Tensor: ...
+
+
+@runtime_checkable
+class Shiftable(Protocol):
+    """Planner state carried in ``Plan.info`` that moves with the plan (``Plan.shifted``)."""
+
+    def shifted(self, k: int) -> Shiftable: ...
+
+
+@runtime_checkable
 class WorldModel(Protocol):
     action_dim: int
+    obs_shape: tuple[int, ...]
+    """What ``encode`` reads per item (a pixel model: [3h, H, W] uint8 images)."""
+    differentiable: bool
+    """Gradients flow through ``rollout`` (the gradient planners need it)."""
 
     def encode(self, obs: Tensor) -> Tensor:  # [B, *O] -> [B, *Z]
         ...
@@ -52,7 +76,7 @@ class Plan:
         """
         if k < 0:
             raise ValueError(f"shift must be >= 0, got {k}")
-        info = {key: v.shifted(k) for key, v in self.info.items() if hasattr(v, "shifted")}
+        info = {key: v.shifted(k) for key, v in self.info.items() if isinstance(v, Shiftable)}
         if "elites" in self.info:
             info["elites"] = _shift(self.info["elites"], k)
         return replace(self, actions=_shift(self.actions, k), latents=None, info=info)

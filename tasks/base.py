@@ -58,6 +58,9 @@ class Task(PathGeometry):
     """Physics control steps per agent step (the action is held)."""
     coverage_bounds: tuple[tuple[float, float], ...] | None = None
     """Box over the physical quantity on which dataset coverage is measured (None: not measured)."""
+    rollout_physics = None
+    """None, or a batched step ``(states [B, S], actions [B, T, A]) -> [B, T, S]`` for a task whose
+    step is not "hold ctrl for action_repeat physics steps" (the oracle calls it)."""
     recipe: TrainingRecipe = TrainingRecipe()
     """How this task's models are best trained."""
     terminates_at_success: bool = False

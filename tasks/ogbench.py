@@ -60,6 +60,7 @@ class OGBenchTask(Task):
         self.env, self.env_id, self.dataset_type, self.episode_length = make_env(dataset)
         self.name = f"ogbench:{dataset}"
         self.is_maze = not self.env_id.startswith(MANIP_PREFIXES)
+        self._rollout = None  # the oracle's batched step, made at its first use
         track_renderer(self)
         self.seed, self.pixels, self.image_size = seed, bool(pixels), int(image_size)
         self.rng = np.random.default_rng(seed)
@@ -105,7 +106,7 @@ class OGBenchTask(Task):
         self.rng = np.random.default_rng(seed)
         if not self.is_maze:
             self.env._mode = "task"  # a collection recipe may have switched it (play)
-        n = getattr(self.env, "num_tasks", 5)
+        n = getattr(self.env, "num_tasks", 5)  # OGBench's envs: 5 tasks where not declared
         self.task_id = 1 + int(seed) % n
         _, info = seeded_reset(self.env, seed, dict(task_id=self.task_id))
         goal_physical = self._goal_physical()
@@ -163,7 +164,7 @@ class OGBenchTask(Task):
         return float(self.success())
 
     def _cubes(self) -> int:
-        return int(getattr(self.env, "_num_cubes", 0))
+        return int(getattr(self.env, "_num_cubes", 0))  # OGBench sets it on cube envs only
 
     def _goal_physical(self) -> np.ndarray:
         if self.is_maze:
@@ -196,7 +197,7 @@ class OGBenchTask(Task):
                 f"{self.name}: the environment's step runs Python controller code per step, so it "
                 "cannot be rolled out in batch (no oracle)"
             )
-        if not hasattr(self, "_rollout"):
+        if self._rollout is None:
             self._rollout = (mj_rollout.Rollout(nthread=1), [mujoco.MjData(self.model)])
         runner, datas = self._rollout
         nq, nv, frame_skip = self.model.nq, self.model.nv, self.env.frame_skip

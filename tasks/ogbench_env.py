@@ -90,6 +90,7 @@ def make_env(dataset: str):
     with warnings.catch_warnings():  # the package's float64 Box bounds warn on every make
         warnings.simplefilter("ignore", UserWarning)
         env = gymnasium.make(env_id, terminate_at_goal=False).unwrapped
+    # some OGBench envs define action_space as a property (unseedable), others as an attribute
     if isinstance(getattr(type(env), "action_space", None), property):
         seedable_action_space(env)
     return env, env_id, kind, int(gymnasium.registry[env_id].max_episode_steps)

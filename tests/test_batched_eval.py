@@ -11,7 +11,14 @@ from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.slow import SlowModelConfig
 from mpc_jepa.planners import PLANNERS
-from mpc_jepa.training import SlowTrainConfig, TrainConfig, train, train_slow
+from mpc_jepa.training import (
+    DistanceTrainConfig,
+    SlowTrainConfig,
+    TrainConfig,
+    train,
+    train_distance,
+    train_slow,
+)
 
 SMALL = dict(num_samples=32, num_elites=6, num_iters=2, grad_steps=3, grad_restarts=3)
 SLOW = dict(slow_level="model", slow_horizon=4, slow_samples=64, slow_iters=2, slow_replan_every=4)
@@ -19,7 +26,7 @@ SLOW = dict(slow_level="model", slow_horizon=4, slow_samples=64, slow_iters=2, s
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """A tiny two_room fast model and slow level (with its metric and landmarks)."""
+    """A tiny two_room fast model, slow level and learned distance (metric and landmarks)."""
     d = tmp_path_factory.mktemp("batched")
     ds = data.collect(
         tasks.load("two_room", seed=0),
@@ -33,11 +40,12 @@ def models(tmp_path_factory):
     fast = train(
         ds, d / "fast.pt", cfg, WorldModelConfig(latent_dim=8, hidden=32), progress=False
     ).model
-    scfg = SlowTrainConfig(steps=20, batch_size=32, distance_steps=30)
+    scfg = SlowTrainConfig(steps=20, batch_size=32)
     slow, _ = train_slow(
         ds, fast, d / "slow.pt", scfg, SlowModelConfig(k=4, hidden=32), progress=False
     )
-    return fast, slow
+    dcfg = DistanceTrainConfig(steps=30)
+    return fast, slow, train_distance(ds, fast, d / "distance.pt", dcfg, progress=False)
 
 
 TOLERANCE = {"mppi": 0.05, "grad": 0.05, "gradcem": 0.05}
@@ -60,12 +68,12 @@ def _same(a: dict, b: dict, tolerance: float = 1e-4) -> None:
 
 @pytest.mark.parametrize("name", [*PLANNERS, "hierarchical/landmarks"])
 def test_batched_evaluation_equals_sequential(name, models):
-    fast, slow = models
+    fast, slow, distance = models
     planner = name.split("/")[0]
     slow_settings = SLOW if name == "hierarchical" else {}  # the model slow level's, or none
-    s = PlanSettings(planner=planner, **SMALL, **slow_settings)
+    s = PlanSettings.from_flags(planner=planner, **SMALL, **slow_settings)
     task = tasks.load("two_room", seed=100000)
-    kw = dict(seed=100000, progress=False, slow_model=slow)
+    kw = dict(seed=100000, progress=False, slow_model=slow, distance=distance)
     sequential = evaluate(task, fast, s, 3, **kw)
     batched = evaluate(task, fast, s, 3, batch=3, **kw)
     _same(sequential, batched, TOLERANCE.get(planner, 1e-4))
@@ -74,8 +82,8 @@ def test_batched_evaluation_equals_sequential(name, models):
 
 
 def test_episodes_of_different_lengths_end_at_their_own_end(models):
-    fast, _ = models
-    s = PlanSettings(planner="cem", **SMALL)
+    fast, _, _ = models
+    s = PlanSettings.from_flags(planner="cem", **SMALL)
     seeds, lengths = [7, 8, 9], [5, 11, 8]
     pool = [tasks.load("two_room") for _ in seeds]
     planner = make_planner("cem", fast, s, seeds=tuple(seeds))
@@ -84,7 +92,9 @@ def test_episodes_of_different_lengths_end_at_their_own_end(models):
     )
     assert [r.steps for r in batched] == lengths and [r.seed for r in batched] == seeds
     for seed, length, r in zip(seeds, lengths, batched):
-        single = make_planner("cem", fast, PlanSettings(planner="cem", planner_seed=seed, **SMALL))
+        single = make_planner(
+            "cem", fast, PlanSettings.from_flags(planner="cem", planner_seed=seed, **SMALL)
+        )
         ctrl = MPCController(fast, single, make_cost(fast, s))
         one = run_episode(tasks.load("two_room"), ctrl, seed, max_steps=length)
         assert one.final_distance == pytest.approx(r.final_distance, abs=1e-4)

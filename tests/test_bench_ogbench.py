@@ -46,7 +46,7 @@ def test_resume_runs_only_missing_episodes(tmp_path, monkeypatch):
 
     task = SimpleNamespace(num_tasks=5)
     s = BenchSettings(ogbench_episodes=2, ogbench_batch=4)
-    ps = asdict(PlanSettings(planner="cem", goal_metric="graph"))
+    ps = asdict(PlanSettings.from_flags(planner="cem", goal_metric="graph"))
     with pytest.raises(KeyboardInterrupt):
         section._resume(task, killed, ps, "d", "flat CEM", s)
     assert calls == [[0, 1, 2, 3], [4, 5, 6, 7]]

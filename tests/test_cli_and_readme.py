@@ -173,7 +173,7 @@ def test_closed_loop_oracle_reaches_the_point_mass_goal():
     res = evaluate(
         task,
         OracleModel(task),
-        PlanSettings(planner="cem", num_samples=64, num_iters=2),
+        PlanSettings.from_flags(planner="cem", num_samples=64, num_iters=2),
         episodes=1,
         seed=5,
         progress=False,
@@ -227,97 +227,44 @@ def test_fault_table_names_existing_tests():
     assert cited >= 40
 
 
-def test_slow_level_metric_and_temporal_goal_from_the_command_line(workdir, monkeypatch, capsys):
-    """train --level slow (with its metric), --level distance (metric alone), eval with either
-    use."""
+def test_learned_distance_and_slow_level_from_the_command_line(workdir, monkeypatch, capsys):
+    """train --level distance writes the learned distance alone: the landmark hierarchy and the
+    learned goal metrics plan with it and no slow predictor file; train --level slow writes the
+    slow predictor, which only --slow-level model reads."""
     import torch
 
     monkeypatch.chdir(workdir)
-    common = [
-        "--task",
-        "point_mass",
-        "--dataset",
-        "data/point_mass",
-        "--fast-checkpoint",
-        "runs/demo/point_mass.pt",
-        "--out",
-        "runs/slow.pt",
-    ]
-    assert (
-        main(
-            [
-                "train",
-                "--level",
-                "slow",
-                *common,
-                "--steps",
-                "20",
-                "--batch-size",
-                "32",
-                "--rollout-steps",
-                "2",
-                "--distance-steps",
-                "30",
-            ]
-        )
-        == 0
-    )
-    assert "wrote runs/slow.pt" in capsys.readouterr().out
-    before = torch.load("runs/slow.pt", weights_only=True)
-    assert before["distance"]["heads"] == 1 and before["train_config"]["distance_steps"] == 30
-    assert (
-        main(
-            [
-                "train",
-                "--level",
-                "distance",
-                *common,
-                "--distance-steps",
-                "40",
-                "--distance-heads",
-                "2",
-            ]
-        )
-        == 0
-    )
-    after = torch.load("runs/slow.pt", weights_only=True)
-    assert after["distance"]["heads"] == 2 and after["train_config"]["distance_steps"] == 40
-    # predictor untouched
-    torch.testing.assert_close(
-        after["slow"]["predictor.out.weight"], before["slow"]["predictor.out.weight"]
-    )
-    base = [
-        "eval",
-        "--task",
-        "point_mass",
-        "--checkpoint",
-        "runs/demo/point_mass.pt",
-        "--slow-checkpoint",
-        "runs/slow.pt",
-        "--episodes",
-        "1",
-    ]
-    small = [
-        "--num-samples",
-        "16",
-        "--num-iters",
-        "1",
-        "--slow-samples",
-        "16",
-        "--slow-iters",
-        "1",
-        "--slow-horizon",
-        "2",
-    ]
-    assert main([*base, *small, "--goal-metric", "temporal"]) == 2  # flat CEM: no slow options
+    common = ["--task", "point_mass", "--dataset", "data/point_mass", "--fast-checkpoint",
+              "runs/demo/point_mass.pt"]  # fmt: skip
+    distance = ["train", "--level", "distance", *common, "--out", "runs/distance.pt"]
+    assert main([*distance, "--distance-steps", "30", "--distance-landmarks", "50"]) == 0
+    assert "wrote runs/distance.pt" in capsys.readouterr().out
+    saved = torch.load("runs/distance.pt", weights_only=True)
+    assert saved["format"] == "mpc_jepa.distance/1" and saved["train_config"]["steps"] == 30
+    assert len(saved["landmarks"]) == 50 and not Path("runs/slow.pt").exists()
+    base = ["eval", "--task", "point_mass", "--checkpoint", "runs/demo/point_mass.pt",
+            "--distance-checkpoint", "runs/distance.pt", "--episodes", "1"]  # fmt: skip
+    small = ["--num-samples", "16", "--num-iters", "1"]
+    slow = ["--slow-samples", "16", "--slow-iters", "1", "--slow-horizon", "2"]
+    for metric in ("temporal", "graph"):  # no slow predictor anywhere
+        assert main([*base, *small, "--goal-metric", metric]) == 0
+    assert main([*base, *small, "--planner", "hierarchical"]) == 0  # landmark slow level
+    assert "success" in capsys.readouterr().out
+    assert main([*base, *small, *slow, "--goal-metric", "temporal"]) == 2  # flat CEM
     assert "--slow-horizon, --slow-iters, --slow-samples: not read by" in capsys.readouterr().err
-    assert main([*base, *small[:4], "--goal-metric", "temporal"]) == 0
-    assert main([*base, *small, "--planner", "hierarchical", "--slow-level", "model"]) == 0
-    assert "success" in capsys.readouterr().out
-    assert main([*base, *small[:4], "--planner", "hierarchical"]) == 0  # landmark slow level
-    assert "success" in capsys.readouterr().out
-    assert main([*base, *small, "--planner", "hierarchical"]) == 2
+    assert main([*base, *small, *slow, "--planner", "hierarchical"]) == 2
     assert "is a setting of slow_level='model'" in capsys.readouterr().err
+    model_level = [*base, *small, *slow, "--planner", "hierarchical", "--slow-level", "model",
+                   "--slow-checkpoint", "runs/slow.pt"]  # fmt: skip
+    assert main(model_level) == 2
+    assert "train --task point_mass --level slow" in capsys.readouterr().err
+    slow_train = ["train", "--level", "slow", *common, "--out", "runs/slow.pt", "--steps", "20",
+                  "--batch-size", "32", "--rollout-steps", "2"]  # fmt: skip
+    assert main(slow_train) == 0
+    assert "wrote runs/slow.pt" in capsys.readouterr().out
+    assert "distance" not in torch.load("runs/slow.pt", weights_only=True)
+    assert main(model_level) == 0
+    assert "success" in capsys.readouterr().out
     assert main(["train", "--level", "medium", *common]) == 2
     assert (
         "error: level must be one of fast, slow, distance, value, actor, got 'medium'"

@@ -47,8 +47,8 @@ def test_compile_refuses_non_torch_models_and_falls_back_to_eager_without_a_comp
         CompiledModel(LinearModel())
     m = _model()
     assert planning_model(m, PlanSettings()) is m
-    assert isinstance(planning_model(m, PlanSettings(compile=True)), CompiledModel)
-    assert planning_model(None, PlanSettings(compile=True)) is None
+    assert isinstance(planning_model(m, PlanSettings.from_flags(compile=True)), CompiledModel)
+    assert planning_model(None, PlanSettings.from_flags(compile=True)) is None
 
     def broken_compile(fn, **kwargs):
         def run(*args):

@@ -1,6 +1,3 @@
-import copy
-from dataclasses import asdict, replace
-
 import numpy as np
 import pytest
 import torch
@@ -10,17 +7,18 @@ from mpc_jepa import data
 from mpc_jepa.costs import GoalDistance, StepReachability
 from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
 from mpc_jepa.models import JEPAWorldModel, WorldModelConfig
-from mpc_jepa.models.checkpoints import CheckpointError, load_slow
+from mpc_jepa.models.checkpoints import CheckpointError, load_distance, load_slow
+from mpc_jepa.models.learned_distance import LearnedDistance
 from mpc_jepa.models.slow import ActionChunkEncoder, SlowModelConfig, SlowWorldModel
 from mpc_jepa.planners import CEMConfig, CEMPlanner
 from mpc_jepa.planners.hierarchical import HierarchicalPlanner, HierarchyConfig
-from mpc_jepa.training import TrainConfig, train
+from mpc_jepa.training import DistanceTrainConfig, TrainConfig, train, train_distance
 from mpc_jepa.training.slow import SlowTrainConfig, train_slow
 from tests.toy import LinearModel
 
 K = 4
 # the hierarchy over the learned slow model (the default slow level is the landmark graph's)
-MODEL_LEVEL = PlanSettings(planner="hierarchical", slow_level="model")
+MODEL_LEVEL = PlanSettings.from_flags(planner="hierarchical", slow_level="model")
 
 
 class ToySlow(LinearModel):
@@ -109,7 +107,7 @@ def test_hierarchical_planner_contract(kw):
     assert torch.all(torch.isfinite(c.actions))
     with pytest.raises(ValueError, match="goal-bound"):
         make_hier().plan(z0, lambda lat, act: lat.sum((1, 2)))
-    with pytest.raises(ValueError, match="slow_distance must be a goal distance"):
+    with pytest.raises(ValueError, match="slow_distance must be a GoalDistance"):
         HierarchicalPlanner(None, None, lambda lat, act: lat.sum((1, 2)))
     with pytest.raises(ValueError, match="k must be >= 1, got 0"):
         HierarchyConfig(k=0)
@@ -137,15 +135,18 @@ def two_room_models(tmp_path_factory):
         ds,
         fast,
         d / "slow.pt",
-        SlowTrainConfig(steps=300, batch_size=128, distance_steps=200),
+        SlowTrainConfig(steps=300, batch_size=128),
         SlowModelConfig(k=K, macro_dim=4, hidden=64),
         progress=False,
     )
-    return ds, fast, slow, metrics, d
+    distance = train_distance(
+        ds, fast, d / "distance.pt", DistanceTrainConfig(steps=200), progress=False
+    )
+    return ds, fast, slow, metrics, d, distance
 
 
 def test_slow_level_learns_and_round_trips(two_room_models):
-    ds, fast, slow, metrics, d = two_room_models
+    ds, fast, slow, metrics, d, _ = two_room_models
     # starts as the copy model (1.0): it learned
     assert metrics["slow_pred_ratio_s1"] < 0.8, metrics
     assert metrics["macro_std_min"] > 0.1, metrics  # macro-actions did not collapse
@@ -163,17 +164,6 @@ def test_slow_level_learns_and_round_trips(two_room_models):
         ).mean() < 0.8 * moved  # copying z0 would give 1.0 * moved (measured 0.61)
     loaded = load_slow(d / "slow.pt", fast, task="two_room")
     torch.testing.assert_close(loaded.encode_actions(acts), slow.encode_actions(acts))
-    # the temporal-distance metric travels with the slow level
-    assert metrics["temporal_distance"]["steps_per_second"] > 0
-    torch.testing.assert_close(
-        loaded.metric.distance(z0, fast_end), slow.metric.distance(z0, fast_end)
-    )
-    # ... and so does its landmark graph
-    assert metrics["temporal_distance"]["landmarks"] == 500 and loaded.graph is not None
-    torch.testing.assert_close(loaded.graph.landmarks, slow.graph.landmarks)
-    torch.testing.assert_close(
-        loaded.graph.distance(z0, fast_end), slow.graph.distance(z0, fast_end)
-    )
     with pytest.raises(CheckpointError, match="point_mass"):
         load_slow(d / "slow.pt", fast, task="point_mass")
     other = JEPAWorldModel.build(WorldModelConfig(latent_dim=16, hidden=64), 4, 2)
@@ -181,60 +171,66 @@ def test_slow_level_learns_and_round_trips(two_room_models):
         load_slow(d / "slow.pt", other)
 
 
-def test_slow_cost_setting_needs_a_metric_and_older_checkpoints_load_without(
-    two_room_models, tmp_path
-):
-    from mpc_jepa.models.checkpoints import save_slow
+def test_learned_distance_has_its_own_file(two_room_models):
+    """The metric and its landmark graph are trained and stored apart from the slow level
+    (`train --level distance`): they round-trip through their own file over the fast model."""
+    ds, fast, _, _, d, distance = two_room_models
+    loaded = load_distance(d / "distance.pt", fast, task="two_room")
+    z = fast.encode(torch.as_tensor(np.array(ds["states"][:64])))
+    assert distance.meta["steps_per_second"] > 0 and distance.meta["landmarks"] == 500
+    torch.testing.assert_close(loaded.metric.distance(z[:32], z[32:]),
+                               distance.metric.distance(z[:32], z[32:]))  # fmt: skip
+    torch.testing.assert_close(loaded.graph.landmarks, distance.graph.landmarks)
+    torch.testing.assert_close(loaded.graph.distance(z[:32], z[32:]),
+                               distance.graph.distance(z[:32], z[32:]))  # fmt: skip
+    assert loaded.train_config["steps"] == 200
+    with pytest.raises(CheckpointError, match="point_mass"):
+        load_distance(d / "distance.pt", fast, task="point_mass")
+    other = JEPAWorldModel.build(WorldModelConfig(latent_dim=16, hidden=64), 4, 2)
+    with pytest.raises(CheckpointError, match="another fast model"):
+        load_distance(d / "distance.pt", other)
+    with pytest.raises(CheckpointError, match="not a mpc_jepa learned-distance checkpoint"):
+        load_distance(d / "slow.pt", fast)
 
-    ds, fast, slow, metrics, d = two_room_models
-    bare = SlowWorldModel(fast, slow.config)
-    bare.load_state_dict(
-        {k: v for k, v in slow.state_dict().items() if not k.startswith("metric.")}
-    )
-    save_slow(tmp_path / "old.pt", bare, "two_room", asdict(SlowTrainConfig(distance_steps=0)), {})
-    old = load_slow(tmp_path / "old.pt", fast, task="two_room")
-    assert old.metric is None and old.graph is None
-    with pytest.raises(ValueError, match="slow_level='landmarks' .the default. needs a slow model"):
-        make_planner("hierarchical", fast, PlanSettings(planner="hierarchical"), slow_model=old)
-    with pytest.raises(ValueError, match="temporal-distance metric"):
-        make_planner("hierarchical", fast, MODEL_LEVEL, slow_model=old)
-    no_graph = copy.copy(slow)  # a metric saved before landmarks existed
-    no_graph.graph = None
-    with pytest.raises(ValueError, match="slow_cost='graph' needs a slow model with landmarks"):
-        make_planner(
-            "hierarchical",
-            fast,
-            PlanSettings(planner="hierarchical", slow_level="model", slow_cost="graph"),
-            slow_model=no_graph,
-        )
-    with pytest.raises(ValueError, match="goal_metric='graph' needs a slow model with landmarks"):
-        make_cost(fast, PlanSettings(goal_metric="graph"), no_graph)
-    assert make_cost(fast, PlanSettings(goal_metric="graph"), slow).metric == slow.graph.distance
-    planner = make_planner(
-        "hierarchical",
-        fast,
-        PlanSettings(planner="hierarchical", slow_level="model", slow_cost="graph"),
-        slow_model=slow,
-    )
+
+def test_learned_costs_need_the_learned_distance_not_the_slow_level(two_room_models):
+    ds, fast, slow, metrics, d, distance = two_room_models
+    landmarks = PlanSettings(planner="hierarchical")
+    with pytest.raises(ValueError, match="slow_level='landmarks' .the default. needs a learned"):
+        make_planner("hierarchical", fast, landmarks, slow_model=slow)
+    make_planner("hierarchical", fast, landmarks, distance=distance)  # no slow level needed
+    with pytest.raises(ValueError, match="slow_cost='graph' needs a learned distance"):
+        make_planner("hierarchical", fast, MODEL_LEVEL, slow_model=slow)
+    no_graph = LearnedDistance(distance.metric)  # trained with --distance-landmarks 0
+    with pytest.raises(
+        ValueError, match="slow_cost='graph' needs a learned distance with landmarks"
+    ):
+        make_planner("hierarchical", fast, MODEL_LEVEL, slow_model=slow, distance=no_graph)
+    graph_cost = PlanSettings.from_flags(goal_metric="graph")
+    with pytest.raises(ValueError, match="goal_metric='graph' needs a learned distance"):
+        make_cost(fast, graph_cost)
+    with pytest.raises(ValueError, match="goal_metric='graph' needs a learned distance with"):
+        make_cost(fast, graph_cost, no_graph)
+    assert make_cost(fast, graph_cost, distance).metric == distance.graph.distance
+    planner = make_planner("hierarchical", fast, MODEL_LEVEL, slow_model=slow, distance=distance)
     assert (
-        planner.slow_distance.metric == slow.graph.distance
+        planner.slow_distance.metric == distance.graph.distance
         and planner.slow_distance.weighting == "uniform"
     )
-    planner = make_planner(
-        "hierarchical",
-        fast,
-        PlanSettings(planner="hierarchical", slow_level="model", slow_cost="latent"),
-        slow_model=old,
-    )
+    latent = MODEL_LEVEL.with_flags(slow_cost="latent")
+    planner = make_planner("hierarchical", fast, latent, slow_model=slow)
     assert planner.slow_distance.metric is None and planner.slow_penalty is None
-    ps = replace(MODEL_LEVEL, slow_cost="temporal", slow_max_step=1.5, slow_weighting="linear")
-    planner = make_planner("hierarchical", fast, ps, slow_model=slow)
+    ps = MODEL_LEVEL.with_flags(slow_cost="temporal", slow_max_step=1.5, slow_weighting="linear")
+    planner = make_planner("hierarchical", fast, ps, slow_model=slow, distance=distance)
     assert (
-        planner.slow_distance.metric == slow.metric.distance
+        planner.slow_distance.metric == distance.metric.distance
         and planner.slow_distance.weighting == "linear"
     )
-    assert planner.slow_penalty.max_step == pytest.approx(1.5 * K * slow.metric.step_scale)
-    assert planner.config.k == K and planner.config.replan_every == ps.slow_replan_every
+    assert planner.slow_penalty.max_step == pytest.approx(1.5 * K * distance.metric.step_scale)
+    assert planner.config.k == K
+    assert planner.config.replan_every == ps.hierarchy.model.slow_replan_every
+    with pytest.raises(ValueError, match="slow_level='model' needs a slow model"):
+        make_planner("hierarchical", fast, ps, distance=distance)
 
 
 def test_verification_picks_the_candidate_the_fast_model_confirms():
@@ -352,17 +348,17 @@ def test_two_room_subgoal_moves_toward_the_door(tmp_path):
         SlowModelConfig(),
         progress=False,
     )
+    distance = train_distance(ds, fast, tmp_path / "distance.pt", progress=False)
     probe = physical_probe(fast, ds)
     y0 = 0.0
     start, goal = np.array([[0.06, y0, 0.0, 0.0]]), np.array([[-0.06, y0, 0.0, 0.0]])
     z0, zg = fast.encode(torch.as_tensor(start).float()), fast.encode(torch.as_tensor(goal).float())
     climbs = {}
     for slow_cost in ("temporal", "latent"):
-        ps = replace(MODEL_LEVEL, slow_cost=slow_cost, slow_handover=0.0)
+        ps = MODEL_LEVEL.with_flags(slow_cost=slow_cost, slow_handover=0.0)
         with torch.no_grad():
-            plan = make_planner("hierarchical", fast, ps, slow_model=slow).plan(
-                z0, make_cost(fast, ps).with_goal(zg)
-            )
+            planner = make_planner("hierarchical", fast, ps, slow_model=slow, distance=distance)
+            plan = planner.plan(z0, make_cost(fast, ps).with_goal(zg))
         # [H+1, 2] predicted positions
         path = probe(plan.info["hierarchy"].slow_plan.latents[0].numpy())
         # highest point of the first three slow steps (24 fast steps)

@@ -130,16 +130,18 @@ def test_the_checker_sees_a_violation(tmp_path):
     assert RANK[_unit("mpc_jepa.apps.demo")] > RANK["planners"]
 
 
-def test_modules_and_functions_stay_small():
-    """No module over ~300 lines, no function over ~60, but table formatting (its module says
-    so)."""
+MODULE_LINES, FUNCTION_LINES = 400, 80
+"""Outliers only: the guidance (docs/ARCHITECTURE.md) is ~300 lines a module, ~60 a function,
+split where the code asks for it; these bounds catch a module or function that grew unnoticed,
+with no exemption."""
+
+
+def test_no_module_or_function_grows_unnoticed():
     for module, path in MODULES.items():
         source = path.read_text()
-        exempt = (
-            "long lines by nature" in source.split('"""')[1] if source.startswith('"""') else False
-        )
-        assert len(source.splitlines()) <= 300, f"{module} has {len(source.splitlines())} lines"
+        lines = len(source.splitlines())
+        assert lines <= MODULE_LINES, f"{module} has {lines} lines: split it by purpose"
         for node in ast.walk(ast.parse(source)):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not exempt:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 length = node.end_lineno - node.lineno + 1
-                assert length <= 60, f"{module}.{node.name} has {length} lines"
+                assert length <= FUNCTION_LINES, f"{module}.{node.name} has {length} lines"

@@ -14,7 +14,7 @@ from mpc_jepa.models.checkpoints import VALUE_FORMAT, CheckpointError
 from mpc_jepa.pipeline import learn
 from mpc_jepa.pipeline.learn import LearningRun, LearnSettings, run_learn
 
-FAST = PlanSettings(horizon=4, num_samples=16, num_elites=4, num_iters=1)
+FAST = PlanSettings.from_flags(horizon=4, num_samples=16, num_elites=4, num_iters=1)
 # cartpole: 125 agent steps (1000 environment steps) per episode
 SMALL = dict(
     task="dmc:cartpole-swingup",

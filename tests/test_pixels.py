@@ -100,10 +100,11 @@ def test_tiny_pixel_model_learns_positions_and_plans_from_images(pixel_data, tmp
         assert res.model.encode(torch.zeros(1, 6, 64, 64, dtype=torch.uint8)).shape == (1, 16)
 
 
-def test_slow_level_trains_over_a_pixel_model_and_plans_from_images(pixel_data, tmp_path):
+def test_slow_levels_train_over_a_pixel_model_and_plan_from_images(pixel_data, tmp_path):
     from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
     from mpc_jepa.models.checkpoints import load_slow
     from mpc_jepa.models.slow import SlowModelConfig
+    from mpc_jepa.training import DistanceTrainConfig, train_distance
     from mpc_jepa.training.slow import SlowTrainConfig, _slow_obs, train_slow
 
     fast = JEPAWorldModel.build(
@@ -116,13 +117,15 @@ def test_slow_level_trains_over_a_pixel_model_and_plans_from_images(pixel_data, 
     np.testing.assert_array_equal(
         obs[0, 1].numpy(), data.obs_tensor(fast, window[:, 4:6])[0, 0].numpy()
     )
-    cfg = SlowTrainConfig(steps=5, batch_size=16, slow_steps=2, distance_steps=20)
+    cfg = SlowTrainConfig(steps=5, batch_size=16, slow_steps=2)
     slow, metrics = train_slow(
         pixel_data, fast, tmp_path / "slow.pt", cfg, SlowModelConfig(k=4), progress=False
     )
+    dcfg = DistanceTrainConfig(steps=20)
+    distance = train_distance(pixel_data, fast, tmp_path / "distance.pt", dcfg, progress=False)
     assert {"slow_pred_ratio_s1", "slow_pred_ratio_s2", "macro_std_min"} <= set(metrics)
     slow = load_slow(tmp_path / "slow.pt", fast, task="point_mass")
-    model_level = PlanSettings(
+    model_level = PlanSettings.from_flags(
         planner="hierarchical",
         num_samples=32,
         num_elites=4,
@@ -133,10 +136,12 @@ def test_slow_level_trains_over_a_pixel_model_and_plans_from_images(pixel_data, 
         slow_replan_every=4,
     )
     # both slow levels: the landmark graph over the pixel embeddings (default) and the slow model
-    for s in (PlanSettings(planner="hierarchical", num_samples=32, num_elites=4), model_level):
-        ctrl = MPCController(
-            fast, make_planner("hierarchical", fast, s, slow_model=slow), make_cost(fast, s)
-        )
+    for s in (
+        PlanSettings.from_flags(planner="hierarchical", num_samples=32, num_elites=4),
+        model_level,
+    ):
+        planner = make_planner("hierarchical", fast, s, slow_model=slow, distance=distance)
+        ctrl = MPCController(fast, planner, make_cost(fast, s))
         ep = run_episode(
             tasks.load("point_mass", seed=1, pixels=True),
             ctrl,

@@ -9,12 +9,13 @@ import torch
 from mpc_jepa.costs import GoalDistance
 from mpc_jepa.evaluation import PlanSettings, make_planner
 from mpc_jepa.models.landmark_graph import LandmarkGraph
+from mpc_jepa.models.learned_distance import LearnedDistance
 from mpc_jepa.planners import PLANNERS
 from tests.test_landmark_graph import StraightLine
 from tests.toy import LinearModel
 
 T = 5
-SETTINGS = PlanSettings(
+SETTINGS = PlanSettings.from_flags(
     horizon=T,
     num_samples=64,
     num_elites=8,
@@ -37,39 +38,39 @@ MODEL_LEVEL = dict(
 class ToySlow(LinearModel):
     """Slow toy: one slow step = k fast steps of the held action."""
 
-    k = 4
+    k, search = 4, "held"
 
     def __init__(self, nan_rows: bool = False):
         super().__init__(dt=0.1 * self.k, nan_rows=nan_rows)
 
 
-class ToyLandmarks(ToySlow):
-    """The slow toy with a metric (straight lines) and a landmark graph over a grid of the plane."""
-
+def toy_distance() -> LearnedDistance:
+    """A learned distance's stand-in: straight lines and a landmark graph over a grid of the
+    plane."""
     metric = StraightLine()
     grid = torch.cartesian_prod(*[torch.arange(-6.0, 6.01, 0.5)] * 2)
-    graph = LandmarkGraph(metric, grid, radius=0.75)
+    return LearnedDistance(metric, LandmarkGraph(metric, grid, radius=0.75))
 
 
 # every registered planner, and the hierarchy's other slow level
 CASES = [*PLANNERS, "hierarchical/landmarks"]
 
 
-def case(name: str, seed: int = 0, nan: bool = False, **kw):
-    """(planner name, settings, slow model) of a test case."""
+def case(name: str, seed: int = 0, nan: bool = False):
+    """(planner name, settings, models: the slow model and learned distance) of a test case."""
     planner = name.split("/")[0]
     if name.endswith("/landmarks"):
-        s = replace(SETTINGS, planner=planner, planner_seed=seed, slow_lookahead=0.5)
-        return planner, s, ToyLandmarks(nan_rows=nan)
+        s = SETTINGS.with_flags(planner=planner, planner_seed=seed, slow_lookahead=0.5)
+        return planner, s, dict(distance=toy_distance())
     if PLANNERS[planner].composite:
-        s = replace(SETTINGS, planner=planner, planner_seed=seed, **MODEL_LEVEL)
-        return planner, s, ToySlow(nan_rows=nan)
-    return planner, replace(SETTINGS, planner=planner, planner_seed=seed), None
+        s = SETTINGS.with_flags(planner=planner, planner_seed=seed, **MODEL_LEVEL)
+        return planner, s, dict(slow_model=ToySlow(nan_rows=nan))
+    return planner, replace(SETTINGS, planner=planner, planner_seed=seed), {}
 
 
 def build(name: str, seed: int = 0, nan: bool = False, seeds=None):
-    planner, s, slow = case(name, seed, nan)
-    return make_planner(planner, LinearModel(nan_rows=nan), s, slow_model=slow, seeds=seeds)
+    planner, s, models = case(name, seed, nan)
+    return make_planner(planner, LinearModel(nan_rows=nan), s, seeds=seeds, **models)
 
 
 Z0 = torch.tensor([[0.0, 0.0], [0.2, -0.1], [-0.3, 0.25]])
@@ -143,21 +144,46 @@ def test_per_problem_seeds_give_each_problem_its_single_call_plan(name):
 
 
 def test_landmark_slow_level_settings_are_checked():
-    _, s, slow = case("hierarchical/landmarks")
+    _, s, models = case("hierarchical/landmarks")
     with pytest.raises(ValueError, match="lookahead 2.0 exceeds the graph's trusted hop radius"):
-        make_planner("hierarchical", LinearModel(), replace(s, slow_lookahead=2.0), slow_model=slow)
-    with pytest.raises(ValueError, match="slow_level='landmarks' .the default. needs a slow model"):
+        make_planner("hierarchical", LinearModel(), s.with_flags(slow_lookahead=2.0), **models)
+    with pytest.raises(ValueError, match="slow_level='landmarks' .the default. needs a learned"):
         make_planner("hierarchical", LinearModel(), s, slow_model=ToySlow())
     with pytest.raises(ValueError, match="slow_level must be one of landmarks, model"):
-        PlanSettings(slow_level="graphs")
+        PlanSettings.from_flags(slow_level="graphs")
     # a setting of the other slow level would be ignored: named instead
     with pytest.raises(ValueError, match="slow_samples=64 is a setting of slow_level='model'"):
-        replace(s, slow_samples=64)
+        s.with_flags(slow_samples=64)
     with pytest.raises(
         ValueError, match="slow_lookahead=0.5 is a setting of slow_level='landmarks'"
     ):
-        replace(s, slow_level="model")
-    PlanSettings(planner="cem", slow_samples=64)  # flat planners ignore the slow level's
+        s.with_flags(slow_level="model")
+    with pytest.raises(ValueError, match="unknown plan settings: slow_sample"):
+        s.with_flags(slow_sample=64)
+    PlanSettings.from_flags(planner="cem", slow_samples=64)  # flat planners ignore the slow level's
+
+
+def test_plan_settings_nest_with_one_flat_name_per_setting():
+    """The settings nest (shared fields, one group per planner family and level) and every
+    setting keeps one flat name, its flag: ``from_flags`` and ``flags`` are inverses."""
+    from dataclasses import fields, is_dataclass
+
+    top = [f.name for f in fields(PlanSettings)]
+    assert len(top) <= 12 and {"sampling", "grad", "cost", "hierarchy"} <= set(top)
+    s = PlanSettings.from_flags(planner="hierarchical", slow_level="model", slow_samples=32,
+                                num_samples=64, grad_lr=0.5, goal_metric="temporal")  # fmt: skip
+    assert s.hierarchy.model.slow_samples == 32 and s.sampling.num_samples == 64
+    assert s.grad.grad_lr == 0.5 and s.cost.goal_metric == "temporal"
+    assert PlanSettings.from_flags(**s.flags()) == s
+
+    def leaves(settings) -> list[str]:
+        out = []
+        for f in fields(settings):
+            value = getattr(settings, f.name)
+            out += leaves(value) if is_dataclass(value) else [f.name]
+        return out
+
+    assert len(leaves(s)) == len(s.flags()) == 32  # no name shared by two groups: none lost
 
 
 def test_python_defaults_are_the_command_lines():

@@ -19,8 +19,8 @@ def test_recipe_sets_latent_size_and_steps(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline_models.tasks, "load", load)
     paths = ModelPaths(tmp_path / "data", tmp_path / "fast.pt", tmp_path / "slow.pt")
-    _, fast, slow = ensure_models("point_mass", paths, train_steps=3000, slow=False)
-    assert fast.latent_dim == 8 and slow is None
+    _, fast, distance, slow = ensure_models("point_mass", paths, 3000, distance=False)
+    assert fast.latent_dim == 8 and slow is None and distance is None
     assert fast.meta["train_config"]["steps"] == 7  # the recipe's steps win over the default
 
 
@@ -100,7 +100,7 @@ def test_learning_options_left_out_come_from_the_recipe():
     for name in ("cheetah-run", "cartpole-swingup", "walker-walk"):
         recipe = tasks.load(f"dmc:{name}", objective="reward").recipe
         LearnSettings(**dict(recipe.learn))
-        PlanSettings(**dict(recipe.plan))
+        PlanSettings.from_flags(**dict(recipe.plan))
 
 
 def test_a_killed_training_is_finished_not_reused(tmp_path, monkeypatch):
@@ -123,6 +123,6 @@ def test_a_killed_training_is_finished_not_reused(tmp_path, monkeypatch):
     model_cfg = pipeline_models.WorldModelConfig(latent_dim=8)
     train(ds, paths.fast, cfg, model_cfg, progress=False, stop_after=4)  # "killed" at step 4
     assert read_checkpoint(paths.fast)["train_state"]["step"] == 4
-    _, fast, _ = ensure_models("point_mass", paths, slow=False)
+    fast = ensure_models("point_mass", paths, distance=False).fast
     assert read_checkpoint(paths.fast).get("train_state") is None  # finished: a final checkpoint
     assert fast.meta["step"] == 12

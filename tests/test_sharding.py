@@ -11,18 +11,11 @@ import torch.multiprocessing as mp
 import tasks
 from mpc_jepa.evaluation import PlanSettings, evaluate
 from mpc_jepa.models.oracle import OracleModel
-from mpc_jepa.pipeline.sharding import EvalJob, evaluate_ranks, evaluate_sharded, shards
+from mpc_jepa.pipeline.eval_settings import EvalSettings
+from mpc_jepa.pipeline.sharding import evaluate_ranks, evaluate_sharded, shards
 
-JOB = EvalJob(
-    "point_mass",
-    "oracle",
-    "",
-    "",
-    "cpu",
-    PlanSettings(planner="cem", num_samples=32, num_elites=4, num_iters=2, horizon=8),
-    3,
-    7,
-)
+JOB = EvalSettings(task="point_mass", model="oracle", episodes=3, seed=7)
+PLAN = PlanSettings.from_flags(planner="cem", num_samples=32, num_elites=4, num_iters=2, horizon=8)
 
 
 def _without_timing(out):
@@ -35,9 +28,7 @@ def sequential():
     torch.set_num_threads(1)  # workers run one thread each; BLAS sums in thread-dependent order
     try:
         task = tasks.load(JOB.task, seed=JOB.seed)
-        return evaluate(
-            task, OracleModel(task), JOB.plan, JOB.episodes, seed=JOB.seed, progress=False
-        )
+        return evaluate(task, OracleModel(task), PLAN, JOB.episodes, seed=JOB.seed, progress=False)
     finally:
         torch.set_num_threads(threads)
 
@@ -50,7 +41,7 @@ def test_shards_cover_every_episode_once():
 
 
 def test_worker_processes_equal_sequential(sequential):
-    out = evaluate_sharded(JOB, 2)
+    out = evaluate_sharded(JOB, PLAN, 2)
     assert _without_timing(out) == _without_timing(sequential)
     assert out["summary"]["success_rate"] == sequential["summary"]["success_rate"]
 
@@ -64,7 +55,7 @@ def _rank_main(rank, world, port, path):
         MASTER_PORT=str(port),
     )
     torch.set_num_threads(1)
-    out = evaluate_ranks(JOB)
+    out = evaluate_ranks(JOB, PLAN)
     assert (out is None) == (rank != 0)
     if out is not None:
         torch.save(out, path)

@@ -209,7 +209,10 @@ def test_policy_samples_need_cem_and_a_policy():
     for planner, h in (("cem", heads), ("mppi", ValueHeads(2, 2, ValueConfig(policy=True)))):
         with pytest.raises(ValueError, match="policy_samples=4"):
             make_planner(
-                planner, LinearModel(), PlanSettings(planner=planner, policy_samples=4), heads=h
+                planner,
+                LinearModel(),
+                PlanSettings.from_flags(planner=planner, policy_samples=4),
+                heads=h,
             )
     with pytest.raises(ValueError, match="no policy"):
         heads.policy(torch.zeros(1, 2))

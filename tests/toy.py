@@ -9,6 +9,8 @@ class LinearModel:
     """z_{t+1} = z_t + dt * a_t  (latent = state, D = A = 2). Differentiable."""
 
     action_dim = 2
+    obs_shape = (2,)
+    differentiable = True
 
     def __init__(self, dt: float = 0.1, nan_rows: bool = False):
         self.dt, self.nan_rows = dt, nan_rows

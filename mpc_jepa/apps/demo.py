@@ -15,9 +15,16 @@ import torch
 
 import tasks
 from mpc_jepa.apps.demo_two_room import run_two_room
-from mpc_jepa.control import CountingModel, MPCController, observe_physics, run_episode
+from mpc_jepa.control import CountingModel, MPCController, run_episode
 from mpc_jepa.diagnostics import format_report
-from mpc_jepa.evaluation import PlanSettings, evaluate, make_cost, make_planner, summarize
+from mpc_jepa.evaluation import (
+    PlanSettings,
+    evaluate,
+    make_cost,
+    make_planner,
+    observer,
+    summarize,
+)
 from mpc_jepa.files import write_json
 from mpc_jepa.models.oracle import OracleModel
 from mpc_jepa.pipeline import ModelPaths, dataset_dir, ensure_models
@@ -66,7 +73,7 @@ def run_demo(s: DemoSettings) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     print(f"== 1/4 dataset and world model: {s.task}")
     paths = ModelPaths.of_run("demo", s.task.replace(":", "_"), dataset=dataset_dir(s.task))
-    _, model, _ = ensure_models(s.task, paths, s.train_steps, slow=False, progress=True)
+    model = ensure_models(s.task, paths, s.train_steps, distance=False, progress=True).fast
     print(format_report(model.meta["diagnostics"]) if model.meta.get("diagnostics") else "")
     task = tasks.load(s.task, seed=s.seed)
     print(f"== 2/4 closed-loop planning, {s.episodes} episodes each; episode 1 of each filmed")
@@ -113,8 +120,7 @@ def _planner_run(
         counting, make_planner(planner, counting, ps, callback=record), make_cost(model, ps)
     )
     frames: list = []
-    observe = observe_physics if kind == "oracle" else None
-    ep = run_episode(task, ctrl, s.seed, observe=observe, frames=frames, record=True)
+    ep = run_episode(task, ctrl, s.seed, observe=observer(model), frames=frames, record=True)
     filmed = {"trajectory": np.array(ep.trajectory), "goal": task.goal.physical.copy()}
     filmed["curve"] = np.array(seen[: len(ctrl.plan_.info["cost_per_iter"])])
     episodes = [ep.as_dict()]

@@ -17,7 +17,7 @@ from mpc_jepa.viz import label_frames, plot_trajectories_on_map, save_video
 
 RUNS = {
     "cem": PlanSettings(planner="cem"),
-    "cem, graph distance": PlanSettings(planner="cem", goal_metric="graph"),
+    "cem, graph distance": PlanSettings.from_flags(planner="cem", goal_metric="graph"),
     "hierarchical": PlanSettings(planner="hierarchical"),
 }
 """What the demo compares on two_room: the greedy latent distance, the same planner on the
@@ -27,7 +27,7 @@ learned path-following distance, and the hierarchy."""
 def run_two_room(train_steps: int, first_seed: int, episodes: int, out: Path) -> dict:
     """Videos of the first hard episode, its map with the hierarchy's subgoals, and summaries."""
     paths = ModelPaths.of_run("demo", "two_room")
-    ds, fast, slow = ensure_models("two_room", paths, train_steps, progress=True)
+    ds, fast, distance, _ = ensure_models("two_room", paths, train_steps, progress=True)
     task = tasks.load("two_room", seed=first_seed)
     seeds = hard_episode_seeds(task, first_seed, episodes)
     print(
@@ -39,16 +39,15 @@ def run_two_room(train_steps: int, first_seed: int, episodes: int, out: Path) ->
         episodes_out = []
         for i, seed in enumerate(seeds):
             pi = replace(ps, planner_seed=ps.planner_seed + seed)  # as evaluate() seeds an episode
-            ctrl = MPCController(
-                fast, make_planner(ps.planner, fast, pi, slow_model=slow), make_cost(fast, pi, slow)
-            )
-            ctrl = InfoRecorder(ctrl, "subgoal") if ps.planner == "hierarchical" else ctrl
+            planner = make_planner(ps.planner, fast, pi, distance=distance)
+            ctrl = MPCController(fast, planner, make_cost(fast, pi, distance))
+            ctrl = InfoRecorder(ctrl, "subgoal") if ps.composite else ctrl
             frames = [] if i == 0 else None  # the first one filmed
             ep = run_episode(task, ctrl, seed, frames=frames, record=True)
             episodes_out.append(ep.as_dict())
             if i == 0:
                 trajs[f"{name}: success={ep.success}"] = np.array(ep.trajectory)
-                if ps.planner == "hierarchical":
+                if ps.composite:
                     # [T, 2], for the map only
                     subgoals = physical_probe(fast, ds)(np.array(ctrl.values))
                 video = save_video(

@@ -14,11 +14,11 @@ from mpc_jepa.apps.demo import DemoSettings
 from mpc_jepa.cli import commands as c
 from mpc_jepa.cli.args import add_dataclass_args
 from mpc_jepa.evaluation import PlanSettings
-from mpc_jepa.evaluation.settings import HIERARCHY_SETTINGS
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.slow import SlowModelConfig
 from mpc_jepa.models.value import ValueConfig
 from mpc_jepa.pipeline import CollectSettings, TrainSettings
+from mpc_jepa.pipeline.eval_settings import EvalSettings
 from mpc_jepa.pipeline.learn import LearnSettings
 from mpc_jepa.resources import check_device
 from mpc_jepa.training import DistanceTrainConfig, TrainConfig
@@ -41,15 +41,16 @@ def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
         "tasks": ("list the registered tasks", c.cmd_tasks, ()),
         "collect": ("collect an exploration dataset", c.cmd_collect, (CollectSettings,)),
         "train": (
-            "train a JEPA world model, the slow level or its metric (collects the dataset if "
-            "missing; model sizes, rollout and landmarks left out: the task's recipe)",
+            "train a JEPA world model, the learned distance, the slow level, a reward task's value"
+            " heads or a goal actor (collects the dataset if missing; model sizes, rollout and "
+            "landmarks left out: the task's recipe)",
             c.cmd_train,
             (TrainSettings, TrainConfig, WorldModelConfig),
         ),
         "eval": (
             "closed-loop evaluation of a planner over seeded episodes",
             c.cmd_eval,
-            (c.EvalSettings, PlanSettings),
+            (EvalSettings, PlanSettings),
         ),
         "plan": (
             "plan one episode and write a video",
@@ -75,18 +76,9 @@ def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
     for name, (help_text, func, settings) in commands.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         for cls in settings:
-            if cls is PlanSettings:  # the hierarchy's options in a group of their own
-                add_dataclass_args(p, cls, skip=HIERARCHY_SETTINGS, suppress=suppress)
-                if name != "learn":  # learning by acting plans with flat planners only
-                    add_dataclass_args(
-                        p,
-                        cls,
-                        only=HIERARCHY_SETTINGS,
-                        suppress=suppress,
-                        title="PlanSettings: the hierarchy (--planner hierarchical)",
-                    )
-            else:
-                add_dataclass_args(p, cls, suppress=suppress)
+            # learning by acting plans with flat planners only: no hierarchy flags
+            skip = ("hierarchy",) if name == "learn" and cls is PlanSettings else ()
+            add_dataclass_args(p, cls, skip=skip, suppress=suppress)
         if name == "train":
             _add_train_levels(p, suppress)
         p.set_defaults(func=func)
@@ -95,7 +87,7 @@ def build_parser(suppress: bool = False) -> argparse.ArgumentParser:
 
 TRAIN_LEVELS = (  # (settings, option prefix, --level, what; whether seed and device are shared)
     (SlowModelConfig, "slow_", "slow", "the slow level's architecture", False),
-    (DistanceTrainConfig, "distance_", "slow or distance", "temporal distance, landmarks", True),
+    (DistanceTrainConfig, "distance_", "distance", "temporal distance, landmarks", True),
     (ValueTrainConfig, "value_", "value", "reward head and critic training", True),
     (ValueConfig, "value_", "value", "reward head and critic sizes", False),
     (GoalActorTrainConfig, "actor_", "actor", "the goal-conditioned actor", True),

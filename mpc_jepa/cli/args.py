@@ -1,5 +1,6 @@
 """Typed settings -> argparse: every dataclass field becomes a ``--flag`` whose help is its
-docstring."""
+docstring; a field holding a settings dataclass (``PlanSettings.sampling``) adds that class's
+flags, by their own names, in a --help group of its own."""
 
 from __future__ import annotations
 
@@ -42,56 +43,54 @@ def add_dataclass_args(
     """Add one ``--name`` option per field of dataclass ``cls`` (defaults and docs shown in
     --help), in a --help group named ``title`` (default: the class's name and first docstring
     line). ``suppress``: options left out of the command line stay out of the namespace (to tell
-    what a user gave from what defaulted). ``only`` / ``skip``: the fields to add / leave out."""
+    what a user gave from what defaulted). ``only`` / ``skip``: the fields (or nested groups) to
+    add / leave out."""
     docs = field_docs(cls)
     hints = typing.get_type_hints(cls)
     doc = cls.__doc__ or ""  # a dataclass without a docstring gets its signature: not shown
     summary = "" if doc.startswith(cls.__name__ + "(") else doc.strip().split("\n")[0].rstrip(".")
-    parser = parser.add_argument_group(title or f"{cls.__name__}: {summary}".rstrip(": "))
+    group = parser.add_argument_group(title or f"{cls.__name__}: {summary}".rstrip(": "))
     for f in dataclasses.fields(cls):
         if f.name in skip or not f.init or (only is not None and f.name not in only):
             continue
         typ = hints[f.name]
-        origin = typing.get_origin(typ)
-        args = typing.get_args(typ)
-        if origin is typing.Union or type(typ).__name__ == "UnionType":
-            typ = next(a for a in args if a is not type(None))
-            origin, args = typing.get_origin(typ), typing.get_args(typ)
+        if dataclasses.is_dataclass(typ):  # a nested settings group: its own flags and group
+            add_dataclass_args(parser, typ, prefix, skip, suppress)
+            continue
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        flag = "--" + (prefix + f.name).replace("_", "-")
         # argparse formats help with %
         help_text = f"{docs.get(f.name, '')} (default: {default!r})".replace("%", "%%")
         default = argparse.SUPPRESS if suppress else default
-        choices = f.metadata.get("choices")
-        if typ is bool:
-            parser.add_argument(
-                flag,
-                dest=prefix + f.name,
-                action=argparse.BooleanOptionalAction,
-                default=default,
-                help=help_text,
-            )
-        elif origin is typing.Literal or choices:
-            options = list(choices or args)
-            parser.add_argument(
-                flag, dest=prefix + f.name, choices=options, default=default, help=help_text
-            )
-        elif origin in (tuple, list):
-            parser.add_argument(
-                flag, dest=prefix + f.name, type=args[0], nargs="+", default=default, help=help_text
-            )
-        else:
-            parser.add_argument(
-                flag, dest=prefix + f.name, type=typ, default=default, help=help_text
-            )
+        _add_option(group, typ, prefix + f.name, default, help_text, f.metadata.get("choices"))
+
+
+def _add_option(group, typ, dest: str, default, help_text: str, choices) -> None:
+    """One ``--dest`` option of type ``typ``: a switch, a choice, a list or a value."""
+    flag = "--" + dest.replace("_", "-")
+    origin, args = typing.get_origin(typ), typing.get_args(typ)
+    if origin is typing.Union or type(typ).__name__ == "UnionType":  # Optional[X]: X
+        typ = next(a for a in args if a is not type(None))
+        origin, args = typing.get_origin(typ), typing.get_args(typ)
+    kw = dict(dest=dest, default=default, help=help_text)
+    if typ is bool:
+        group.add_argument(flag, action=argparse.BooleanOptionalAction, **kw)
+    elif origin is typing.Literal or choices:
+        group.add_argument(flag, choices=list(choices or args), **kw)
+    elif origin in (tuple, list):
+        group.add_argument(flag, type=args[0], nargs="+", **kw)
+    else:
+        group.add_argument(flag, type=typ, **kw)
 
 
 def dataclass_from_args(cls, ns: argparse.Namespace, prefix: str = "", **overrides):
     """Build ``cls`` from the parsed options added by ``add_dataclass_args``."""
-    kwargs = {}
+    kwargs, given = {}, vars(ns)
+    hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        if f.init and hasattr(ns, prefix + f.name):
-            value = getattr(ns, prefix + f.name)
+        if f.init and dataclasses.is_dataclass(hints[f.name]):
+            kwargs[f.name] = dataclass_from_args(hints[f.name], ns, prefix)
+        elif f.init and prefix + f.name in given:
+            value = given[prefix + f.name]
             kwargs[f.name] = tuple(value) if isinstance(value, list) else value
     kwargs.update(overrides)
     return cls(**kwargs)

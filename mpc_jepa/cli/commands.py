@@ -3,23 +3,14 @@ app."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import tasks
 from mpc_jepa.apps.bench import BenchSettings, run_benchmarks
 from mpc_jepa.apps.demo import DemoSettings, run_demo
 from mpc_jepa.cli.args import dataclass_from_args
-from mpc_jepa.control import ActorController, MPCController, observe_physics, run_episode
-from mpc_jepa.evaluation import (
-    PlanSettings,
-    evaluate,
-    evaluate_actor,
-    make_cost,
-    make_planner,
-    needs_slow_model,
-    observer,
-    planning_model,
-)
+from mpc_jepa.control import ActorController, MPCController, run_episode
+from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner, observer, planning_model
 from mpc_jepa.files import write_json
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.slow import SlowModelConfig
@@ -29,9 +20,6 @@ from mpc_jepa.pipeline import (
     CollectSettings,
     TrainSettings,
     load_actor,
-    load_model,
-    load_slow_model,
-    load_value_model,
     run_collect,
     run_train,
     run_train_actor,
@@ -39,10 +27,11 @@ from mpc_jepa.pipeline import (
     run_train_slow,
     run_train_value,
 )
+from mpc_jepa.pipeline.eval_settings import EvalSettings, ModelChoice, load_planning_models
+from mpc_jepa.pipeline.evaluate import run_eval
 from mpc_jepa.pipeline.learn import LearnSettings, run_learn
 from mpc_jepa.pipeline.recipes import learn_with_recipe, plan_with_recipe, train_recipe_defaults
-from mpc_jepa.pipeline.sharding import EvalJob, evaluate_ranks, evaluate_sharded
-from mpc_jepa.training import DistanceTrainConfig, TrainConfig, distributed
+from mpc_jepa.training import DistanceTrainConfig, TrainConfig
 from mpc_jepa.training.goal_actor import GoalActorTrainConfig
 from mpc_jepa.training.value import ValueTrainConfig
 from mpc_jepa.viz import label_frames, save_video
@@ -73,13 +62,7 @@ def cmd_collect(args) -> int:
 def recipe_defaults(args) -> dict:
     """The task recipe's settings for the ``train`` options the command line left out."""
     recipe = tasks.load(args.task).recipe
-    return train_recipe_defaults(recipe, args.level, args.obs_type, getattr(args, "given", None))
-
-
-def plan_settings(args, task) -> PlanSettings:
-    """The planner options given, the rest from ``task``'s recipe, then ``PlanSettings``."""
-    ps = dataclass_from_args(PlanSettings, args)
-    return plan_with_recipe(ps, getattr(args, "given", None), task.recipe)
+    return train_recipe_defaults(recipe, args.level, args.obs_type, args.given)
 
 
 def cmd_train(args) -> int:
@@ -87,17 +70,13 @@ def cmd_train(args) -> int:
         setattr(args, name, value)
     s = dataclass_from_args(TrainSettings, args)
     cfg = dataclass_from_args(TrainConfig, args)
-    pixels = getattr(args, "obs_type", "state") == "pixels"
+    pixels = args.obs_type == "pixels"
     check_writable(s.checkpoint(pixels), "--out")
-    if s.level != "distance":  # the others write a new file; distance rewrites the slow level
-        check_replaceable(s.checkpoint(pixels), "checkpoint")
+    check_replaceable(s.checkpoint(pixels), "checkpoint")
     if s.level == "fast":
         run_train(s, cfg, dataclass_from_args(WorldModelConfig, args))
     elif s.level == "slow":
-        slow_cfg = dataclass_from_args(SlowModelConfig, args, prefix="slow_")
-        run_train_slow(
-            s, cfg, slow_cfg, dataclass_from_args(DistanceTrainConfig, args, prefix="distance_")
-        )
+        run_train_slow(s, cfg, dataclass_from_args(SlowModelConfig, args, prefix="slow_"))
     elif s.level == "value":
         vcfg = dataclass_from_args(
             ValueTrainConfig, args, prefix="value_", seed=cfg.seed, device=cfg.device
@@ -110,70 +89,8 @@ def cmd_train(args) -> int:
         dcfg = dataclass_from_args(
             DistanceTrainConfig, args, prefix="distance_", seed=cfg.seed, device=cfg.device
         )
-        run_train_distance(s, dcfg)
+        run_train_distance(s, dcfg, cfg.reach_step)
     return 0
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """What `eval` and `plan` share: the task, its models and the first episode seed."""
-
-    task: str = "point_mass"
-    """Task to plan on."""
-    checkpoint: str = ""
-    """World-model checkpoint (default: runs/<task>/world_model.pt); unused with --model oracle."""
-    model: str = "learned"
-    """'learned' (the JEPA checkpoint) or 'oracle' (the task's true MuJoCo physics)."""
-    seed: int = 100000
-    """(First) episode seed (far from the collection seeds)."""
-    pixels: bool = False
-    """Plan from 64x64 camera images with a pixel checkpoint (default
-    runs/<task>/world_model_pixels.pt); goals are images."""
-    slow_checkpoint: str = ""
-    """With --planner hierarchical or --goal-metric temporal|graph: the slow level (default:
-    runs/<task>/slow_model.pt)."""
-    value_checkpoint: str = ""
-    """Reward tasks (dmc:<domain>-<task>@reward): the reward head and critic (default:
-    runs/<task>/value_heads.pt)."""
-    actor: str = ""
-    """Act with this goal-actor checkpoint instead of a planner (mode 1, no planning; written by
-    `mpc-jepa train --level actor` to runs/<task>/goal_actor.pt); comma-separated checkpoints act
-    as one, their action chunks averaged."""
-
-
-def _models(s: ModelChoice, ps: PlanSettings, device: str = "cpu"):
-    """The task (seeded by ``s.seed``), its world model, the slow level if ``ps`` reads it, and a
-    reward task's value heads (else None)."""
-    task = tasks.load(s.task, seed=s.seed, pixels=s.pixels)
-    model = load_model(task, s.model, s.checkpoint, device)
-    slow = (
-        load_slow_model(task, model, s.slow_checkpoint, ps.slow_search)
-        if needs_slow_model(ps)
-        else None
-    )
-    return task, model, slow, load_value_model(task, model, s.value_checkpoint)
-
-
-@dataclass(frozen=True)
-class EvalSettings(ModelChoice):
-    episodes: int = 50
-    """Episodes (seeds seed, seed+1, ...)."""
-    json: str = ""
-    """Write per-episode and summary results here as JSON."""
-    device: str = "cpu"
-    """Torch device for the learned model."""
-    workers: int = 1
-    """Processes sharing the episodes (results equal a sequential run; under torchrun the ranks
-    share them)."""
-    batch: int = 1
-    """Episodes advanced together and planned in one batched call per control step (each keeps
-    its own seeds: results equal a sequential run's up to float rounding; works with
-    --workers)."""
-
-    def __post_init__(self):
-        for name in ("episodes", "workers", "batch"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
 def cmd_eval(args) -> int:
@@ -181,38 +98,11 @@ def cmd_eval(args) -> int:
     if s.json:  # named before the evaluation runs, not after
         check_writable(s.json, "--json")
         check_replaceable(s.json, "json", "--json")
-    ps = plan_settings(args, tasks.load(s.task))
-    if s.actor:  # no world model, no planner
-        task, actor = tasks.load(s.task, seed=s.seed), load_actor(s.task, s.actor, s.device)
-        out = evaluate_actor(task, actor, s.episodes, s.seed, device=s.device, batch=s.batch)
-    elif s.workers > 1 or distributed.env_world_size() > 1:
-        task, model, slow, heads = _models(s, ps, s.device)  # bad paths fail before the workers
-        job = EvalJob(
-            s.task,
-            s.model,
-            s.checkpoint,
-            s.slow_checkpoint,
-            s.device,
-            ps,
-            s.episodes,
-            s.seed,
-            s.pixels,
-            s.batch,
-            s.value_checkpoint,
-        )
-        out = (
-            evaluate_ranks(job)
-            if distributed.env_world_size() > 1
-            else evaluate_sharded(job, s.workers)
-        )
-        if out is None:  # not rank 0: rank 0 reports
-            return 0
-    else:
-        task, model, slow, heads = _models(s, ps, s.device)
-        out = evaluate(task, model, ps, s.episodes, seed=s.seed, device=s.device,
-                       slow_model=slow, batch=s.batch, heads=heads)  # fmt: skip
-    out["settings"] = {**asdict(s), **asdict(ps)}
+    out = run_eval(s, dataclass_from_args(PlanSettings, args), args.given)
+    if out is None:  # not rank 0: rank 0 reports
+        return 0
     summ = out["summary"]
+    who = "goal actor" if s.actor else f"{s.model} {out['settings']['planner']}"
     evals = "n/a" if summ["model_evals_per_step"] is None else f"{summ['model_evals_per_step']:.0f}"
     score = (
         f"return {summ['mean_return']:.1f} +- {summ['std_return']:.1f}"
@@ -221,7 +111,7 @@ def cmd_eval(args) -> int:
         f"mean final distance {summ['mean_final_distance']:.4f}"
     )
     print(
-        f"{s.task} {'goal actor' if s.actor else f'{s.model} {ps.planner}'}: {score}, "
+        f"{s.task} {who}: {score}, "
         f"median {summ['median_ms_per_step']:.1f} ms/step, {evals} model evals/step"
     )
     if s.json:
@@ -238,16 +128,18 @@ class PlanEpisodeSettings(ModelChoice):
 def cmd_plan(args) -> int:
     s = dataclass_from_args(PlanEpisodeSettings, args)
     check_writable(s.video, "--video")
+    task = tasks.load(s.task, seed=s.seed, pixels=s.pixels and not s.actor)
     if s.actor:  # mode 1: no world model, no planner, no plan settings
-        task, observe, label = tasks.load(s.task, seed=s.seed), None, "goal actor"
+        observe, label = None, "goal actor"
         ctrl = ActorController(load_actor(s.task, s.actor))
     else:
-        ps = plan_settings(args, tasks.load(s.task))
-        task, model, slow, heads = _models(s, ps)
-        plan = make_planner(ps.planner, planning_model(model, ps), ps, slow_model=slow, heads=heads)
-        ctrl = MPCController(model, plan, make_cost(model, ps, slow, heads), ps.replan_every)
-        observe = observe_physics if s.model == "oracle" else observer(model)
-        label = f"{ps.planner} ({s.model})"
+        ps = plan_with_recipe(dataclass_from_args(PlanSettings, args), args.given, task.recipe)
+        m = load_planning_models(task, s, ps)
+        plan = make_planner(ps.planner, planning_model(m.model, ps), ps, slow_model=m.slow,
+                            distance=m.distance, heads=m.heads)  # fmt: skip
+        cost = make_cost(m.model, ps, m.distance, m.heads)
+        ctrl = MPCController(m.model, plan, cost, ps.replan_every)
+        observe, label = observer(m.model), f"{ps.planner} ({s.model})"
     frames: list = []
     r = run_episode(task, ctrl, s.seed, observe=observe, frames=frames)
     path = save_video(label_frames(frames, f"{s.task} {label}"), s.video)
@@ -264,14 +156,15 @@ def cmd_plan(args) -> int:
 def learn_settings(args, task) -> LearnSettings:
     """The learning options given, the rest from ``task``'s recipe, then ``LearnSettings``."""
     s = dataclass_from_args(LearnSettings, args)
-    return learn_with_recipe(s, getattr(args, "given", None), task.recipe)
+    return learn_with_recipe(s, args.given, task.recipe)
 
 
 def cmd_learn(args) -> int:
     task = tasks.load(dataclass_from_args(LearnSettings, args).task, objective="reward")
     s = learn_settings(args, task)
     check_writable(s.directory(), "--out", directory=True)
-    curve = run_learn(s, plan_settings(args, task))
+    ps = plan_with_recipe(dataclass_from_args(PlanSettings, args), args.given, task.recipe)
+    curve = run_learn(s, ps)
     last = curve[-1]
     print(
         f"{s.task}: return {last['mean_return']:.1f} +- {last['std_return']:.1f} at "

@@ -1,11 +1,10 @@
 """The agent's loop: a controller (planner + cost + short-term memory) and the episode runner."""
 
 from mpc_jepa.control.actor import ActorController
-from mpc_jepa.control.batch import run_episodes
 from mpc_jepa.control.controller import MPCController
 from mpc_jepa.control.counting import CountingModel
-from mpc_jepa.control.episode import EpisodeResult, run_episode
-from mpc_jepa.control.observers import FrameStack, observe_physics
+from mpc_jepa.control.episode import EpisodeResult, run_episode, run_episodes
+from mpc_jepa.control.observers import FrameStack, Observer, as_observer, observe_physics
 from mpc_jepa.control.recorder import InfoRecorder
 
 __all__ = [
@@ -16,6 +15,8 @@ __all__ = [
     "InfoRecorder",
     "MPCController",
     "observe_physics",
+    "Observer",
+    "as_observer",
     "run_episode",
     "run_episodes",
 ]

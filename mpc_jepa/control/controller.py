@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mpc_jepa.types import Plan
+from mpc_jepa.types import GoalCost, Plan
 
 
 class MPCController:
@@ -45,7 +45,7 @@ class MPCController:
             return
         with torch.no_grad():
             z_goal = self.model.encode(self._obs_batch(goal_obs))  # [N, *Z]
-        has_goal = hasattr(self.base_cost, "with_goal")
+        has_goal = isinstance(self.base_cost, GoalCost)
         self.cost = self.base_cost.with_goal(z_goal) if has_goal else self.base_cost
         self.plan_, self.t = None, 0
 
@@ -89,12 +89,8 @@ class MPCController:
                 f"observations and goals must be numeric arrays, got {type(obs).__name__}: "
                 f"{str(obs)[:80]!r}"
             )
-        shape = getattr(self.model, "obs_shape", None)
-        if (
-            shape is not None
-            and len(shape) == 3
-            and (arr.dtype != np.uint8 or arr.shape[1:] != tuple(shape))
-        ):
+        shape = self.model.obs_shape
+        if len(shape) == 3 and (arr.dtype != np.uint8 or arr.shape[1:] != tuple(shape)):
             # a float image in [0, 1] or an HWC image would be silently misread by the pixel encoder
             raise ValueError(
                 f"image observations and goals must be uint8 of shape {tuple(shape)} (use "

@@ -1,5 +1,9 @@
-"""One closed-loop episode of a task under a controller, and its result: a goal reached (goal
-tasks) or a return earned (reward tasks, ``task.objective == 'reward'``)."""
+"""Closed-loop episodes of a task under a controller, and their results: a goal reached (goal
+tasks) or a return earned (reward tasks, ``task.objective == 'reward'``).
+
+One loop (``run_episodes``) runs N episodes in lockstep, planned in one call per control step;
+``run_episode`` is its batch of one.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import numpy as np
 
 from mpc_jepa.control.controller import MPCController
 from mpc_jepa.control.counting import CountingModel
+from mpc_jepa.control.observers import Observer, as_observer
 
 
 @dataclass
@@ -52,7 +57,8 @@ def run_episode(
     frames: list | None = None,
     counters: list | None = None,
 ) -> EpisodeResult:
-    """Run one episode: reset ``task`` with ``seed``, control until its length.
+    """Run one episode: reset ``task`` with ``seed``, control until its length (a batch of one
+    of ``control.run_episodes``, the one episode loop).
 
     Args:
         observe: maps the task's observation dict to the controller's input
@@ -63,43 +69,17 @@ def run_episode(
     Success is the task's physical test at the final step; a task that ``terminates_at_success``
     (OGBench) ends the episode at its first successful step. A reward task is scored by its return.
     """
-    observe = observe or (lambda t, o: o["state"])
-    obs = _start(task, controller, observe, seed)
-    if counters is None:
-        counters = [controller.model] if isinstance(controller.model, CountingModel) else []
-    evals0 = sum(c.evals for c in counters)
-    goal_task = has_goal(task)
-    start_distance = task.distance() if goal_task else None
-    times, dists, traj, total = [], [], [], 0.0
-    steps = max_steps or task.episode_length
-    for _ in range(steps):
-        if frames is not None:
-            frames.append(task.render(show_goal=True))
-        start = time.perf_counter()
-        action = controller.act(observe(task, {**obs, "physics": task.get_state()}))
-        times.append(1000 * (time.perf_counter() - start))
-        obs = task.step(action)
-        total += task.reward()
-        dists.append(task.distance() if goal_task else None)
-        if record:
-            traj.append(task.physical())
-        if ends_at_success(task):
-            break
-    if frames is not None:
-        frames.append(task.render(show_goal=True))
-    return EpisodeResult(
-        **goal_outcome(task, start_distance, dists),
-        steps=len(dists),
-        ms_per_step=float(np.median(times)),
-        mean_ms_per_step=float(np.mean(times)),
-        model_evals_per_step=(sum(c.evals for c in counters) - evals0) / len(dists)
-        if counters
-        else None,
-        seed=seed,
-        task_id=task.task_id,
-        episode_return=total,
-        trajectory=traj,
+    from_batch = run_episodes(
+        [task],
+        controller,
+        [seed],
+        observers=[observe],
+        max_steps=max_steps,
+        counters=counters,
+        record=record,
+        frames=None if frames is None else [frames],
     )
+    return from_batch[0]
 
 
 def has_goal(task) -> bool:
@@ -124,17 +104,7 @@ def ends_at_success(task) -> bool:
     return bool(task.terminates_at_success and has_goal(task) and task.success())
 
 
-def _start(task, controller, observe, seed: int) -> dict:
-    """Reset the task with ``seed``, the observer and the controller (bound to the goal as the
-    observer shows it); the first observation dict."""
-    obs = task.reset(seed=seed)
-    if hasattr(observe, "reset"):
-        observe.reset()
-    controller.reset(goal_observation(task, observe))
-    return obs
-
-
-def goal_observation(task, observe):
+def goal_observation(task, observe: Observer):
     """The current episode's goal as ``observe`` shows observations (state, images, physics);
     None for a reward task."""
     if not has_goal(task):
@@ -144,4 +114,122 @@ def goal_observation(task, observe):
         "pixels": task.goal.pixels,
         "physics": task.goal.physics_state,
     }
-    return observe.goal(goal) if hasattr(observe, "goal") else observe(task, goal)
+    return observe.goal(task, goal)
+
+
+def run_episodes(
+    tasks: list,
+    controller: MPCController,
+    seeds: list[int],
+    *,
+    observers: list | None = None,
+    max_steps: int | list[int] | None = None,
+    counters: list | None = None,
+    record: bool = False,
+    frames: list | None = None,
+) -> list[EpisodeResult]:
+    """Run ``len(tasks)`` episodes together: task i is reset with ``seeds[i]``, and every control
+    step the controller plans all running episodes in one call (``act_batch``), each with its own
+    goal, warm start and, with per-problem planner seeds, its own noise.
+
+    Args:
+        tasks: N task instances, one per episode.
+        observers: N observers (``control.observers``; None, the default: ``obs['state']``); one
+            per episode, since a ``FrameStack`` keeps its episode's frames.
+        max_steps: control steps per episode: None (each task's episode length), one int, or N
+            ints; each episode ends at its own length (finished ones are no longer stepped), or
+            at its first success where the task ``terminates_at_success``.
+        counters: ``CountingModel``s whose evaluations are counted (default: the controller's).
+        record: keep each episode's physical trajectory in its result.
+        frames: N lists (or None) to which each episode's rendered frames (goal shown) are
+            appended.
+    Returns:
+        N ``EpisodeResult``s. Time and model evaluations of a batched step are shared equally by
+        the episodes running in it (``ms_per_step``: an episode's share of the batch's time).
+    """
+    n = len(tasks)
+    observers = [as_observer(o) for o in (observers or [None] * n)]  # None: the state
+    lengths = _lengths(tasks, max_steps)
+    if len(seeds) != n or len(observers) != n:
+        raise ValueError(
+            f"need one seed and one observer per task: {n} tasks, {len(seeds)} seeds, "
+            f"{len(observers)} observers"
+        )
+    obs = _start_all(tasks, controller, observers, seeds)
+    counters = _counters(controller, counters)
+    start = [task.distance() if has_goal(task) else None for task in tasks]
+    times, evals, dists = [[] for _ in tasks], [[] for _ in tasks], [[] for _ in tasks]
+    returns, trajectories = [0.0] * n, [[] for _ in tasks]
+    frames = frames or [None] * n
+    inputs = [None] * n
+    for t in range(max(lengths)):
+        running = [i for i in range(n) if t < lengths[i]]
+        if not running:
+            break
+        for i in running:  # finished episodes keep their last input (never observed again)
+            if frames[i] is not None:
+                frames[i].append(tasks[i].render(show_goal=True))
+            inputs[i] = observers[i](tasks[i], {**obs[i], "physics": tasks[i].get_state()})
+        evals0, clock = sum(c.evals for c in counters), time.perf_counter()
+        actions = controller.act_batch(np.stack(inputs))  # [N, A]
+        ms = 1000 * (time.perf_counter() - clock) / len(running)
+        spent = (sum(c.evals for c in counters) - evals0) / len(running)
+        for i in running:
+            obs[i] = tasks[i].step(actions[i])
+            returns[i] += tasks[i].reward()
+            dists[i].append(tasks[i].distance() if has_goal(tasks[i]) else None)
+            times[i].append(ms)
+            evals[i].append(spent)
+            if record:
+                trajectories[i].append(tasks[i].physical())
+            if ends_at_success(tasks[i]):
+                lengths[i] = t + 1  # its own end: not stepped again
+    for task, shown in zip(tasks, frames):
+        if shown is not None:
+            shown.append(task.render(show_goal=True))
+    episodes = zip(tasks, start, dists, times, evals, lengths, seeds, returns, trajectories)
+    return [_result(*e, counted=bool(counters)) for e in episodes]
+
+
+def _start_all(tasks: list, controller, observers: list, seeds: list[int]) -> list[dict]:
+    """Reset every task, observer and the controller (bound to every goal); first observations."""
+    obs = [task.reset(seed=seed) for task, seed in zip(tasks, seeds)]
+    for observe in observers:
+        observe.reset()  # a FrameStack starts its episode's history
+    goals = [goal_observation(t, o) for t, o in zip(tasks, observers)]
+    controller.reset_batch(None if goals[0] is None else np.stack(goals))  # reward tasks: None
+    return obs
+
+
+def _result(
+    task, start, dists, times, evals, steps, seed, total, trajectory, counted: bool
+) -> EpisodeResult:
+    """One finished episode's result (its task is at its final state)."""
+    return EpisodeResult(
+        **goal_outcome(task, start, dists),
+        steps=steps,
+        ms_per_step=float(np.median(times)),
+        mean_ms_per_step=float(np.mean(times)),
+        model_evals_per_step=float(np.mean(evals)) if counted else None,
+        seed=seed,
+        task_id=task.task_id,
+        episode_return=float(total),
+        trajectory=trajectory,
+    )
+
+
+def _counters(controller, counters: list | None) -> list:
+    """The ``CountingModel``s to read: those given, else the controller's model if it counts."""
+    if counters is not None:
+        return counters
+    return [controller.model] if isinstance(controller.model, CountingModel) else []
+
+
+def _lengths(tasks: list, max_steps) -> list[int]:
+    """Control steps of each episode (see ``run_episodes``)."""
+    if max_steps is None:
+        return [task.episode_length for task in tasks]
+    lengths = [max_steps] * len(tasks) if isinstance(max_steps, int) else list(max_steps)
+    if len(lengths) != len(tasks) or any(int(m) < 1 for m in lengths):
+        raise ValueError(f"max_steps must be >= 1, one per task ({len(tasks)}), got {max_steps}")
+    return [int(m) for m in lengths]

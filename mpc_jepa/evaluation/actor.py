@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from tqdm import tqdm
 
-from mpc_jepa.control import ActorController
-from mpc_jepa.evaluation.closed_loop import _run_chunk, summarize
+from mpc_jepa.control import ActorController, run_episodes
+from mpc_jepa.evaluation.closed_loop import summarize
 
 
 def evaluate_actor(
@@ -29,7 +29,7 @@ def evaluate_actor(
     bar = tqdm(total=len(indices), desc=f"eval {task.name} actor", disable=not progress, unit="ep")
     for j in range(0, len(indices), batch):
         chunk = indices[j : j + batch]
-        results += _run_chunk(pool, controller, actor, [seed + i for i in chunk], [])
+        results += run_episodes(pool[: len(chunk)], controller, [seed + i for i in chunk])
         bar.update(len(chunk))
     bar.close()
     out = [r.as_dict() for r in results]

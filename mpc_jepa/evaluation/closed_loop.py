@@ -11,12 +11,13 @@ from mpc_jepa.control import (
     CountingModel,
     FrameStack,
     MPCController,
+    Observer,
     observe_physics,
-    run_episode,
     run_episodes,
 )
 from mpc_jepa.evaluation.factory import make_cost, make_planner, planning_model
 from mpc_jepa.evaluation.settings import PlanSettings
+from mpc_jepa.models.oracle import OracleModel
 
 
 def evaluate(
@@ -31,6 +32,7 @@ def evaluate(
     indices=None,
     batch: int = 1,
     heads=None,
+    distance=None,
 ) -> dict:
     """Run ``episodes`` seeded episodes (seeds seed, seed+1, ...) and summarise.
 
@@ -40,7 +42,9 @@ def evaluate(
     in one call per control step (``control.run_episodes``; the others run on ``task.spawn()``
     instances); each keeps its own seeds, so results equal the sequential run's up to float
     rounding in the batched model calls. ``heads``: a reward task's reward head and critic
-    (``ValueHeads``): the planners minimise the return cost. Returns {"summary": {...},
+    (``ValueHeads``): the planners minimise the return cost. ``slow_model`` / ``distance``: the
+    slow level and the learned distance, for the settings that read them
+    (``factory.needs_slow_model`` / ``needs_distance``). Returns {"summary": {...},
     "episodes": [...]} with stable keys (see README).
     """
     if episodes < 1 or batch < 1:
@@ -50,7 +54,6 @@ def evaluate(
     counting = CountingModel(planning_model(model, s))
     slow_counting = CountingModel(planning_model(slow_model, s)) if slow_model is not None else None
     counters = [c for c in (counting, slow_counting) if c is not None]
-    slow = slow_counting if s.planner == "hierarchical" else None
     task_pool = [task] + [task.spawn() for _ in range(min(batch, len(indices)) - 1)]
     results = []
     chunks = (indices[j : j + batch] for j in range(0, len(indices), batch))
@@ -60,17 +63,21 @@ def evaluate(
     for chunk in chunks:
         # each episode seeded by its number: results do not depend on order or batching
         seeds = tuple(s.planner_seed + seed + i for i in chunk)
+        kw = dict(slow_model=slow_counting, distance=distance, heads=heads)
         if batch == 1:
             one = replace(s, planner_seed=seeds[0])
-            planner = make_planner(s.planner, counting, one, slow_model=slow, heads=heads)
+            planner = make_planner(s.planner, counting, one, **kw)
         else:
-            planner = make_planner(
-                s.planner, counting, s, slow_model=slow, seeds=seeds, heads=heads
-            )
+            planner = make_planner(s.planner, counting, s, seeds=seeds, **kw)
         controller = MPCController(
-            counting, planner, make_cost(model, s, slow_model, heads), s.replan_every, device=device
+            counting, planner, make_cost(model, s, distance, heads), s.replan_every, device=device
         )
-        results += _run_chunk(task_pool, controller, model, [seed + i for i in chunk], counters)
+        episode_seeds = [seed + i for i in chunk]
+        observers = [observer(model) for _ in chunk]
+        results += run_episodes(
+            task_pool[: len(chunk)], controller, episode_seeds, observers=observers,
+            counters=counters,
+        )  # fmt: skip
         bar.update(len(chunk))
     bar.close()
     episodes_out = [r.as_dict() for r in results]
@@ -98,25 +105,13 @@ def _check_objective(task, heads) -> None:
         )
 
 
-def _run_chunk(task_pool: list, controller, model, seeds: list[int], counters: list) -> list:
-    """One episode (``run_episode``) or a batch of them in lockstep (``run_episodes``)."""
-    observe = [
-        observe_physics if hasattr(model, "goal_features") else observer(model) for _ in seeds
-    ]
-    if len(seeds) == 1 and len(task_pool) == 1:
-        return [
-            run_episode(task_pool[0], controller, seeds[0], observe=observe[0], counters=counters)
-        ]
-    return run_episodes(
-        task_pool[: len(seeds)], controller, seeds, observers=observe, counters=counters
-    )
-
-
-def observer(model):
-    """The observation function ``run_episode`` needs for ``model``: None (states) or a
-    ``FrameStack`` (pixels)."""
-    shape = getattr(model, "obs_shape", ())
-    return FrameStack(shape[0] // 3) if len(shape) == 3 else None
+def observer(model) -> Observer:
+    """The observer ``run_episode`` needs for ``model``: the physics state (the oracle), a
+    ``FrameStack`` (pixels) or the state."""
+    if isinstance(model, OracleModel):
+        return observe_physics
+    shape = model.obs_shape
+    return FrameStack(shape[0] // 3) if len(shape) == 3 else Observer()
 
 
 def _stat(f, values: list) -> float | None:

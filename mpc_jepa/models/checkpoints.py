@@ -1,5 +1,5 @@
-"""Checkpoints of the fast world model, the slow level, the value heads and the goal actor:
-weights, configs, task, version.
+"""Checkpoints of the fast world model, the slow level, the learned distance, the value heads and
+the goal actor: weights, configs, task, version.
 
 Written atomically (``files.atomic_write``); loaded with ``torch.load(weights_only=True)``: a
 checkpoint holds only tensors and plain Python values, so loading one never runs code. Both kinds
@@ -19,6 +19,7 @@ from mpc_jepa.errors import MpcJepaError, NonFiniteError
 from mpc_jepa.files import atomic_write
 from mpc_jepa.models.goal_actor import GoalActor, GoalActorConfig
 from mpc_jepa.models.landmark_graph import LandmarkGraph
+from mpc_jepa.models.learned_distance import LearnedDistance
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.models.temporal_distance import TemporalDistance
 from mpc_jepa.models.value import ValueConfig, ValueHeads
@@ -27,12 +28,14 @@ from mpc_jepa.outputs import check_replaceable
 
 WORLD_MODEL_FORMAT = "mpc_jepa.world_model/1"
 SLOW_MODEL_FORMAT = "mpc_jepa.slow_model/1"
+DISTANCE_FORMAT = "mpc_jepa.distance/1"
 VALUE_FORMAT = "mpc_jepa.value_heads/1"
 GOAL_ACTOR_FORMAT = "mpc_jepa.goal_actor/1"
 _KIND = {
     GOAL_ACTOR_FORMAT: "goal-actor",
     WORLD_MODEL_FORMAT: "world-model",
     SLOW_MODEL_FORMAT: "slow-model",
+    DISTANCE_FORMAT: "learned-distance",
     VALUE_FORMAT: "value-heads",
 }
 
@@ -157,9 +160,17 @@ def fingerprint(fast) -> float:
     return float(sum(p.detach().double().abs().sum() for p in fast.parameters()))
 
 
+def _check_fast(ckpt: dict, path, fast, what: str) -> None:
+    """``ckpt`` was trained over ``fast`` (its fingerprint), else a CheckpointError naming it."""
+    saved = ckpt["fast_fingerprint"]
+    if abs(saved - fingerprint(fast)) > 1e-6 * max(1.0, abs(saved)):
+        raise CheckpointError(
+            f"{what} {str(path)!r} was trained over another fast model than the one given"
+        )
+
+
 def save_slow(path, slow: SlowWorldModel, task: str, train_config: dict, metrics: dict) -> None:
-    """The slow level, its metric and landmarks (not the fast model: only its fingerprint)."""
-    graph = slow.graph
+    """The slow level (not the fast model: only its fingerprint)."""
     atomic_torch_save(
         {
             "format": SLOW_MODEL_FORMAT,
@@ -169,11 +180,6 @@ def save_slow(path, slow: SlowWorldModel, task: str, train_config: dict, metrics
             "train_config": train_config,
             "fast_fingerprint": fingerprint(slow.fast),
             "slow": {k: v for k, v in slow.state_dict().items() if not k.startswith("fast.")},
-            "distance": slow.metric.config() if slow.metric is not None else None,
-            "landmarks": graph.landmarks.cpu() if graph is not None else None,
-            "graph": {"radius": graph.radius, "overreach": graph.overreach}
-            if graph is not None
-            else None,
             "metrics": metrics,
         },
         Path(path),
@@ -183,25 +189,56 @@ def save_slow(path, slow: SlowWorldModel, task: str, train_config: dict, metrics
 def load_slow(path, fast, *, task: str | None = None, search: str = "held") -> SlowWorldModel:
     """Load a slow level onto ``fast`` (the model it was trained over). Clear errors on mismatch.
 
-    ``search``: what slow planners search (see ``SlowWorldModel``)."""
+    ``search``: what slow planners search (see ``SlowWorldModel``). A slow level saved before the
+    learned distance had its own file loads too (its metric is not read: ``load_distance``)."""
     ckpt = read_checkpoint(path, SLOW_MODEL_FORMAT, task)
-    saved = ckpt["fast_fingerprint"]
-    if abs(saved - fingerprint(fast)) > 1e-6 * max(1.0, abs(saved)):
-        raise CheckpointError(
-            f"slow model {str(path)!r} was trained over another fast model than the one given"
-        )
-    metric = TemporalDistance(**ckpt["distance"]) if ckpt.get("distance") else None
-    slow = SlowWorldModel(
-        fast, SlowModelConfig(**ckpt["slow_config"]), search=search, metric=metric
-    )
-    missing, unexpected = slow.load_state_dict(ckpt["slow"], strict=False)
+    _check_fast(ckpt, path, fast, "slow model")
+    slow = SlowWorldModel(fast, SlowModelConfig(**ckpt["slow_config"]), search=search)
+    weights = {k: v for k, v in ckpt["slow"].items() if not k.startswith("metric.")}
+    missing, unexpected = slow.load_state_dict(weights, strict=False)
     if unexpected or any(not m.startswith("fast.") for m in missing):
         raise CheckpointError(f"{str(path)!r} does not match the slow-model architecture")
-    if ckpt.get("landmarks") is not None:  # older checkpoints: none (add_landmark_graph builds it)
-        slow.graph = LandmarkGraph(slow.metric, ckpt["landmarks"], **ckpt["graph"])
     slow.meta = ckpt["metrics"]
     slow.train_config = ckpt["train_config"]
     return slow.eval()
+
+
+def save_distance(path, distance: LearnedDistance, fast, task: str) -> None:
+    """The learned distance (metric and landmarks) over ``fast`` (only its fingerprint)."""
+    graph = distance.graph
+    atomic_torch_save(
+        {
+            "format": DISTANCE_FORMAT,
+            "version": __version__,
+            "task": task,
+            "fast_fingerprint": fingerprint(fast),
+            "distance": distance.metric.config(),
+            "weights": distance.metric.state_dict(),
+            "landmarks": graph.landmarks.cpu() if graph is not None else None,
+            "graph": {"radius": graph.radius, "overreach": graph.overreach}
+            if graph is not None
+            else None,
+            "train_config": distance.train_config,
+            "metrics": distance.meta,
+        },
+        Path(path),
+    )
+
+
+def load_distance(path, fast, *, task: str | None = None) -> LearnedDistance:
+    """The learned distance trained over ``fast`` (checked by its fingerprint), in eval mode."""
+    ckpt = read_checkpoint(path, DISTANCE_FORMAT, task)
+    _check_fast(ckpt, path, fast, "learned distance")
+    metric = TemporalDistance(**ckpt["distance"])
+    try:
+        metric.load_state_dict(ckpt["weights"])
+    except RuntimeError as e:
+        raise CheckpointError(f"{str(path)!r} does not match its metric's architecture") from e
+    metric = metric.eval().requires_grad_(False)
+    graph = None
+    if ckpt["landmarks"] is not None:
+        graph = LandmarkGraph(metric, ckpt["landmarks"], **ckpt["graph"])
+    return LearnedDistance(metric, graph, ckpt["metrics"], ckpt["train_config"])
 
 
 def save_value_heads(
@@ -229,11 +266,7 @@ def save_value_heads(
 def load_value_heads(path, fast, *, task: str | None = None) -> ValueHeads:
     """Value heads trained over ``fast`` (checked by its fingerprint), in eval mode."""
     ckpt = read_checkpoint(path, VALUE_FORMAT, task)
-    saved = ckpt["fast_fingerprint"]
-    if abs(saved - fingerprint(fast)) > 1e-6 * max(1.0, abs(saved)):
-        raise CheckpointError(
-            f"value heads {str(path)!r} were trained over another world model than the one given"
-        )
+    _check_fast(ckpt, path, fast, "value heads")
     heads = ValueHeads(ckpt["latent_dim"], ckpt["action_dim"], ValueConfig(**ckpt["config"]))
     heads.load_state_dict(ckpt["heads"])
     heads.meta = ckpt["metrics"]

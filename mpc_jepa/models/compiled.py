@@ -17,6 +17,8 @@ import warnings
 import torch
 from torch import Tensor, nn
 
+from mpc_jepa.types import WorldModel
+
 
 class CompiledModel:
     """Wraps a learned world model; ``rollout`` and ``predict`` are compiled, the rest is the
@@ -32,7 +34,7 @@ class CompiledModel:
     """
 
     def __init__(self, model: nn.Module, mode: str | None = None):
-        if not isinstance(model, nn.Module) or not hasattr(model, "rollout"):
+        if not isinstance(model, nn.Module) or not isinstance(model, WorldModel):
             raise ValueError(
                 "compile needs a learned torch world model with a rollout; got "
                 f"{type(model).__name__} (the oracle runs MuJoCo, not torch)"

@@ -31,11 +31,12 @@ class OracleModel:
         self.velocity_weight = float(velocity_weight)
         # a task whose step is not "hold ctrl for k physics steps" (OGBench's point maze moves
         # its qpos) brings its own batched step: ``rollout_physics``
-        self._own_rollout = getattr(task, "rollout_physics", None)
+        self._own_rollout = task.rollout_physics
         self.model = task.model if self._own_rollout else task.physics.model.ptr
         self.action_dim = task.action_dim
         self.repeat = task.action_repeat
         self.nstate = mujoco.mj_stateSize(self.model, mujoco.mjtState.mjSTATE_FULLPHYSICS)
+        self.obs_shape = (self.nstate,)  # encode reads physics states
         self.nthread = nthread or min(os.cpu_count() or 1, 8)
         self._datas = [mujoco.MjData(self.model) for _ in range(self.nthread)]
         self._runner = mj_rollout.Rollout(nthread=self.nthread)
@@ -104,4 +105,4 @@ class OracleModel:
         return torch.cat([torch.stack(feats, dim=-1), self.velocity_weight * qvel], dim=-1)
 
     def close(self) -> None:
-        self._runner.close() if hasattr(self._runner, "close") else None
+        self._runner.close()

@@ -67,17 +67,16 @@ class SlowWorldModel(nn.Module):
     was never trained, and exploits them (it predicts passing through walls); "held" and "ramp"
     keep the search on macro-actions of plausible chunks (the collected data holds actions too).
 
-    ``metric``: an optional ``TemporalDistance`` over the fast latent, trained with the slow level:
-    the slow planner's goal distance (steps through the data's transitions, not straight lines).
-    ``graph``: an optional ``LandmarkGraph`` over that metric (set after construction; saved
-    with the slow level): long distances composed from the metric's short hops.
+    Its goal distance, when learned, is a separate ``LearnedDistance`` (models.learned_distance).
 
     Shapes (S = action_dim): encode [B, *O] -> [B, D] (the frozen fast encoder);
     predict [B, D], [B, S] -> [B, D]; rollout [B, D], [B, T, S] -> [B, T+1, D], each step k fast
     steps.
     """
 
-    def __init__(self, fast, config: SlowModelConfig, search: str = "held", metric=None):
+    differentiable = True
+
+    def __init__(self, fast, config: SlowModelConfig, search: str = "held"):
         super().__init__()
         if search not in SEARCH_SPACES:
             raise ValueError(f"search must be one of {SEARCH_SPACES}, got {search!r}")
@@ -91,18 +90,13 @@ class SlowWorldModel(nn.Module):
             "ramp": 2 * fast.action_dim,
             "code": config.macro_dim,
         }[search]
-        self.latent_dim = fast.latent_dim
+        self.latent_dim, self.obs_shape = fast.latent_dim, fast.obs_shape
         self.chunk_encoder = ActionChunkEncoder(
             config.k, fast.action_dim, config.macro_dim, config.hidden, config.depth
         )
         self.predictor = Predictor(
             fast.latent_dim, config.macro_dim, config.hidden, config.depth, "film"
         )
-        # optional TemporalDistance: the slow level's goal distance (see models.temporal_distance)
-        self.metric = metric.requires_grad_(False) if metric is not None else None
-        # optional LandmarkGraph over the metric: its composed long-range distance
-        # (models.landmark_graph)
-        self.graph = None
 
     def encode(self, obs: Tensor) -> Tensor:
         return self.fast.encode(obs)

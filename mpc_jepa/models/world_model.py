@@ -59,6 +59,8 @@ class JEPAWorldModel(nn.Module):
         target_encoder: EMA copy of ``encoder`` (or None): gives stop-gradient prediction targets.
     """
 
+    differentiable = True
+
     def __init__(
         self, encoder: nn.Module, predictor: Predictor, action_dim: int, ema_target: bool = True
     ):
@@ -144,7 +146,7 @@ class JEPAWorldModel(nn.Module):
     def renormalize_inputs(self, mean: Tensor, std: Tensor) -> None:
         """New state statistics [S] for the encoder and its EMA copy, both functions unchanged
         (``MLPEncoder.renormalize``)."""
-        if not hasattr(self.encoder, "renormalize"):
+        if not isinstance(self.encoder, MLPEncoder):
             raise ValueError(f"{type(self.encoder).__name__} has no input statistics to renew")
         for encoder in (self.encoder, self.target_encoder):
             if encoder is not None:

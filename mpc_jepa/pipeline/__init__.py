@@ -2,9 +2,11 @@
 
 from mpc_jepa.pipeline.collect import CollectSettings, run_collect
 from mpc_jepa.pipeline.models import (
+    Models,
     ensure_goal_actor,
     ensure_models,
     load_actor,
+    load_distance_model,
     load_model,
     load_slow_model,
     load_value_model,
@@ -22,11 +24,13 @@ from mpc_jepa.pipeline.train import (
 __all__ = [
     "CollectSettings",
     "ModelPaths",
+    "Models",
     "TrainSettings",
     "dataset_dir",
     "ensure_goal_actor",
     "ensure_models",
     "load_actor",
+    "load_distance_model",
     "load_model",
     "load_slow_model",
     "load_value_model",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
+from typing import NamedTuple
 
 import tasks
 from mpc_jepa.data import Dataset
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.checkpoints import (
     CheckpointError,
+    load_distance,
     load_goal_actor,
     load_slow,
     load_value_heads,
@@ -18,6 +20,7 @@ from mpc_jepa.models.checkpoints import (
     save_goal_actor,
 )
 from mpc_jepa.models.goal_actor import ActorEnsemble
+from mpc_jepa.models.learned_distance import LearnedDistance
 from mpc_jepa.models.oracle import OracleModel
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.pipeline.collect import CollectSettings, run_collect
@@ -26,9 +29,8 @@ from mpc_jepa.training import (
     DistanceTrainConfig,
     SlowTrainConfig,
     TrainConfig,
-    add_landmark_graph,
-    add_temporal_distance,
     train,
+    train_distance,
     train_slow,
 )
 from mpc_jepa.training.goal_actor import GoalActorTrainConfig, train_goal_actor
@@ -52,9 +54,25 @@ def load_model(task, model: str = "learned", checkpoint: str = "", device: str =
 def load_slow_model(task, fast, path: str = "", search: str = "held") -> SlowWorldModel:
     """The slow level over ``fast`` (default runs/<task>/slow_model.pt); ``search``: see
     ``SlowWorldModel``."""
-    return load_slow(
-        path or ModelPaths.default(task.name).slow, fast, task=task.name, search=search
-    )
+    path = path or ModelPaths.default(task.name, task.pixels).slow
+    try:
+        return load_slow(path, fast, task=task.name, search=search)
+    except CheckpointError as e:
+        raise CheckpointError(
+            f"{e} (train the slow level with `mpc-jepa train --task {task.name} --level slow`)"
+        ) from e
+
+
+def load_distance_model(task, fast, path: str = "") -> LearnedDistance:
+    """The learned distance over ``fast`` (default runs/<task>/distance.pt)."""
+    path = path or ModelPaths.default(task.name, task.pixels).distance
+    try:
+        return load_distance(path, fast, task=task.name)
+    except CheckpointError as e:
+        raise CheckpointError(
+            f"{e} (train the learned distance with `mpc-jepa train --task {task.name} --level"
+            " distance`)"
+        ) from e
 
 
 def load_value_model(task, fast, path: str = ""):
@@ -62,7 +80,7 @@ def load_value_model(task, fast, path: str = ""):
     task; None for a goal task (its cost is a goal distance)."""
     if task.objective != "reward":
         return None
-    if not hasattr(fast, "latent_dim"):
+    if isinstance(fast, OracleModel):
         raise ValueError(
             f"{task.name}: planning for a return needs the learned model's reward head and critic;"
             " the oracle has none (use --model learned)"
@@ -77,22 +95,31 @@ def load_value_model(task, fast, path: str = ""):
         ) from e
 
 
+class Models(NamedTuple):
+    """What ``ensure_models`` returns; a level not asked for is None."""
+
+    dataset: Dataset
+    fast: object
+    distance: LearnedDistance | None
+    slow: SlowWorldModel | None
+
+
 def ensure_models(
     task_name: str,
     paths: ModelPaths,
     train_steps: int = 3000,
-    slow: bool = True,
+    distance: bool = True,
+    slow: bool = False,
     progress: bool = False,
     episodes: int | None = None,
     distance_steps: int | None = None,
-) -> tuple[Dataset, object, SlowWorldModel | None]:
-    """The dataset, fast model and (``slow``) slow level of ``paths``, each made when missing
-    with the task's ``TrainingRecipe`` (collection size, rollout length, latent size, landmarks;
-    its fast-model steps when it sets them, else ``train_steps``) and reused after.
-
-    Slow levels saved before the temporal-distance metric or the landmark graph existed get them
-    added. ``episodes`` overrides the recipe's collection size, ``distance_steps`` the metric's
-    training steps (default: ``SlowTrainConfig``'s). Returns (dataset, fast, slow or None).
+) -> Models:
+    """The dataset, fast model, (``distance``) learned distance and (``slow``) slow level of
+    ``paths``, each made when missing with the task's ``TrainingRecipe`` (collection size, rollout
+    length, latent size, landmarks; its fast-model steps when it sets them, else ``train_steps``)
+    and reused after. ``episodes`` overrides the recipe's collection size, ``distance_steps`` the
+    metric's training steps (default: ``DistanceTrainConfig``'s); the slow level trains
+    ``train_steps`` steps.
     """
     recipe = tasks.load(task_name).recipe
     collect = CollectSettings(
@@ -110,23 +137,25 @@ def ensure_models(
         cfg = TrainConfig(steps=steps, rollout_steps=recipe.rollout_steps)
         model_cfg = WorldModelConfig(latent_dim=recipe.latent_dim, hidden=recipe.hidden)
         fast = train(ds, paths.fast, cfg, model_cfg, resume=unfinished, progress=progress).model
-    if not slow:
-        return ds, fast, None
-    try:
-        slow_model = load_slow(paths.slow, fast, task=task_name)
-        if slow_model.metric is None:  # saved before the temporal-distance metric existed
-            slow_model = add_temporal_distance(paths.slow, fast, ds, progress=progress)
-        elif slow_model.graph is None:  # ... or before its landmark graph
-            slow_model = add_landmark_graph(paths.slow, fast, ds)
-    except CheckpointError:
-        cfg = replace(SlowTrainConfig(), steps=train_steps)
-        if distance_steps is not None:
-            cfg = replace(cfg, distance_steps=distance_steps)
-        dcfg = DistanceTrainConfig(landmarks=recipe.landmarks)
-        slow_model = train_slow(
-            ds, fast, paths.slow, cfg, SlowModelConfig(), progress=progress, distance_config=dcfg
-        )[0]
-    return ds, fast, slow_model
+    learned = None
+    if distance:
+        try:
+            learned = load_distance(paths.distance, fast, task=task_name)
+        except CheckpointError:
+            dcfg = DistanceTrainConfig(landmarks=recipe.landmarks)
+            if distance_steps is not None:
+                dcfg = replace(dcfg, steps=distance_steps)
+            learned = train_distance(ds, fast, paths.distance, dcfg, progress=progress)
+    slow_model = None
+    if slow:
+        try:
+            slow_model = load_slow(paths.slow, fast, task=task_name)
+        except CheckpointError:
+            cfg = replace(SlowTrainConfig(), steps=train_steps)
+            slow_model = train_slow(
+                ds, fast, paths.slow, cfg, SlowModelConfig(), progress=progress
+            )[0]
+    return Models(ds, fast, learned, slow_model)
 
 
 def load_actor(task_name: str, checkpoints: str, device: str = "cpu"):

@@ -29,7 +29,8 @@ def plan_with_recipe(ps: PlanSettings, given: set[str] | None, recipe) -> PlanSe
             f"{_flags(planner_settings(ps.planner))})"
         )
     wanted = {k: v for k, v in recipe.plan if k not in given}
-    return replace(ps, **{k: v for k, v in wanted.items() if not foreign_settings(ps.planner, [k])})
+    own = {k: v for k, v in wanted.items() if not foreign_settings(ps.planner, [k])}
+    return ps.with_flags(**own)
 
 
 def learn_with_recipe(s: LearnSettings, given: set[str] | None, recipe) -> LearnSettings:
@@ -42,7 +43,7 @@ def learn_with_recipe(s: LearnSettings, given: set[str] | None, recipe) -> Learn
 def train_recipe_defaults(recipe, level: str, obs_type: str, given: set[str] | None) -> dict:
     """The ``train`` options (flat names, as the command line spells them) the recipe sets and
     the user left out: fast state model: rollout steps, latent size, width and steps where the
-    recipe sets them; slow level and metric: landmarks. So the README's plain commands train
+    recipe sets them; learned distance: landmarks. So the README's plain commands train
     the models the benchmarks use."""
     if level == "fast" and obs_type == "state":
         wanted = {
@@ -52,7 +53,7 @@ def train_recipe_defaults(recipe, level: str, obs_type: str, given: set[str] | N
         }
         if recipe.train_steps:
             wanted["steps"] = recipe.train_steps
-    elif level in ("slow", "distance"):
+    elif level == "distance":
         wanted = {"distance_landmarks": recipe.landmarks}
     else:
         wanted = {}

@@ -1,5 +1,6 @@
-"""`mpc-jepa train`: collect if needed, then train the fast model, the slow level, its metric, the
-reward head and critic of a reward task, or the goal-conditioned actor of a goal task."""
+"""`mpc-jepa train`: collect if needed, then train the fast model, the slow level, the learned
+distance, the reward head and critic of a reward task, or the goal-conditioned actor of a goal
+task."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from mpc_jepa.training import (
     SlowTrainConfig,
     TrainConfig,
     TrainResult,
-    add_temporal_distance,
     distributed,
     train,
+    train_distance,
     train_slow,
 )
 from mpc_jepa.training.goal_actor import GoalActorTrainConfig, train_goal_actor
@@ -38,20 +39,20 @@ class TrainSettings:
     dataset: str = ""
     """Dataset directory (default: data/<task>)."""
     out: str = ""
-    """Checkpoint to write (default: runs/<task>/world_model.pt, or slow_model.pt for the slow
-    level)."""
+    """Checkpoint to write (default: runs/<task>/world_model.pt; slow_model.pt, distance.pt,
+    value_heads.pt, goal_actor.pt for the other levels)."""
     collect_episodes: int = 0
     """Episodes to collect when the dataset is missing (0: the task's recipe)."""
     resume: bool = False
     """Continue an interrupted run from --out (optimizer, schedule, step, RNG restored)."""
     level: str = "fast"
-    """'fast': the JEPA world model; 'slow': the hierarchical slow level over a trained fast
-    model (and its temporal-distance metric); 'distance': (re)train only the metric of the slow
-    level at --out; 'value': the reward head and critic over a trained fast model (reward
-    tasks); 'actor': the goal-conditioned actor on the dataset's states (goal tasks; no world
-    model)."""
+    """'fast': the JEPA world model; 'distance': the learned distance and its landmark graph over
+    a trained fast model (the landmark hierarchy and --goal-metric temporal|graph read it);
+    'slow': the slow predictor over a trained fast model (--slow-level model only); 'value': the
+    reward head and critic over a trained fast model (reward tasks); 'actor': the
+    goal-conditioned actor on the dataset's states (goal tasks; no world model)."""
     fast_checkpoint: str = ""
-    """With --level slow, distance or value: the trained fast model (default:
+    """With --level distance, slow or value: the trained fast model (default:
     runs/<task>/world_model.pt)."""
 
     def __post_init__(self):
@@ -62,9 +63,13 @@ class TrainSettings:
         if self.out:
             return Path(self.out)
         paths = ModelPaths.default(self.task, pixels)
-        return {"fast": paths.fast, "value": paths.value, "actor": paths.actor}.get(
-            self.level, paths.slow
-        )
+        return {
+            "fast": paths.fast,
+            "slow": paths.slow,
+            "distance": paths.distance,
+            "value": paths.value,
+            "actor": paths.actor,
+        }[self.level]
 
 
 def run_train(
@@ -104,15 +109,10 @@ def _fast_and_dataset(s: TrainSettings, device: str, progress: bool):
 
 
 def run_train_slow(
-    s: TrainSettings,
-    cfg: TrainConfig,
-    slow_cfg: SlowModelConfig,
-    distance_cfg: DistanceTrainConfig | None = None,
-    progress: bool = True,
+    s: TrainSettings, cfg: TrainConfig, slow_cfg: SlowModelConfig, progress: bool = True
 ):
-    """Train the slow level (and, with ``distance_cfg.steps`` > 0, its metric) over the trained
-    fast model of ``s.task``; the fast run's steps, batch, rollout length, lr and seed apply."""
-    distance_cfg = distance_cfg or DistanceTrainConfig()
+    """Train the slow level over the trained fast model of ``s.task``; the fast run's steps,
+    batch, rollout length, lr and seed apply."""
     fast, ds = _fast_and_dataset(s, cfg.device, progress)
     tcfg = SlowTrainConfig(
         steps=cfg.steps,
@@ -120,14 +120,11 @@ def run_train_slow(
         slow_steps=cfg.rollout_steps,
         lr=cfg.lr,
         reach_step=cfg.reach_step,
-        distance_steps=distance_cfg.steps,
         seed=cfg.seed,
         device=cfg.device,
     )
     out = s.checkpoint()
-    slow, metrics = train_slow(
-        ds, fast, out, tcfg, slow_cfg, progress=progress, distance_config=distance_cfg
-    )
+    slow, metrics = train_slow(ds, fast, out, tcfg, slow_cfg, progress=progress)
     print(
         f"wrote {out}: "
         + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float))
@@ -135,16 +132,19 @@ def run_train_slow(
     return slow, metrics
 
 
-def run_train_distance(s: TrainSettings, distance_cfg: DistanceTrainConfig, progress: bool = True):
-    """Train the temporal-distance metric of the slow level at ``s.checkpoint()`` and rewrite it."""
+def run_train_distance(
+    s: TrainSettings, distance_cfg: DistanceTrainConfig, step_scale: float, progress: bool = True
+):
+    """Train the learned distance (metric and landmarks) over the trained fast model of
+    ``s.task`` and write it to ``s.checkpoint()``. ``step_scale``: the fast model's latent step
+    (``--reach-step``)."""
     fast, ds = _fast_and_dataset(s, distance_cfg.device, progress)
-    slow = add_temporal_distance(s.checkpoint(), fast, ds, distance_cfg, progress=progress)
-    metrics = slow.meta["temporal_distance"]
+    distance = train_distance(ds, fast, s.checkpoint(), distance_cfg, step_scale, progress)
     print(
-        f"wrote {s.checkpoint()}: temporal distance "
-        + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
+        f"wrote {s.checkpoint()}: learned distance "
+        + ", ".join(f"{k} {v:.3f}" for k, v in distance.meta.items())
     )
-    return slow
+    return distance
 
 
 def run_train_value(

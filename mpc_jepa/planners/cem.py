@@ -92,14 +92,14 @@ class CEMConfig:
     @classmethod
     def from_settings(cls, s) -> CEMConfig:
         """From the shared planner settings ``s`` (``evaluation.PlanSettings`` or alike)."""
-        elites = min(s.num_elites, s.num_samples)
+        n = s.sampling
         return cls(
             horizon=s.horizon,
-            num_samples=s.num_samples,
-            num_elites=elites,
-            num_iters=s.num_iters,
-            noise_beta=s.noise_beta,
-            prior_samples=s.policy_samples,
+            num_samples=n.num_samples,
+            num_elites=min(n.num_elites, n.num_samples),
+            num_iters=n.num_iters,
+            noise_beta=n.noise_beta,
+            prior_samples=n.policy_samples,
             seed=s.planner_seed,
         )
 
@@ -116,15 +116,14 @@ class CEMPlanner(S.SeededPlanner):
     the candidates of every iteration.
     """
 
-    prior: Callable[[Tensor, int], Tensor] | None = None
-
     def __init__(
         self,
         model,
         config: CEMConfig = CEMConfig(),
         callback: Callable[[int, dict], None] | None = None,
+        prior: Callable[[Tensor, int], Tensor] | None = None,
     ):
-        self.model, self.config, self.callback = model, config, callback
+        self.model, self.config, self.callback, self.prior = model, config, callback, prior
         self.action_dim = int(model.action_dim)
 
     def refit(

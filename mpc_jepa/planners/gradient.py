@@ -59,10 +59,10 @@ class GradientConfig:
         """From the shared planner settings ``s`` (``evaluation.PlanSettings`` or alike)."""
         return cls(
             horizon=s.horizon,
-            num_restarts=s.grad_restarts,
-            num_steps=s.grad_steps,
-            lr=s.grad_lr,
-            noise_beta=s.noise_beta,
+            num_restarts=s.grad.grad_restarts,
+            num_steps=s.grad.grad_steps,
+            lr=s.grad.grad_lr,
+            noise_beta=s.sampling.noise_beta,
             seed=s.planner_seed,
         )
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from mpc_jepa.costs import SumCost, broadcast_goal
-from mpc_jepa.types import CostFn, Plan, Planner
+from mpc_jepa.costs import GoalDistance, SumCost, broadcast_goal
+from mpc_jepa.types import CostFn, GoalCost, Plan, Planner
 
 
 @dataclass(frozen=True)
@@ -77,17 +77,15 @@ class HierarchicalPlanner:
         config: HierarchyConfig = HierarchyConfig(),
         slow_penalty: CostFn | None = None,
     ):
-        if not hasattr(slow_distance, "with_goal") or not hasattr(slow_distance, "per_step"):
-            raise ValueError(
-                "slow_distance must be a goal distance with with_goal() and per_step()"
-            )
+        if not isinstance(slow_distance, GoalDistance):
+            raise ValueError(f"slow_distance must be a GoalDistance, got {type(slow_distance)}")
         self.slow_planner, self.fast_planner = slow_planner, fast_planner
         self.slow_distance, self.slow_penalty, self.config = slow_distance, slow_penalty, config
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         """z0 [B, *Z]; cost bound to the goal; init: ``prev.shifted(k)`` -> Plan [B, T, A]."""
-        goal = getattr(cost, "goal", None)
-        if goal is None or not hasattr(cost, "with_goal"):
+        goal = cost.goal if isinstance(cost, GoalCost) else None
+        if goal is None:
             raise ValueError(
                 "HierarchicalPlanner needs a goal-bound cost (e.g. GoalDistance(z_goal))"
             )

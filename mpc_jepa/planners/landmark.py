@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from torch import Tensor
 
 from mpc_jepa.costs import broadcast_goal
-from mpc_jepa.types import CostFn, Plan, Planner
+from mpc_jepa.models.landmark_graph import LandmarkGraph
+from mpc_jepa.types import CostFn, GoalCost, Plan, Planner
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ class LandmarkHierarchyPlanner:
     """
 
     def __init__(self, graph, fast_planner: Planner, config=LandmarkHierarchyConfig()):
-        if not hasattr(graph, "subgoals"):
-            raise ValueError("graph must be a LandmarkGraph (with subgoals())")
+        if not isinstance(graph, LandmarkGraph):
+            raise ValueError(f"graph must be a LandmarkGraph, got {type(graph).__name__}")
         if config.lookahead > graph.radius:  # the fast level's metric is trusted within a hop
             raise ValueError(
                 f"lookahead {config.lookahead} exceeds the graph's trusted hop radius "
@@ -55,8 +56,8 @@ class LandmarkHierarchyPlanner:
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         """z0 [B, D]; cost bound to the goal; init: ``prev.shifted(k)`` -> Plan [B, T, A]."""
-        goal = getattr(cost, "goal", None)
-        if goal is None or not hasattr(cost, "with_goal"):
+        goal = cost.goal if isinstance(cost, GoalCost) else None
+        if goal is None:
             raise ValueError(
                 "the landmark hierarchy needs a goal-bound cost (GoalDistance(z_goal))"
             )

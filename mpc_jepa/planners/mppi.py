@@ -38,9 +38,9 @@ class MPPIConfig(CEMConfig):
         """From the shared planner settings: every candidate enters the weighted refit."""
         return cls(
             horizon=s.horizon,
-            num_samples=s.num_samples,
-            num_elites=s.num_samples,
-            num_iters=s.num_iters,
+            num_samples=s.sampling.num_samples,
+            num_elites=s.sampling.num_samples,
+            num_iters=s.sampling.num_iters,
             seed=s.planner_seed,
         )
 

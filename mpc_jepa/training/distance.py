@@ -1,4 +1,5 @@
-"""Training of the temporal-distance metric (``TemporalDistance``) over a frozen fast JEPA.
+"""Training of the learned distance (``TemporalDistance`` and its ``LandmarkGraph``) over a frozen
+fast JEPA, stored on its own (``train_distance``: ``mpc-jepa train --level distance``).
 
 Goal-conditioned value iteration on the dataset's transitions (z_t, z_{t+1}) with relabelled goals
 g, V(z, g) = -||phi(z) - phi(g)||:
@@ -16,14 +17,16 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from mpc_jepa.data import Dataset, embed_rows, episode_ends
+from mpc_jepa.models.checkpoints import save_distance
 from mpc_jepa.models.landmark_graph import LandmarkGraph, select_landmarks
+from mpc_jepa.models.learned_distance import LearnedDistance
 from mpc_jepa.models.temporal_distance import TemporalDistance
 from mpc_jepa.training.schedules import cosine_schedule
 
@@ -173,12 +176,30 @@ def build_landmark_graph(
     }
 
 
+def train_distance(
+    dataset: Dataset,
+    fast,
+    out,
+    config: DistanceTrainConfig = DistanceTrainConfig(),
+    step_scale: float = 0.1,
+    progress: bool = True,
+) -> LearnedDistance:
+    """Train the metric and build its landmark graph over the frozen ``fast`` model, then save
+    them to ``out`` (``models.checkpoints.save_distance``). ``step_scale``: the fast model's latent
+    step (``TrainConfig.reach_step``), the metric's unit per step."""
+    if config.steps < 1:
+        raise ValueError(f"steps must be >= 1 to train a learned distance, got {config.steps}")
+    metric, graph, metrics = train_distance_and_graph(dataset, fast, config, step_scale, progress)
+    distance = LearnedDistance(metric, graph, metrics, asdict(config))
+    save_distance(out, distance, fast, dataset.task)
+    return distance
+
+
 def train_distance_and_graph(
     dataset: Dataset, fast, config: DistanceTrainConfig, step_scale: float, progress: bool = True
 ):
     """The metric and its landmark graph over one embedding of the dataset (for pixels, encoding
-    every
-    frame is the slow part). Returns (metric, graph or None, metrics)."""
+    every frame is the slow part). Returns (metric, graph or None, metrics)."""
     t0 = time.perf_counter()
     embedded = embed_rows(fast, dataset, device=config.device)
     embed_s = time.perf_counter() - t0
@@ -192,6 +213,7 @@ def train_distance_and_graph(
 __all__ = [
     "DistanceTrainConfig",
     "build_landmark_graph",
+    "train_distance",
     "train_distance_and_graph",
     "train_temporal_distance",
 ]

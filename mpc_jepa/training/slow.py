@@ -10,21 +10,16 @@ by a variance hinge and a covariance term (VICReg) over the batch, so the slow p
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from mpc_jepa.data import Dataset, WindowSampler, history_of, obs_key, obs_tensor
-from mpc_jepa.models.checkpoints import CheckpointError, load_slow, save_slow
+from mpc_jepa.models.checkpoints import save_slow
 from mpc_jepa.models.losses import vicreg_covariance, vicreg_variance
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
-from mpc_jepa.training.distance import (
-    DistanceTrainConfig,
-    build_landmark_graph,
-    train_distance_and_graph,
-)
 from mpc_jepa.training.schedules import cosine_schedule
 
 
@@ -46,9 +41,6 @@ class SlowTrainConfig:
     """Covariance penalty on macro-actions."""
     reach_step: float = 0.1
     """The fast model's latent step (errors are measured in these units)."""
-    distance_steps: int = 20000
-    """Steps of the temporal-distance metric trained after the slow predictor (0: none; the slow
-    planner then measures goal distance in the fast latent itself)."""
     seed: int = 0
     """Seed."""
     device: str = "cpu"
@@ -58,8 +50,6 @@ class SlowTrainConfig:
         for name in ("steps", "batch_size", "slow_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.distance_steps < 0:
-            raise ValueError(f"distance_steps must be >= 0, got {self.distance_steps}")
 
 
 def train_slow(
@@ -69,11 +59,8 @@ def train_slow(
     config: SlowTrainConfig = SlowTrainConfig(),
     model_config: SlowModelConfig = SlowModelConfig(),
     progress: bool = True,
-    distance_config: DistanceTrainConfig | None = None,
 ):
-    """Train a ``SlowWorldModel`` over the frozen ``fast`` model, then
-    (``config.distance_steps`` > 0) its temporal-distance metric (``distance_config``'s other
-    settings), and save both to ``out``.
+    """Train a ``SlowWorldModel`` over the frozen ``fast`` model and save it to ``out``.
     Returns (model, metrics)."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -99,16 +86,6 @@ def train_slow(
         "steps_per_second": config.steps / (time.perf_counter() - t0),
         **slow_report(slow, dataset, val_eps, config, device),
     }
-    if config.distance_steps:
-        dcfg = replace(
-            distance_config or DistanceTrainConfig(),
-            steps=config.distance_steps,
-            seed=config.seed,
-            device=config.device,
-        )
-        slow.metric, slow.graph, metrics["temporal_distance"] = train_distance_and_graph(
-            dataset, slow.fast, dcfg, config.reach_step, progress
-        )
     slow.meta, slow.train_config = metrics, asdict(config)  # as load_slow gives them
     save_slow(out, slow, dataset.task, slow.train_config, metrics)
     return slow.eval(), metrics
@@ -129,41 +106,6 @@ def slow_loss(slow: SlowWorldModel, batch: dict, config: SlowTrainConfig, device
     loss = (pred[:, 1:] - target[:, 1:]).pow(2).sum(-1).mean() / config.reach_step**2
     loss = loss + config.macro_var_weight * vicreg_variance(flat, gamma=0.5)
     return loss + config.macro_cov_weight * vicreg_covariance(flat)
-
-
-def add_temporal_distance(
-    path,
-    fast,
-    dataset: Dataset,
-    config: DistanceTrainConfig = DistanceTrainConfig(),
-    progress: bool = True,
-) -> SlowWorldModel:
-    """Train a temporal-distance metric for the slow level saved at ``path`` (over ``fast``) and
-    rewrite that checkpoint with it (atomically); the slow predictor is unchanged."""
-    slow = load_slow(path, fast, task=dataset.task)
-    train_config = SlowTrainConfig(**{**slow.train_config, "distance_steps": config.steps})
-    metric, graph, metrics = train_distance_and_graph(
-        dataset, fast, config, train_config.reach_step, progress
-    )
-    slow.metric, slow.graph, slow.meta["temporal_distance"] = metric, graph, metrics
-    save_slow(path, slow, dataset.task, asdict(train_config), slow.meta)
-    return slow
-
-
-def add_landmark_graph(
-    path, fast, dataset: Dataset, config: DistanceTrainConfig = DistanceTrainConfig()
-) -> SlowWorldModel:
-    """Build the landmark graph of the slow level saved at ``path`` (its metric unchanged; for
-    checkpoints saved before landmarks existed) and rewrite that checkpoint with it (atomically)."""
-    slow = load_slow(path, fast, task=dataset.task)
-    if slow.metric is None:
-        raise CheckpointError(
-            f"slow model {str(path)!r} has no temporal-distance metric to build a landmark graph on"
-        )
-    slow.graph, graph_metrics = build_landmark_graph(dataset, fast, slow.metric, config)
-    slow.meta.setdefault("temporal_distance", {}).update(graph_metrics)
-    save_slow(path, slow, dataset.task, slow.train_config, slow.meta)
-    return slow
 
 
 def _slow_obs(fast, window: np.ndarray, k: int, device) -> torch.Tensor:
@@ -207,8 +149,6 @@ def slow_report(
 
 __all__ = [
     "SlowTrainConfig",
-    "add_landmark_graph",
-    "add_temporal_distance",
     "slow_report",
     "train_slow",
 ]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 
 import tasks
 from mpc_jepa.apps.bench.common import check_known, ordered, save_section, stored_section
 from mpc_jepa.apps.bench.settings import BenchSettings
 from mpc_jepa.evaluation import PlanSettings, evaluate, needs_slow_model
 from mpc_jepa.pipeline import ModelPaths, dataset_dir, ensure_models
-from mpc_jepa.pipeline.sharding import EvalJob, evaluate_sharded
+from mpc_jepa.pipeline.eval_settings import EvalSettings
+from mpc_jepa.pipeline.sharding import evaluate_sharded
 
 HIERARCHY_CASES = {  # task: episodes evaluated (models trained by the task's TrainingRecipe)
     "two_room": 50,
@@ -76,7 +76,8 @@ def bench_hierarchy(s: BenchSettings) -> dict:
     rows = dict(old.get("rows", {}))  # rows not re-run are kept (same machine)
     order = [f"{t} / {k}" for t in HIERARCHY_CASES for k in HIERARCHY_RUNS]
     command = (
-        "mpc-jepa train --level fast|slow --task T; mpc-jepa eval --task T --planner hierarchical"
+        "mpc-jepa train --level fast|distance|slow --task T; mpc-jepa eval --task T --planner"
+        " hierarchical"
         " [--slow-level model [--slow-cost temporal|latent]] | cem [--goal-metric graph|temporal"
         f" | --num-samples 384 | --horizon 45] --seed {s.seed} [--batch N] (all: mpc-jepa bench"
         " --sections hierarchy [--hierarchy-batch N | --workers 2])"
@@ -85,7 +86,7 @@ def bench_hierarchy(s: BenchSettings) -> dict:
     def payload() -> dict:
         return {
             "command": command,
-            "settings": {k: v for k, v in asdict(PlanSettings()).items() if k.startswith("slow_")},
+            "settings": {k: v for k, v in PlanSettings().flags().items() if k.startswith("slow_")},
             "notes": old.get("notes", []),
             "rows": ordered(rows, order),
         }
@@ -104,36 +105,24 @@ def _case_rows(name: str, labels: list[str], s: BenchSettings):
     paths = ModelPaths.of_run(
         "bench", f"hier_{name}", dataset=dataset_dir(name, prefix="bench_hier_")
     )
-    _, fast, slow = ensure_models(name, paths, s.train_steps)
+    runs = {label: PlanSettings.from_flags(**HIERARCHY_RUNS[label]) for label in labels}
+    slow_needed = any(needs_slow_model(ps) for ps in runs.values())
+    _, fast, distance, slow = ensure_models(name, paths, s.train_steps, slow=slow_needed)
     task = tasks.load(name, seed=s.seed)
-    for label in labels:
-        ps = PlanSettings(**HIERARCHY_RUNS[label])
+    for label, ps in runs.items():
         t0 = time.perf_counter()
         if s.workers > 1:  # episodes shared by processes of one torch thread each
-            job = EvalJob(
-                name,
-                "learned",
-                str(paths.fast),
-                str(paths.slow),
-                "cpu",
-                ps,
-                eval_eps,
-                s.seed,
+            job = EvalSettings(
+                task=name, checkpoint=str(paths.fast), distance_checkpoint=str(paths.distance),
+                slow_checkpoint=str(paths.slow), seed=s.seed, episodes=eval_eps,
                 batch=s.hierarchy_batch,
-            )
-            ev = evaluate_sharded(job, s.workers)
+            )  # fmt: skip
+            ev = evaluate_sharded(job, ps, s.workers)
         else:
-            slow_model = slow if needs_slow_model(ps) else None
             ev = evaluate(
-                task,
-                fast,
-                ps,
-                eval_eps,
-                seed=s.seed,
-                progress=False,
-                slow_model=slow_model,
-                batch=s.hierarchy_batch,
-            )
+                task, fast, ps, eval_eps, seed=s.seed, progress=False, slow_model=slow,
+                distance=distance, batch=s.hierarchy_batch,
+            )  # fmt: skip
         wall = time.perf_counter() - t0
         row = {
             **ev["summary"],

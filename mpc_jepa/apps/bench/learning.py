@@ -51,7 +51,7 @@ def bench_learning(s: BenchSettings) -> dict:
                 seed=seed,
                 resume=True,
             )
-            plan = PlanSettings(**dict(recipe.plan))
+            plan = PlanSettings.from_flags(**dict(recipe.plan))
             curve = run_learn(ls, plan, progress=False)
             payload["curves"].setdefault(task, {})[str(seed)] = curve
             payload["rows"][task] = _row(task, payload["curves"][task])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import tasks
@@ -66,8 +65,8 @@ def bench_ogbench(s: BenchSettings) -> dict:
     order = [f"{d} / {k}" for d in OGBENCH_DATASETS for k in OGBENCH_RUNS]
     return {
         "command": "mpc-jepa bench --sections ogbench [--ogbench-datasets D ...] "
-        "[--ogbench-episodes N]  (or: mpc-jepa collect / train / train --level slow / eval "
-        "--task ogbench:<dataset> --episodes 250)",
+        "[--ogbench-episodes N]  (or: mpc-jepa collect / train / train --level distance|slow /"
+        " eval --task ogbench:<dataset> --episodes 250)",
         "protocol": "OGBench's 5 evaluation tasks x episodes each; success at any step",
         "published": {d: dict(zip(BASELINES, v)) for d, v in PUBLISHED.items()},
         "notes": old.get("notes", []),
@@ -81,7 +80,11 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
     paths = ModelPaths.default(name)
     timing = Path("runs") / "bench" / "ogbench" / dataset / "train_seconds.json"
     t0 = time.perf_counter()
-    _, fast, slow = ensure_models(name, paths, s.train_steps, progress=False)
+    plans = {k: PlanSettings.from_flags(**OGBENCH_RUNS[k]) for k in labels if k != ACTOR_RUN}
+    slow_needed = any(needs_slow_model(ps) for ps in plans.values())
+    _, fast, distance, slow = ensure_models(
+        name, paths, s.train_steps, slow=slow_needed, progress=False
+    )
     if not timing.exists():  # only a run that trained knows the training time
         write_json(timing, {"seconds": time.perf_counter() - t0, "note": "collect + train"})
     train_seconds = json.loads(timing.read_text())["seconds"]
@@ -91,12 +94,11 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
         if label == ACTOR_RUN:
             row = _actor_row(task, paths, dataset, s)
         else:
-            ps = PlanSettings(**OGBENCH_RUNS[label])
-            slow_used = slow if needs_slow_model(ps) else None
-            run = lambda n, chunk, ps=ps, slow_used=slow_used: evaluate(  # noqa: E731
-                task, fast, ps, n, seed=s.seed, progress=False, slow_model=slow_used,
-                indices=chunk, batch=len(chunk))  # fmt: skip
-            row = {**summarize(_resume(task, run, asdict(ps), dataset, label, s)),
+            ps = plans[label]
+            run = lambda n, chunk, ps=ps: evaluate(  # noqa: E731
+                task, fast, ps, n, seed=s.seed, progress=False, slow_model=slow,
+                distance=distance, indices=chunk, batch=len(chunk))  # fmt: skip
+            row = {**summarize(_resume(task, run, ps.flags(), dataset, label, s)),
                    "train_seconds": train_seconds}  # fmt: skip
         rows[f"{dataset} / {label}"] = row
         print(f"{dataset} {label}: {row}", flush=True)

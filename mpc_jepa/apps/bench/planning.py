@@ -3,8 +3,6 @@ side."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import tasks
 from mpc_jepa.apps.bench.common import bench_model, check_known, ordered, stored_section
 from mpc_jepa.apps.bench.peers import run_peers
@@ -51,7 +49,12 @@ def bench_planning(s: BenchSettings) -> dict:
             overrides, kind = PLANNING_RUNS[label]
             m = model if kind == "learned" else OracleModel(task)
             ev = evaluate(
-                task, m, PlanSettings(**overrides), s.episodes, seed=s.seed, progress=False
+                task,
+                m,
+                PlanSettings.from_flags(**overrides),
+                s.episodes,
+                seed=s.seed,
+                progress=False,
             )
             rows[f"{task_name} / {label}"] = ev["summary"]
             print(f"{task_name:10s} {label:50s} {ev['summary']}", flush=True)
@@ -59,7 +62,7 @@ def bench_planning(s: BenchSettings) -> dict:
     return {
         "command": "mpc-jepa eval --task T --planner P --model learned|oracle [--compile] "
         f"--episodes {s.episodes} --seed {s.seed}",
-        "settings": asdict(PlanSettings()),
+        "settings": PlanSettings().flags(),
         "notes": old.get("notes", []),
         "rows": ordered(rows, order),
     }
