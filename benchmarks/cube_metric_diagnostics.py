@@ -7,7 +7,7 @@ cube-single (observation: effector xyz at [12:15], cube xyz at [19:22], both x10
 2. closed loop: one evaluation episode (OGBench task 1) of flat CEM on the temporal distance, every
    20 steps the effector-to-cube distance (m) and the metric's and the graph's distance to the goal.
 
-Usage: python benchmarks/cube_metric_diagnostics.py [FAST.pt SLOW.pt]
+Usage: python benchmarks/cube_metric_diagnostics.py [FAST.pt DISTANCE.pt]
 (default: the models of ``runs/ogbench_cube-single-play-v0/``)."""
 
 import sys
@@ -17,7 +17,7 @@ import torch
 
 import tasks
 from mpc_jepa.evaluation import PlanSettings, evaluate
-from mpc_jepa.models.checkpoints import load_slow, load_world_model
+from mpc_jepa.models.checkpoints import load_distance, load_world_model
 
 NAME, RUN = "ogbench:cube-single-play-v0", "runs/ogbench_cube-single-play-v0"
 EFF, CUBE = slice(12, 15), slice(19, 22)
@@ -59,17 +59,17 @@ def closed_loop_trace(fast, slow) -> list[tuple]:
 
     task.step = logged_step
     ps = PlanSettings.from_flags(planner="cem", goal_metric="temporal")
-    evaluate(task, fast, ps, episodes=1, seed=100000, progress=False, slow_model=slow)
+    evaluate(task, fast, ps, episodes=1, seed=100000, progress=False, distance=slow)
     return [(t, *log[t]) for t in range(0, len(log), 20)]
 
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
     fast_p, slow_p = (
-        sys.argv[1:3] if len(sys.argv) > 2 else (f"{RUN}/world_model.pt", f"{RUN}/slow_model.pt")
+        sys.argv[1:3] if len(sys.argv) > 2 else (f"{RUN}/world_model.pt", f"{RUN}/distance.pt")
     )
     fast = load_world_model(fast_p, task=NAME)
-    slow = load_slow(slow_p, fast, task=NAME)
+    slow = load_distance(slow_p, fast, task=NAME)  # the learned distance (metric, graph)
     states = np.load("data/ogbench_cube-single-play-v0/states.npy", mmap_mode="r")
     got, ideal, n = approach_share(fast, slow, states)
     print(

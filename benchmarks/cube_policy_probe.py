@@ -14,7 +14,7 @@ import torch
 
 import tasks
 from mpc_jepa.data import Dataset, embed_rows, episode_ends
-from mpc_jepa.models.checkpoints import load_slow, load_world_model
+from mpc_jepa.models.checkpoints import load_distance, load_world_model
 from mpc_jepa.models.encoders import mlp
 
 NAME = "ogbench:cube-single-play-v0"
@@ -32,7 +32,7 @@ def main():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     fast = load_world_model(f"{RUN}/world_model.pt")
-    metric = load_slow(f"{RUN}/slow_model.pt", fast).metric
+    metric = load_distance(f"{RUN}/distance.pt", fast).metric
     ds = Dataset(f"data/{NAME.replace(':', '_')}")
     t0 = time.time()
     z = embed_rows(fast, ds)  # [N, D]

@@ -1,6 +1,6 @@
 """Per-plan time, one process, alternating on the same starts: flat CEM on the landmark-graph
 cost vs the landmark hierarchy (the default).
-Usage: python benchmarks/plan_time_flat_vs_landmarks.py TASK FAST.pt SLOW.pt STARTS
+Usage: python benchmarks/plan_time_flat_vs_landmarks.py TASK FAST.pt DISTANCE.pt STARTS
 (one torch thread; first plans from each start, no warm start)."""
 
 import sys
@@ -11,19 +11,19 @@ import torch
 
 import tasks
 from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
-from mpc_jepa.models.checkpoints import load_slow, load_world_model
+from mpc_jepa.models.checkpoints import load_distance, load_world_model
 
 torch.set_num_threads(1)
-task_name, fast_p, slow_p, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+task_name, fast_p, distance_p, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 task = tasks.load(task_name, seed=0)
 fast = load_world_model(fast_p, task=task_name)
-slow = load_slow(slow_p, fast, task=task_name)
+distance = load_distance(distance_p, fast, task=task_name)
 runs = {
     "flat CEM, graph cost": PlanSettings.from_flags(planner="cem", goal_metric="graph"),
     "hierarchical (landmarks)": PlanSettings(planner="hierarchical"),
 }
 built = {
-    k: (make_planner(p.planner, fast, p, slow_model=slow), make_cost(fast, p, slow))
+    k: (make_planner(p.planner, fast, p, distance=distance), make_cost(fast, p, distance))
     for k, p in runs.items()
 }
 times = {k: [] for k in runs}

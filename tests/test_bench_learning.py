@@ -1,7 +1,7 @@
 """The learning section's rows: returns per seed, their mean, the recipe's episodes per point."""
 
 from mpc_jepa.apps.bench import learning
-from mpc_jepa.apps.bench.report import _section
+from mpc_jepa.apps.bench.tables import section as _section
 
 
 def _curve(final: float) -> list[dict]:
