@@ -28,9 +28,21 @@ class GoalCost(Protocol):
 
 @runtime_checkable
 class Shiftable(Protocol):
-    """Planner state carried in ``Plan.info`` that moves with the plan (``Plan.shifted``)."""
+    """Planner state carried in ``Plan.info`` that moves with the plan (``Plan.shifted``) and
+    narrows with it to some of its problems (``Plan.rows``)."""
 
     def shifted(self, k: int) -> Shiftable: ...
+
+    def rows(self, idx: Tensor) -> Shiftable: ...
+
+
+@runtime_checkable
+class Narrowable(Protocol):
+    """A planner that can drop problems from its batch (finished episodes of a batched
+    evaluation): ``keep_rows(rows)`` keeps problems ``rows`` (their noise streams continue), so
+    the next ``plan`` call takes those problems only."""
+
+    def keep_rows(self, rows: list[int]) -> None: ...
 
 
 @runtime_checkable
@@ -80,6 +92,16 @@ class Plan:
         if "elites" in self.info:
             info["elites"] = _shift(self.info["elites"], k)
         return replace(self, actions=_shift(self.actions, k), latents=None, info=info)
+
+    def rows(self, idx) -> Plan:
+        """The plan of problems ``idx`` only (a list of row indices): actions, cost, latents,
+        kept elites and the shiftable planner state; other diagnostics are dropped."""
+        i = torch.as_tensor(idx, dtype=torch.long, device=self.actions.device)
+        info = {key: v.rows(i) for key, v in self.info.items() if isinstance(v, Shiftable)}
+        if "elites" in self.info:
+            info["elites"] = self.info["elites"][i]
+        latents = None if self.latents is None else self.latents[i]
+        return Plan(self.actions[i], self.cost[i], latents, info)
 
 
 def _shift(actions: Tensor, k: int) -> Tensor:

@@ -81,6 +81,29 @@ def test_batched_evaluation_equals_sequential(name, models):
     _same(sequential, partial, TOLERANCE.get(planner, 1e-4))
 
 
+@pytest.mark.parametrize("planner_name", ["cem", "hierarchical/landmarks"])
+def test_finished_episodes_leave_the_planners_batch(models, planner_name):
+    """An episode that ends stops being planned: the planner's batch shrinks to the running
+    episodes, and each still plans as its single run (its noise stream continues)."""
+    fast, _, distance = models
+    name = planner_name.split("/")[0]
+    s = PlanSettings.from_flags(planner=name, **SMALL)
+    seeds, lengths = [7, 8, 9], [3, 6, 4]
+    planner = make_planner(name, fast, s, seeds=tuple(seeds), distance=distance)
+    sizes, plan = [], planner.plan
+    planner.plan = lambda z0, cost, init=None: sizes.append(len(z0)) or plan(z0, cost, init)
+    pool = [tasks.load("two_room") for _ in seeds]
+    ctrl = MPCController(fast, planner, make_cost(fast, s, distance))
+    batched = run_episodes(pool, ctrl, seeds, max_steps=lengths)
+    assert sizes == [3, 3, 3, 2, 1, 1]  # steps 0-2 all, 3 two, 4-5 one
+    for seed, length, r in zip(seeds, lengths, batched):
+        one_s = s.with_flags(planner_seed=seed)
+        single = make_planner(name, fast, one_s, distance=distance)
+        one = run_episode(tasks.load("two_room"), MPCController(fast, single,
+                          make_cost(fast, s, distance)), seed, max_steps=length)  # fmt: skip
+        assert one.final_distance == pytest.approx(r.final_distance, abs=1e-4), seed
+
+
 def test_episodes_of_different_lengths_end_at_their_own_end(models):
     fast, _, _ = models
     s = PlanSettings.from_flags(planner="cem", **SMALL)

@@ -55,7 +55,7 @@ def test_append_episodes_grows_a_dataset_and_refuses_bad_episodes(tmp_path):
 @pytest.mark.parametrize("policy_samples", [0, 4])
 def test_learning_run_survives_a_kill_and_resumes(tmp_path, monkeypatch, policy_samples):
     out = tmp_path / "run"
-    ps = replace(FAST, policy_samples=policy_samples)
+    ps = FAST.with_flags(policy_samples=policy_samples)
     # either objective: reward-free with the reach geometry, or reward- and value-shaped without it
     small = {**SMALL, "reach_weight": 0.0 if policy_samples else 1.0}
     small["reward_weight"] = small["value_weight"] = 1.0 if policy_samples else 0.0
@@ -139,6 +139,6 @@ def test_the_critics_expectile_reaches_its_trainer(tmp_path):
 
 def test_q_critics_train_their_policy_even_when_the_planner_samples_none(tmp_path):
     s = LearnSettings(**SMALL, q_critic=True, out=str(tmp_path / "r"))
-    run = LearningRun(s, replace(FAST, policy_samples=0))
+    run = LearningRun(s, FAST.with_flags(policy_samples=0))
     assert run.heads.config.q_critic and run.heads.policy_net is not None
     assert run.value.policy_opt is not None

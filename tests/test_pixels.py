@@ -21,11 +21,11 @@ def test_frame_stack_orders_frames_and_repeats_the_goal():
     fs(None, {"pixels": img(2)})
     third = fs(None, {"pixels": img(3)})
     assert [int(third[3 * i, 0, 0]) for i in range(3)] == [1, 2, 3]  # oldest first
-    assert np.all(fs.goal({"pixels": img(7)}) == 7)
+    assert np.all(fs.goal(None, {"pixels": img(7)}) == 7)
     fs.reset()
     assert np.all(fs(None, {"pixels": img(5)}) == 5)
     with pytest.raises(ValueError, match=r"\[H, W, 3\] uint8, got float32 \(8, 8, 3\)"):
-        fs.goal({"pixels": img(1).astype(np.float32) / 255})
+        fs.goal(None, {"pixels": img(1).astype(np.float32) / 255})
 
 
 def test_obs_tensor_stacks_windows_like_frame_stack():

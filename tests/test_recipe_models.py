@@ -59,18 +59,21 @@ def test_planner_options_left_out_come_from_the_recipe():
     from types import SimpleNamespace
 
     from mpc_jepa.cli import build_parser
-    from mpc_jepa.cli.commands import plan_settings
+    from mpc_jepa.cli.args import dataclass_from_args
+    from mpc_jepa.evaluation import PlanSettings
+    from mpc_jepa.pipeline.recipes import plan_with_recipe
 
     task = SimpleNamespace(recipe=tasks.TrainingRecipe(plan=(("horizon", 5), ("num_iters", 4))))
 
     def settings(*argv):
         args = build_parser().parse_args(["eval", *argv])
-        args.given = set(vars(build_parser(suppress=True).parse_args(["eval", *argv])))
-        return plan_settings(args, task)
+        given = set(vars(build_parser(suppress=True).parse_args(["eval", *argv])))
+        return plan_with_recipe(dataclass_from_args(PlanSettings, args), given, task.recipe)
 
-    assert (settings().horizon, settings().num_iters, settings().num_samples) == (5, 4, 128)
+    ps = settings()
+    assert (ps.horizon, ps.sampling.num_iters, ps.sampling.num_samples) == (5, 4, 128)
     ps = settings("--horizon", "15", "--num-samples", "64")
-    assert (ps.horizon, ps.num_iters, ps.num_samples) == (15, 4, 64)
+    assert (ps.horizon, ps.sampling.num_iters, ps.sampling.num_samples) == (15, 4, 64)
 
 
 def test_learning_options_left_out_come_from_the_recipe():

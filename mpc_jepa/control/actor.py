@@ -42,8 +42,9 @@ class ActorController:
         """Next action [A] for ``obs`` [O]."""
         return self.act_batch(np.asarray(obs)[None])[0]
 
-    def act_batch(self, obs) -> np.ndarray:
-        """Next actions [N, A] for ``obs`` [N, O]."""
+    def act_batch(self, obs, active: list[int] | None = None) -> np.ndarray:
+        """Next actions [N, A] for ``obs`` [N, O] (``active`` ignored: acting costs one network
+        call for all N, and the action-chunk ensemble keeps every row)."""
         if self.goal is None:
             raise RuntimeError("call reset(goal_obs) before act")
         x = self._tensor(obs, "observations")

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from mpc_jepa.types import GoalCost, Plan
+from mpc_jepa.types import GoalCost, Narrowable, Plan
 
 
 class MPCController:
@@ -40,6 +40,7 @@ class MPCController:
     def reset_batch(self, goal_obs=None) -> None:
         """Start N episodes at once toward ``goal_obs`` [N, *O] (one goal per problem; None: a
         cost without a goal, which all N share)."""
+        self.rows: list[int] | None = None  # the problems planned (None: all)
         if goal_obs is None:
             self.cost, self.plan_, self.t = self.base_cost, None, 0
             return
@@ -53,23 +54,47 @@ class MPCController:
         """Next action [A] for observation ``obs`` (no batch axis)."""
         return self.act_batch(self._batch_of_one(obs))[0]
 
-    def act_batch(self, obs) -> np.ndarray:
+    def act_batch(self, obs, active: list[int] | None = None) -> np.ndarray:
         """Next actions [N, A] for observations ``obs`` [N, *O]: the N problems are planned in
-        one planner call (each with its own goal, warm start and, with per-problem seeds, noise)."""
+        one planner call (each with its own goal, warm start and, with per-problem seeds, noise).
+        ``active``: the problems still running (a batch's finished episodes are dropped from the
+        planner's batch for good, their rows of the answer left zero); a planner that cannot
+        narrow (``types.Narrowable``) keeps planning them all."""
+        n = len(obs)
+        self.rows = list(range(n)) if self.rows is None else self.rows
+        if active is not None and isinstance(self.planner, Narrowable):
+            self._narrow(list(active))
+        rows = self.rows
         k = self.t % self.replan_every
         if k == 0:
             with torch.no_grad():
-                z0 = self.model.encode(self._obs_batch(obs))  # [N, *Z]
+                z0 = self.model.encode(self._obs_batch(obs)[rows])  # [R, *Z]
             init = self.plan_.shifted(self.replan_every) if self.plan_ is not None else None
             start = time.perf_counter()
             self.plan_ = self.planner.plan(z0, self.cost, init)
             self.last_plan_ms = 1000 * (time.perf_counter() - start)
         self.t += 1
-        actions = self.plan_.actions[:, k].detach().cpu().numpy().astype(np.float64)  # [N, A]
+        planned = self.plan_.actions[:, k].detach().cpu().numpy().astype(np.float64)  # [R, A]
         # planners guard this already; never send NaN to a robot
-        if not np.all(np.isfinite(actions)):
-            raise FloatingPointError(f"planner returned a non-finite action {actions}")
+        if not np.all(np.isfinite(planned)):
+            raise FloatingPointError(f"planner returned a non-finite action {planned}")
+        actions = np.zeros((n, planned.shape[1]))
+        actions[rows] = planned
         return actions
+
+    def _narrow(self, active: list[int]) -> None:
+        """Plan only problems ``active`` (of the N) from now on: the planner's per-problem state,
+        the goals and the last plan keep their rows."""
+        if active == self.rows:
+            return
+        keep = [self.rows.index(i) for i in active]  # positions in the current batch
+        self.planner.keep_rows(keep)
+        goal = self.cost.goal if isinstance(self.cost, GoalCost) else None
+        if goal is not None and goal.dim() > 1 and len(goal) == len(self.rows):
+            self.cost = self.cost.with_goal(goal[keep])
+        if self.plan_ is not None:
+            self.plan_ = self.plan_.rows(keep)
+        self.rows = active
 
     @staticmethod
     def _batch_of_one(obs):

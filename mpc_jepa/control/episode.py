@@ -171,7 +171,8 @@ def run_episodes(
                 frames[i].append(tasks[i].render(show_goal=True))
             inputs[i] = observers[i](tasks[i], {**obs[i], "physics": tasks[i].get_state()})
         evals0, clock = sum(c.evals for c in counters), time.perf_counter()
-        actions = controller.act_batch(np.stack(inputs))  # [N, A]
+        # finished episodes leave the planner's batch (their inputs: the last, never planned)
+        actions = controller.act_batch(np.stack(inputs), active=running)  # [N, A]
         ms = 1000 * (time.perf_counter() - clock) / len(running)
         spent = (sum(c.evals for c in counters) - evals0) / len(running)
         for i in running:

@@ -82,7 +82,7 @@ class LearningRun:
         wcfg = WorldModelConfig(latent_dim=s.latent_dim, hidden=s.hidden)
         self.wm = TrainingRun(ds, self.dir / "world_model.pt", tcfg, wcfg)
         # Q critics bootstrap from the policy prior, so it is trained even when not sampled
-        vcfg = ValueConfig(policy=ps.policy_samples > 0 or s.q_critic, q_critic=s.q_critic)
+        vcfg = ValueConfig(policy=ps.sampling.policy_samples > 0 or s.q_critic, q_critic=s.q_critic)
         self.heads = ValueHeads(self.wm.model.latent_dim, self.task.action_dim, vcfg)
         self.heads.to(self.wm.device)
         vtcfg = ValueTrainConfig(expectile=s.value_expectile, seed=s.seed, device=s.device)

@@ -74,6 +74,11 @@ class GradCEMPlanner:
             else CEMPlanner(model, config.cem, callback)
         )
 
+    def keep_rows(self, rows: list[int]) -> None:
+        """Both stages keep problems ``rows`` (see ``types.Narrowable``)."""
+        self.grad.keep_rows(rows)
+        self.cem.keep_rows(rows)
+
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         if self.config.mode == "inner":
             self.cem._z0, self.cem._cost, self.cem.best = z0, cost, None

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from mpc_jepa.costs import GoalDistance, SumCost, broadcast_goal
-from mpc_jepa.types import CostFn, GoalCost, Plan, Planner
+from mpc_jepa.types import CostFn, GoalCost, Narrowable, Plan, Planner
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,9 @@ class HierarchyState:
     def shifted(self, k: int) -> HierarchyState:
         return replace(self, steps=self.steps + k)
 
+    def rows(self, idx: Tensor) -> HierarchyState:
+        return replace(self, slow_plan=self.slow_plan.rows(idx))
+
 
 class HierarchicalPlanner:
     """A slow planner over a slow model and a fast planner over the fast model, composed.
@@ -81,6 +84,12 @@ class HierarchicalPlanner:
             raise ValueError(f"slow_distance must be a GoalDistance, got {type(slow_distance)}")
         self.slow_planner, self.fast_planner = slow_planner, fast_planner
         self.slow_distance, self.slow_penalty, self.config = slow_distance, slow_penalty, config
+
+    def keep_rows(self, rows: list[int]) -> None:
+        """Both levels keep problems ``rows`` (see ``types.Narrowable``)."""
+        for level in (self.slow_planner, self.fast_planner):
+            if isinstance(level, Narrowable):
+                level.keep_rows(rows)
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         """z0 [B, *Z]; cost bound to the goal; init: ``prev.shifted(k)`` -> Plan [B, T, A]."""

@@ -18,7 +18,7 @@ from torch import Tensor
 
 from mpc_jepa.costs import broadcast_goal
 from mpc_jepa.models.landmark_graph import LandmarkGraph
-from mpc_jepa.types import CostFn, GoalCost, Plan, Planner
+from mpc_jepa.types import CostFn, GoalCost, Narrowable, Plan, Planner
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,11 @@ class LandmarkHierarchyPlanner:
                 f"{graph.radius}"
             )
         self.graph, self.fast_planner, self.config = graph, fast_planner, config
+
+    def keep_rows(self, rows: list[int]) -> None:
+        """The fast level keeps problems ``rows`` (the graph has no per-problem state)."""
+        if isinstance(self.fast_planner, Narrowable):
+            self.fast_planner.keep_rows(rows)
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         """z0 [B, D]; cost bound to the goal; init: ``prev.shifted(k)`` -> Plan [B, T, A]."""

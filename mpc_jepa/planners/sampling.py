@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import torch
 from torch import Tensor
@@ -71,6 +72,16 @@ class SeededPlanner:
     re-made if the device changes."""
 
     _generators: list[torch.Generator] | None = None
+
+    def keep_rows(self, rows: list[int]) -> None:
+        """Keep problems ``rows`` of the per-problem seeds (``types.Narrowable``): their noise
+        streams continue where they were, so each plans as it would have in the whole batch. A
+        shared seed draws the same noise for any batch: nothing to narrow."""
+        seed = self.config.seed
+        if isinstance(seed, tuple):
+            self.config = replace(self.config, seed=tuple(seed[i] for i in rows))
+            if self._generators is not None:
+                self._generators = [self._generators[i] for i in rows]
 
     def _gen(self, device, batch: int | None = None) -> torch.Generator | list[torch.Generator]:
         """The shared generator, or with per-problem seeds the list of ``batch`` generators."""

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from mpc_jepa.planners.sampling import sanitize
-from mpc_jepa.types import CostFn, Plan, Planner
+from mpc_jepa.types import CostFn, Narrowable, Plan, Planner
 
 
 class VerifiedPlanner:
@@ -29,6 +29,11 @@ class VerifiedPlanner:
         if k < 1:
             raise ValueError(f"k must be >= 1, got {k}")
         self.planner, self.fast_model, self.chunks, self.k = planner, fast_model, chunks, k
+
+    def keep_rows(self, rows: list[int]) -> None:
+        """The wrapped planner keeps problems ``rows``."""
+        if isinstance(self.planner, Narrowable):
+            self.planner.keep_rows(rows)
 
     def plan(self, z0: Tensor, cost: CostFn, init: Tensor | Plan | None = None) -> Plan:
         """z0 [B, *Z] -> the verified Plan: actions [B, H, S], latents [B, H+1, *Z]."""
