@@ -1,7 +1,6 @@
 """Learning by acting (`mpc-jepa learn`): the loop, its resumption after a kill, its dataset."""
 
 import csv
-from dataclasses import replace
 
 import numpy as np
 import pytest

@@ -208,6 +208,12 @@ class _WaypointController:
         self.goal_cell = self.task.env.xy_to_ij(self.task.goal.physical)
         self.dist = bfs_steps(self.task.env.maze_map, self.goal_cell)
 
+    def reset_batch(self, goals):  # the episode loop runs a batch of one
+        self.reset(goals[0])
+
+    def act_batch(self, obs, active=None):
+        return np.stack([self.act(o) for o in obs])
+
     def act(self, obs):
         env, xy = self.task.env, np.asarray(obs)[:2]
         cell = env.xy_to_ij(xy)
@@ -238,7 +244,7 @@ class _WaypointBatch:
         for e in self.experts:
             e.reset(None)
 
-    def act_batch(self, obs):
+    def act_batch(self, obs, active=None):
         return np.stack([e.act(o) for e, o in zip(self.experts, obs)])
 
 

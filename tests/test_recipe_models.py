@@ -51,7 +51,8 @@ def test_train_command_fills_only_what_the_user_left_out():
     # given options win, abbreviated or not; a value equal to the default counts as given
     given = defaults("--task", cube, "--latent-dim", "16", "--rollout=4")
     assert given == {"hidden": 128, "steps": 5000}
-    assert defaults("--level", "slow", "--task", cube) == {"distance_landmarks": 2000}
+    assert defaults("--level", "distance", "--task", cube) == {"distance_landmarks": 2000}
+    assert defaults("--level", "slow", "--task", cube) == {}  # the slow predictor has no landmarks
     assert defaults("--task", cube, "--obs-type", "pixels") == {}  # pixel models keep theirs
 
 

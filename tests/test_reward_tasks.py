@@ -21,6 +21,8 @@ class StateModel:
 
     action_dim = 1
     latent_dim = 5
+    obs_shape = (5,)
+    differentiable = True
 
     def encode(self, obs):
         return obs.float()

@@ -134,6 +134,9 @@ def run_episodes(
 
     Args:
         tasks: N task instances, one per episode.
+        controller: ``reset_batch(goals [N, *O] or None)`` and ``act_batch(obs [N, *O], active)
+            -> [N, A]`` with ``active`` the episodes still running (``MPCController`` drops the
+            others from its planner's batch; ``ActorController``).
         observers: N observers (``control.observers``; None, the default: ``obs['state']``); one
             per episode, since a ``FrameStack`` keeps its episode's frames.
         max_steps: control steps per episode: None (each task's episode length), one int, or N

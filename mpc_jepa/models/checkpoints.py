@@ -160,12 +160,13 @@ def fingerprint(fast) -> float:
     return float(sum(p.detach().double().abs().sum() for p in fast.parameters()))
 
 
-def _check_fast(ckpt: dict, path, fast, what: str) -> None:
+def _check_fast(ckpt: dict, path, fast, what: str, over: str = "fast model") -> None:
     """``ckpt`` was trained over ``fast`` (its fingerprint), else a CheckpointError naming it."""
     saved = ckpt["fast_fingerprint"]
     if abs(saved - fingerprint(fast)) > 1e-6 * max(1.0, abs(saved)):
         raise CheckpointError(
-            f"{what} {str(path)!r} was trained over another fast model than the one given"
+            f"{what} {str(path)!r} {'were' if what.endswith('s') else 'was'} trained over another"
+            f" {over} than the one given"
         )
 
 
@@ -266,7 +267,7 @@ def save_value_heads(
 def load_value_heads(path, fast, *, task: str | None = None) -> ValueHeads:
     """Value heads trained over ``fast`` (checked by its fingerprint), in eval mode."""
     ckpt = read_checkpoint(path, VALUE_FORMAT, task)
-    _check_fast(ckpt, path, fast, "value heads")
+    _check_fast(ckpt, path, fast, "value heads", over="world model")
     heads = ValueHeads(ckpt["latent_dim"], ckpt["action_dim"], ValueConfig(**ckpt["config"]))
     heads.load_state_dict(ckpt["heads"])
     heads.meta = ckpt["metrics"]
