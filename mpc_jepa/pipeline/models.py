@@ -51,28 +51,27 @@ def load_model(task, model: str = "learned", checkpoint: str = "", device: str =
     )
 
 
+def _load_level(load, path, fast, task, level: str, what: str, **kw):
+    """``load(path, fast, task=..., **kw)``; a failure names the command that trains ``what``."""
+    try:
+        return load(path, fast, task=task.name, **kw)
+    except CheckpointError as e:
+        raise CheckpointError(
+            f"{e} (train {what} with `mpc-jepa train --task {task.name} --level {level}`)"
+        ) from e
+
+
 def load_slow_model(task, fast, path: str = "", search: str = "held") -> SlowWorldModel:
     """The slow level over ``fast`` (default runs/<task>/slow_model.pt); ``search``: see
     ``SlowWorldModel``."""
     path = path or ModelPaths.default(task.name, task.pixels).slow
-    try:
-        return load_slow(path, fast, task=task.name, search=search)
-    except CheckpointError as e:
-        raise CheckpointError(
-            f"{e} (train the slow level with `mpc-jepa train --task {task.name} --level slow`)"
-        ) from e
+    return _load_level(load_slow, path, fast, task, "slow", "the slow level", search=search)
 
 
 def load_distance_model(task, fast, path: str = "") -> LearnedDistance:
     """The learned distance over ``fast`` (default runs/<task>/distance.pt)."""
     path = path or ModelPaths.default(task.name, task.pixels).distance
-    try:
-        return load_distance(path, fast, task=task.name)
-    except CheckpointError as e:
-        raise CheckpointError(
-            f"{e} (train the learned distance with `mpc-jepa train --task {task.name} --level"
-            " distance`)"
-        ) from e
+    return _load_level(load_distance, path, fast, task, "distance", "the learned distance")
 
 
 def load_value_model(task, fast, path: str = ""):
@@ -86,13 +85,8 @@ def load_value_model(task, fast, path: str = ""):
             " the oracle has none (use --model learned)"
         )
     path = path or ModelPaths.default(task.name).value
-    try:
-        return load_value_heads(path, fast, task=task.name)
-    except CheckpointError as e:
-        raise CheckpointError(
-            f"{e} (train the reward head and critic with `mpc-jepa train --task {task.name} "
-            "--level value`)"
-        ) from e
+    what = "the reward head and critic"
+    return _load_level(load_value_heads, path, fast, task, "value", what)
 
 
 class Models(NamedTuple):
