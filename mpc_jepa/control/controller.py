@@ -50,6 +50,15 @@ class MPCController:
         self.cost = self.base_cost.with_goal(z_goal) if has_goal else self.base_cost
         self.plan_, self.t = None, 0
 
+    def retarget(self, goal_obs) -> None:
+        """Aim the running episode at a new goal ``goal_obs`` (one observation, no batch axis),
+        keeping the last plan as the warm start and the replanning clock: a moving subgoal."""
+        if not isinstance(self.base_cost, GoalCost):
+            raise ValueError(f"{type(self.base_cost).__name__} takes no goal to retarget")
+        with torch.no_grad():
+            z_goal = self.model.encode(self._obs_batch(self._batch_of_one(goal_obs)))
+        self.cost = self.base_cost.with_goal(z_goal)
+
     def act(self, obs) -> np.ndarray:
         """Next action [A] for observation ``obs`` (no batch axis)."""
         return self.act_batch(self._batch_of_one(obs))[0]

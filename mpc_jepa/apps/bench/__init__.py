@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mpc_jepa.apps.bench.anytime import bench_anytime
 from mpc_jepa.apps.bench.common import save_section
+from mpc_jepa.apps.bench.contact import bench_contact
 from mpc_jepa.apps.bench.hierarchy import bench_hierarchy
 from mpc_jepa.apps.bench.learning import bench_learning
 from mpc_jepa.apps.bench.ogbench import bench_ogbench
@@ -37,6 +38,7 @@ def run_benchmarks(s: BenchSettings) -> Path:
         "pixels": bench_pixels,
         "throughput": bench_throughput,
         "ogbench": bench_ogbench,
+        "contact": bench_contact,
         "learning": bench_learning,
     }
     for section in s.sections:

@@ -17,15 +17,15 @@ SECTIONS = (
     "throughput",
 )
 # hours on a CPU, resumable: run only when asked (--sections ogbench)
-LONG_SECTIONS = ("ogbench", "learning")
+LONG_SECTIONS = ("ogbench", "contact", "learning")
 
 
 @dataclass(frozen=True)
 class BenchSettings:
     sections: tuple[str, ...] = SECTIONS
     """Sections to run: data, world_model, anti_collapse, planning, peers, anytime, scale,
-    hierarchy, pixels, throughput; and, only when named, ogbench and learning (hours; each resumes
-    where it stopped)."""
+    hierarchy, pixels, throughput; and, only when named, ogbench, contact and learning (hours: a
+    play dataset to collect, or learning runs; ogbench and learning resume where they stopped)."""
     episodes: int = 50
     """Closed-loop episodes per planner."""
     train_steps: int = 3000
@@ -55,6 +55,11 @@ class BenchSettings:
     """ogbench section: episodes per evaluation task (OGBench's protocol: 50, x 5 tasks)."""
     ogbench_batch: int = 25
     """ogbench section: episodes advanced together (one batched plan per control step)."""
+    contact_datasets: tuple[str, ...] = ()
+    """contact section: run only these play datasets (default: all of CONTACT_DATASETS)."""
+    contact_runs: tuple[str, ...] = ()
+    """contact section: run only these followers (labels of FOLLOWERS; default: all), keeping the
+    others stored."""
     learning_tasks: tuple[str, ...] = ()
     """learning section: run only these tasks (default: all of LEARNING_RUNS)."""
     learning_seeds: tuple[int, ...] = ()

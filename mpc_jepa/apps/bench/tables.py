@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mpc_jepa.apps.bench.contact import contact_table
 from mpc_jepa.apps.bench.learning import learning_table
 from mpc_jepa.apps.bench.ogbench import ogbench_table
 
@@ -310,6 +311,11 @@ def ogbench_section(r: dict) -> list[str]:
     return ogbench_table(r, section)
 
 
+def contact_section(r: dict) -> list[str]:
+    """RESULTS.md's contact section."""
+    return contact_table(r, section)
+
+
 def learning_section(r: dict) -> list[str]:
     """RESULTS.md's learning section."""
     return learning_table(r, section)
@@ -327,6 +333,7 @@ SECTION_TABLES = {
     "throughput": throughput_table,
     "scale": scale_table,
     "ogbench": ogbench_section,
+    "contact": contact_section,
     "learning": learning_section,
 }
 """Stored section name -> its table writer, in RESULTS.md's order."""
