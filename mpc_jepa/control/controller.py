@@ -19,12 +19,16 @@ class MPCController:
     plan shifted by the steps executed, and returns the next action [A] in [-1, 1].
 
     Short-term memory (LeCun's module) is exactly: the last plan, the step counter, the goal.
+
+    ``prior``: None, or what proposes from observations (``control.ActorPrior``, also handed to
+    the planner): before each plan it is told the planned problems' observations and goal
+    observations (``observe``).
     """
 
-    def __init__(self, model, planner, cost, replan_every: int = 1, device="cpu"):
+    def __init__(self, model, planner, cost, replan_every: int = 1, device="cpu", prior=None):
         if replan_every < 1:
             raise ValueError(f"replan_every must be >= 1, got {replan_every}")
-        self.model, self.planner, self.base_cost = model, planner, cost
+        self.model, self.planner, self.base_cost, self.prior = model, planner, cost, prior
         self.replan_every = int(replan_every)
         self.device = torch.device(device)
         self.plan_: Plan | None = None
@@ -41,11 +45,13 @@ class MPCController:
         """Start N episodes at once toward ``goal_obs`` [N, *O] (one goal per problem; None: a
         cost without a goal, which all N share)."""
         self.rows: list[int] | None = None  # the problems planned (None: all)
+        self.goal_obs = None  # [N, *O], for the prior
         if goal_obs is None:
             self.cost, self.plan_, self.t = self.base_cost, None, 0
             return
+        self.goal_obs = self._obs_batch(goal_obs)
         with torch.no_grad():
-            z_goal = self.model.encode(self._obs_batch(goal_obs))  # [N, *Z]
+            z_goal = self.model.encode(self.goal_obs)  # [N, *Z]
         has_goal = isinstance(self.base_cost, GoalCost)
         self.cost = self.base_cost.with_goal(z_goal) if has_goal else self.base_cost
         self.plan_, self.t = None, 0
@@ -55,8 +61,9 @@ class MPCController:
         keeping the last plan as the warm start and the replanning clock: a moving subgoal."""
         if not isinstance(self.base_cost, GoalCost):
             raise ValueError(f"{type(self.base_cost).__name__} takes no goal to retarget")
+        self.goal_obs = self._obs_batch(self._batch_of_one(goal_obs))
         with torch.no_grad():
-            z_goal = self.model.encode(self._obs_batch(self._batch_of_one(goal_obs)))
+            z_goal = self.model.encode(self.goal_obs)
         self.cost = self.base_cost.with_goal(z_goal)
 
     def act(self, obs) -> np.ndarray:
@@ -76,8 +83,13 @@ class MPCController:
         rows = self.rows
         k = self.t % self.replan_every
         if k == 0:
+            x = self._obs_batch(obs)[rows]
+            if self.prior is not None:
+                if self.goal_obs is None:
+                    raise ValueError("a prior that reads observations needs goal observations")
+                self.prior.observe(x, self.goal_obs[rows])
             with torch.no_grad():
-                z0 = self.model.encode(self._obs_batch(obs)[rows])  # [R, *Z]
+                z0 = self.model.encode(x)  # [R, *Z]
             init = self.plan_.shifted(self.replan_every) if self.plan_ is not None else None
             start = time.perf_counter()
             self.plan_ = self.planner.plan(z0, self.cost, init)

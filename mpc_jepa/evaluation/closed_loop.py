@@ -8,6 +8,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mpc_jepa.control import (
+    ActorPrior,
     CountingModel,
     FrameStack,
     MPCController,
@@ -33,6 +34,7 @@ def evaluate(
     batch: int = 1,
     heads=None,
     distance=None,
+    actor=None,
 ) -> dict:
     """Run ``episodes`` seeded episodes (seeds seed, seed+1, ...) and summarise.
 
@@ -44,8 +46,9 @@ def evaluate(
     rounding in the batched model calls. ``heads``: a reward task's reward head and critic
     (``ValueHeads``): the planners minimise the return cost. ``slow_model`` / ``distance``: the
     slow level and the learned distance, for the settings that read them
-    (``factory.needs_slow_model`` / ``needs_distance``). Returns {"summary": {...},
-    "episodes": [...]} with stable keys (see README).
+    (``factory.needs_slow_model`` / ``needs_distance``). ``actor``: a goal actor whose chunks
+    propose ``s.sampling.policy_samples`` of CEM's candidates (``control.ActorPrior``). Returns
+    {"summary": {...}, "episodes": [...]} with stable keys (see README).
     """
     if episodes < 1 or batch < 1:
         raise ValueError(f"episodes and batch must be >= 1, got {episodes}, {batch}")
@@ -63,15 +66,15 @@ def evaluate(
     for chunk in chunks:
         # each episode seeded by its number: results do not depend on order or batching
         seeds = tuple(s.planner_seed + seed + i for i in chunk)
-        kw = dict(slow_model=slow_counting, distance=distance, heads=heads)
+        prior = ActorPrior(actor) if actor is not None and s.sampling.policy_samples else None
+        kw = dict(slow_model=slow_counting, distance=distance, heads=heads, prior=prior)
         if batch == 1:
             one = replace(s, planner_seed=seeds[0])
             planner = make_planner(s.planner, counting, one, **kw)
         else:
             planner = make_planner(s.planner, counting, s, seeds=seeds, **kw)
-        controller = MPCController(
-            counting, planner, make_cost(model, s, distance, heads), s.replan_every, device=device
-        )
+        cost = make_cost(model, s, distance, heads)
+        controller = MPCController(counting, planner, cost, s.replan_every, device, prior)
         episode_seeds = [seed + i for i in chunk]
         observers = [observer(model) for _ in chunk]
         results += run_episodes(

@@ -38,6 +38,7 @@ def make_planner(
     distance=None,
     seeds=None,
     heads=None,
+    prior=None,
 ):
     """The registered planner ``name`` over ``model`` with the settings ``s``.
 
@@ -46,18 +47,21 @@ def make_planner(
     one noise seed per problem of every call (a tuple of B ints, replacing ``s.planner_seed``):
     problem b then draws the noise a single-problem planner seeded ``seeds[b]`` draws, so it plans
     as that one would, up to float rounding in the batched model calls (batched evaluation).
-    ``heads``: a reward task's ``ValueHeads``, whose policy prior proposes
-    ``s.sampling.policy_samples`` of CEM's candidates."""
+    ``s.sampling.policy_samples`` of CEM's candidates come from a prior: ``prior`` (``(z0, T) ->
+    [B, T, A]``, e.g. ``control.ActorPrior``, the goal actor's chunk), or a reward task's
+    ``heads`` with a policy (its rollout through the model)."""
     spec = planner_spec(name)
-    prior = None
     if s.sampling.policy_samples:
-        if not spec.takes_prior or heads is None or heads.policy_net is None:
+        if prior is None and heads is not None and heads.policy_net is not None:
+            prior = lambda z0, horizon: heads.policy_rollout(model, z0, horizon)  # noqa: E731
+        if not spec.takes_prior or prior is None:
             raise ValueError(
                 f"policy_samples={s.sampling.policy_samples} needs the cem planner (got {name!r})"
-                " and value heads with a policy prior (learned by `mpc-jepa learn` with"
-                " --policy-samples)"
+                " and a prior: a goal actor (--prior-actor) or value heads with a policy prior"
+                " (learned by `mpc-jepa learn` with --policy-samples)"
             )
-        prior = lambda z0, horizon: heads.policy_rollout(model, z0, horizon)  # noqa: E731
+    else:
+        prior = None
     if spec.needs_gradients and not model.differentiable:
         raise ValueError(
             f"the {name} planner needs a differentiable model; the oracle (true physics) is not"
@@ -70,7 +74,8 @@ def make_planner(
 def make_cost(model, s: PlanSettings, distance=None, heads=None) -> GoalDistance | ReturnCost:
     """The (flat or fast) planner's goal distance: the latent norm (for the oracle, on its
     configuration features, velocity scaled), or with ``s.cost.goal_metric`` 'temporal' / 'graph'
-    the learned ``distance`` (for a composite planner, whose subgoals are near, either means the
+    / 'objects' the learned ``distance`` (its metric, its graph, or the norm between its object
+    readouts) (for a composite planner, whose subgoals are near, either means the
     temporal metric alone toward them). With ``heads`` (a reward task's ``ValueHeads``): the
     return cost, weighted by ``s.cost.critic_weight``."""
     c = s.cost
@@ -81,19 +86,18 @@ def make_cost(model, s: PlanSettings, distance=None, heads=None) -> GoalDistance
                 " plan with a flat planner (cem, mppi, grad, gradcem)"
             )
         return ReturnCost(heads, c.critic_weight)
-    metric = None
+    metric, project = None, model.goal_features if isinstance(model, OracleModel) else None
     if c.goal_metric != "latent":
         if distance is None:
             raise ValueError(
                 f"goal_metric={c.goal_metric!r} needs a learned distance (train one with"
                 " `mpc-jepa train --level distance`), or use goal_metric='latent'"
             )
-        # the fast level toward near subgoals: the metric, not paths
-        kind = "temporal" if s.composite else c.goal_metric
-        metric = distance.kind(kind, "goal_metric").distance
+        if c.goal_metric == "objects":  # the norm between the objects' read-off dimensions
+            project = distance.kind("objects", "goal_metric")
+        else:  # the fast level toward near subgoals: the metric, not paths
+            kind = "temporal" if s.composite else c.goal_metric
+            metric = distance.kind(kind, "goal_metric").distance
     return GoalDistance(
-        weighting=c.weighting,
-        terminal_weight=c.terminal_weight,
-        project=model.goal_features if isinstance(model, OracleModel) else None,
-        metric=metric,
+        weighting=c.weighting, terminal_weight=c.terminal_weight, project=project, metric=metric
     )

@@ -14,7 +14,7 @@ from typing import Literal
 
 from mpc_jepa.planners.registry import PLANNERS, planner_spec
 
-GOAL_METRICS = ("latent", "temporal", "graph")
+GOAL_METRICS = ("latent", "temporal", "graph", "objects")
 SLOW_COSTS = ("graph", "temporal", "latent")
 SLOW_LEVELS = ("landmarks", "model")
 
@@ -72,10 +72,11 @@ class GradientSettings:
 class CostSettings:
     """The goal distance or return the planner minimises"""
 
-    goal_metric: Literal["latent", "temporal", "graph"] = "latent"
+    goal_metric: Literal["latent", "temporal", "graph", "objects"] = "latent"
     """Goal distance of the (flat or fast) planner: the latent norm, the learned temporal
-    distance, or that metric composed over its landmark graph (both read the learned distance,
-    `train --level distance`; with the hierarchical planner either means the metric alone toward
+    distance, that metric composed over its landmark graph, or the norm between the objects'
+    dimensions read off the latents (all three read the learned distance, `train --level
+    distance`; with the hierarchical planner 'temporal' and 'graph' mean the metric alone toward
     its near subgoals)."""
     weighting: Literal["terminal", "uniform", "linear"] = "uniform"
     """Goal distance over the horizon: last step only, mean over steps, or growing weights."""

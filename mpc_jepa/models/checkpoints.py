@@ -20,6 +20,7 @@ from mpc_jepa.files import atomic_write
 from mpc_jepa.models.goal_actor import GoalActor, GoalActorConfig
 from mpc_jepa.models.landmark_graph import LandmarkGraph
 from mpc_jepa.models.learned_distance import LearnedDistance
+from mpc_jepa.models.object_readout import ObjectReadout
 from mpc_jepa.models.slow import SlowModelConfig, SlowWorldModel
 from mpc_jepa.models.temporal_distance import TemporalDistance
 from mpc_jepa.models.value import ValueConfig, ValueHeads
@@ -219,6 +220,7 @@ def save_distance(path, distance: LearnedDistance, fast, task: str) -> None:
             "graph": {"radius": graph.radius, "overreach": graph.overreach}
             if graph is not None
             else None,
+            "objects": distance.objects.state() if distance.objects is not None else None,
             "train_config": distance.train_config,
             "metrics": distance.meta,
         },
@@ -239,7 +241,9 @@ def load_distance(path, fast, *, task: str | None = None) -> LearnedDistance:
     graph = None
     if ckpt["landmarks"] is not None:
         graph = LandmarkGraph(metric, ckpt["landmarks"], **ckpt["graph"])
-    return LearnedDistance(metric, graph, ckpt["metrics"], ckpt["train_config"])
+    objects = ckpt.get("objects")  # absent from checkpoints older than the readout
+    objects = ObjectReadout(**objects) if objects is not None else None
+    return LearnedDistance(metric, graph, objects, ckpt["metrics"], ckpt["train_config"])
 
 
 def save_value_heads(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from mpc_jepa.evaluation import PlanSettings, needs_distance, needs_slow_model
 from mpc_jepa.pipeline.models import (
+    load_actor,
     load_distance_model,
     load_model,
     load_slow_model,
@@ -42,6 +43,10 @@ class ModelChoice:
     """Act with this goal-actor checkpoint instead of a planner (mode 1, no planning; written by
     `mpc-jepa train --level actor` to runs/<task>/goal_actor.pt); comma-separated checkpoints act
     as one, their action chunks averaged."""
+    prior_actor: str = ""
+    """Plan with CEM, this goal-actor checkpoint proposing --policy-samples of its candidates
+    (its action chunk at each observation and noisy copies: mode 1 proposing, mode 2 choosing);
+    comma-separated checkpoints propose as one."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ class PlanningModels:
     """The learned distance (``LearnedDistance``)."""
     heads: object = None
     """A reward task's reward head and critic (``ValueHeads``)."""
+    actor: object = None
+    """A goal actor proposing candidates (``GoalActor`` / ``ActorEnsemble``)."""
 
 
 def load_planning_models(task, s: ModelChoice, ps: PlanSettings, device: str = "cpu"):
@@ -89,4 +96,7 @@ def load_planning_models(task, s: ModelChoice, ps: PlanSettings, device: str = "
         load_distance_model(task, model, s.distance_checkpoint) if needs_distance(ps) else None
     )
     heads = load_value_model(task, model, s.value_checkpoint)
-    return PlanningModels(model, slow, distance, heads)
+    if s.prior_actor and not ps.sampling.policy_samples:
+        raise ValueError("--prior-actor proposes --policy-samples candidates: give a count > 0")
+    actor = load_actor(s.task, s.prior_actor, device) if s.prior_actor else None
+    return PlanningModels(model, slow, distance, heads, actor)

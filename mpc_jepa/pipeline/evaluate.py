@@ -37,6 +37,7 @@ def run_eval(
         out = evaluate(
             task, models.model, ps, s.episodes, seed=s.seed, progress=progress, device=s.device,
             slow_model=models.slow, distance=models.distance, batch=s.batch, heads=models.heads,
+            actor=models.actor,
         )  # fmt: skip
     if out is not None:
         out["settings"] = {**asdict(s), **ps.flags()}

@@ -27,6 +27,7 @@ def run_shard(s: EvalSettings, ps: PlanSettings, indices: list[int]) -> list[dic
     return evaluate(
         task, m.model, ps, s.episodes, seed=s.seed, progress=False, device=s.device,
         slow_model=m.slow, distance=m.distance, indices=indices, batch=s.batch, heads=m.heads,
+        actor=m.actor,
     )["episodes"]  # fmt: skip
 
 

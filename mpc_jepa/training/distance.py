@@ -27,6 +27,7 @@ from mpc_jepa.data import Dataset, embed_rows, episode_ends
 from mpc_jepa.models.checkpoints import save_distance
 from mpc_jepa.models.landmark_graph import LandmarkGraph, select_landmarks
 from mpc_jepa.models.learned_distance import LearnedDistance
+from mpc_jepa.models.object_readout import fit_object_readout
 from mpc_jepa.models.temporal_distance import TemporalDistance
 from mpc_jepa.training.schedules import cosine_schedule
 
@@ -176,6 +177,9 @@ def build_landmark_graph(
     }
 
 
+READOUT_ROWS = 20000  # training rows the object readout is fit on (a ridge fit: seconds)
+
+
 def train_distance(
     dataset: Dataset,
     fast,
@@ -190,7 +194,14 @@ def train_distance(
     if config.steps < 1:
         raise ValueError(f"steps must be >= 1 to train a learned distance, got {config.steps}")
     metric, graph, metrics = train_distance_and_graph(dataset, fast, config, step_scale, progress)
-    distance = LearnedDistance(metric, graph, metrics, asdict(config))
+    train_eps, _ = dataset.split(0.1, seed=config.seed)
+    rows = np.concatenate(
+        [np.arange(dataset.episode_starts[e], dataset.episode_starts[e + 1]) for e in train_eps]
+    )
+    rng = np.random.default_rng(config.seed)
+    rows = rng.permutation(rows)[:READOUT_ROWS]
+    objects, fit = fit_object_readout(fast, dataset, rows, device=config.device)
+    distance = LearnedDistance(metric, graph, objects, {**metrics, **fit}, asdict(config))
     save_distance(out, distance, fast, dataset.task)
     return distance
 
