@@ -70,7 +70,14 @@ def test_report_table_has_baselines_and_per_task_success(tmp_path):
             "pointmaze-medium-navigate-v0 / flat CEM, graph cost": {
                 **summary,
                 "train_seconds": 600.0,
-            }
+            },
+            f"cube-single-play-v0 / {section.PRIOR_RUN}": {
+                **summary,
+                "train_seconds": 600.0,
+                "versus_actor": section.versus(
+                    [True, False, False, True], [True, True, False, False]
+                ),
+            },
         },
         "machine": "test",
         "date": "2026-12-04",
@@ -80,3 +87,12 @@ def test_report_table_has_baselines_and_per_task_success(tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| pointmaze-medium"))
     assert "| 10 | 60% | 100% 0% 100% 0% 100% | 9 | 63 | 53 | 82 | 29 | 79 | 10 |" in row
     assert json.loads((tmp_path / "results" / "ogbench.json").read_text())["rows"]
+    prior = next(line for line in text.splitlines() if section.PRIOR_RUN in line)
+    assert prior.endswith("| 1 / 1 |")  # fixed one episode, broke one
+
+
+def test_planning_against_the_actor_alone_per_episode():
+    alone, planned = [True, True, False, False, True], [True, False, True, False, True]
+    assert section.versus(alone, planned) == {"both": 2, "fixed": 1, "broke": 1, "neither": 1}
+    with pytest.raises(ValueError, match="5 episodes of the actor alone, 4 planned"):
+        section.versus(alone, planned[:4])

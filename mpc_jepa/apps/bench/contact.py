@@ -12,7 +12,6 @@ rollouts at 5, 10 and 25 steps. Models: the task's recipe at the default paths (
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 
@@ -82,9 +81,8 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
     for label in labels:
         lookahead, flags = FOLLOWERS[label]
         if lookahead is None:
-            config = GoalActorTrainConfig(goal="full")
-            actor = ensure_goal_actor(name, replace(paths, actor=paths.actor.with_name(
-                "goal_actor_full.pt")), config)  # fmt: skip
+            # the command line's actor (`train --level actor`), shared with the ogbench section
+            actor = ensure_goal_actor(name, paths, GoalActorTrainConfig(goal="full"))
             controller, settings = ActorController(actor), {"actor_goal": "full"}
         else:
             ps = PlanSettings.from_flags(**flags)

@@ -6,13 +6,18 @@ Hours on a CPU, so it resumes: every finished batch of episodes is appended to
 ``runs/bench/ogbench/<dataset>/<run>.jsonl`` and a rerun skips the episodes stored there; the
 summary rows are made from all stored episodes. Models: the task's recipe at the default paths
 (``runs/ogbench_<dataset>/``), so ``mpc-jepa collect / train / eval`` and this section share them.
-The row ``ACTOR_RUN`` is the goal-conditioned actor alone (mode 1, no world model, no planning).
+The row ``ACTOR_RUN`` is the goal-conditioned actor alone (mode 1, no world model, no planning),
+reading the goal's success dimensions (OGBench's oracle representation); ``FULL_ACTOR_RUN`` the
+same reading the whole goal; ``PRIOR_RUN`` plans with CEM through the world model, that full-goal
+actor proposing candidates (mode 1 proposing, mode 2 choosing), and counts per episode where
+planning fixed or broke what the actor alone did.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import tasks
@@ -42,7 +47,13 @@ OGBENCH_RUNS = {  # row label: planner settings (overrides of PlanSettings)
     "hierarchical, landmark slow level": {"planner": "hierarchical", "slow_level": "landmarks"},
 }
 ACTOR_RUN = "goal actor (mode 1, no planning)"
-OGBENCH_RUNS[ACTOR_RUN] = {}  # its settings: GoalActorTrainConfig's defaults
+OGBENCH_RUNS[ACTOR_RUN] = {}  # its settings: GoalActorTrainConfig's, reading the success dims
+FULL_ACTOR_RUN = "goal actor, full goal (mode 1, no planning)"
+OGBENCH_RUNS[FULL_ACTOR_RUN] = {}
+PRIOR_RUN = "CEM, full-goal actor proposing, object readout cost"
+OGBENCH_RUNS[PRIOR_RUN] = {"planner": "cem", "goal_metric": "objects", "policy_samples": 16,
+                           "horizon": 5}  # fmt: skip
+ACTOR_RUNS = (ACTOR_RUN, FULL_ACTOR_RUN)
 # success %, state observations, from the OGBench paper (GCBC / GCIVL / GCIQL / QRL / CRL / HIQL)
 PUBLISHED = {
     "pointmaze-medium-navigate-v0": (9, 63, 53, 82, 29, 79),
@@ -80,7 +91,7 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
     paths = ModelPaths.default(name)
     timing = Path("runs") / "bench" / "ogbench" / dataset / "train_seconds.json"
     t0 = time.perf_counter()
-    plans = {k: PlanSettings.from_flags(**OGBENCH_RUNS[k]) for k in labels if k != ACTOR_RUN}
+    plans = {k: PlanSettings.from_flags(**OGBENCH_RUNS[k]) for k in labels if k not in ACTOR_RUNS}
     slow_needed = any(needs_slow_model(ps) for ps in plans.values())
     _, fast, distance, slow = ensure_models(
         name, paths, s.train_steps, slow=slow_needed, progress=False
@@ -91,30 +102,64 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
     task = tasks.load(name, seed=s.seed)
     rows = {}
     for label in labels:
-        if label == ACTOR_RUN:
-            row = _actor_row(task, paths, dataset, s)
+        if label in ACTOR_RUNS:
+            row = _actor_row(task, paths, dataset, s, full=label == FULL_ACTOR_RUN)
+            row.pop("episodes_success")
         else:
-            ps = plans[label]
-            run = lambda n, chunk, ps=ps: evaluate(  # noqa: E731
+            ps, actor = plans[label], None
+            settings = ps.flags()
+            if label == PRIOR_RUN:
+                actor = _full_actor(task, paths)
+                settings["prior_actor"] = {"fingerprint": fingerprint(actor)}
+            run = lambda n, chunk, ps=ps, actor=actor: evaluate(  # noqa: E731
                 task, fast, ps, n, seed=s.seed, progress=False, slow_model=slow,
-                distance=distance, indices=chunk, batch=len(chunk))  # fmt: skip
-            row = {**summarize(_resume(task, run, ps.flags(), dataset, label, s)),
-                   "train_seconds": train_seconds}  # fmt: skip
+                distance=distance, indices=chunk, batch=len(chunk), actor=actor)  # fmt: skip
+            episodes = _resume(task, run, settings, dataset, label, s)
+            row = {**summarize(episodes), "train_seconds": train_seconds}
+            if actor is not None:
+                alone = _actor_row(task, paths, dataset, s, full=True)["episodes_success"]
+                row["versus_actor"] = versus(alone, [e["success"] for e in episodes])
         rows[f"{dataset} / {label}"] = row
         print(f"{dataset} {label}: {row}", flush=True)
     return rows
 
 
-def _actor_row(task, paths: ModelPaths, dataset: str, s) -> dict:
-    """The goal actor's row: trained on the same dataset (the training time its checkpoint
-    records), then run."""
-    # the row reads the goal's success dims: its table label says -oraclerep
-    actor = ensure_goal_actor(task.name, paths, GoalActorTrainConfig(goal="oraclerep"))
+def _full_actor(task, paths: ModelPaths):
+    """The full-goal actor at the command line's path (``train --level actor``'s default)."""
+    return ensure_goal_actor(task.name, paths, GoalActorTrainConfig(goal="full"))
+
+
+def _actor_row(task, paths: ModelPaths, dataset: str, s, full: bool) -> dict:
+    """A goal actor's row: trained on the same dataset (the training time its checkpoint
+    records), then run. ``full``: reading the whole goal, else its success dims (the table
+    labels that row -oraclerep)."""
+    if full:
+        actor, path, label = _full_actor(task, paths), paths.actor, FULL_ACTOR_RUN
+    else:
+        path, label = paths.actor.with_name("goal_actor_oraclerep.pt"), ACTOR_RUN
+        config = GoalActorTrainConfig(goal="oraclerep")
+        actor = ensure_goal_actor(task.name, replace(paths, actor=path), config)
     run = lambda n, chunk: evaluate_actor(  # noqa: E731
         task, actor, n, seed=s.seed, progress=False, indices=chunk, batch=len(chunk))  # fmt: skip
-    weights = {"actor": str(paths.actor), "fingerprint": fingerprint(actor)}  # retrained: rerun
-    episodes = _resume(task, run, weights, dataset, ACTOR_RUN, s)
-    return {**summarize(episodes), "train_seconds": actor.meta["seconds"]}
+    weights = {"actor": str(path), "fingerprint": fingerprint(actor)}  # retrained: rerun
+    episodes = _resume(task, run, weights, dataset, label, s)
+    return {**summarize(episodes), "train_seconds": actor.meta["seconds"],
+            "episodes_success": [e["success"] for e in episodes]}  # fmt: skip
+
+
+def versus(alone: list[bool], planned: list[bool]) -> dict:
+    """Per episode (the same seeds), planning against the actor alone: how many both solved,
+    planning fixed (the actor alone failed), planning broke (the actor alone succeeded), neither
+    solved."""
+    if len(alone) != len(planned):
+        raise ValueError(f"{len(alone)} episodes of the actor alone, {len(planned)} planned")
+    pairs = list(zip(map(bool, alone), map(bool, planned)))
+    return {
+        "both": pairs.count((True, True)),
+        "fixed": pairs.count((False, True)),
+        "broke": pairs.count((True, False)),
+        "neither": pairs.count((False, False)),
+    }
 
 
 def _resume(task, run, settings: dict, dataset: str, label: str, s) -> list[dict]:
@@ -158,10 +203,12 @@ def ogbench_table(r: dict, section) -> list[str]:
         "whose agents read the whole goal observation. A '-oraclerep' row (OGBench's name) reads "
         "only the goal's success dimensions (its oracle goal representation), a privileged input: "
         "the full-goal baselines are not set beside it. Training time: collecting the dataset by "
-        "its recipe plus training the models, on this machine.",
+        "its recipe plus training the models, on this machine. 'vs actor': of the same "
+        "episodes, how many planning solved where the full-goal actor alone failed, and how "
+        "many it failed where the actor alone succeeded.",
     )
     cols = ["dataset / planner", "episodes", "success", "per task", *names]
-    cols += ["train min", "mean ms/step", "mean steps"]
+    cols += ["train min", "mean ms/step", "mean steps", "vs actor: fixed / broke"]
     title = "OGBench, by its protocol, beside its published baselines"
     parts = section(title, r, cols, (*intro, *r.get("notes", ())))
     for k, v in r["rows"].items():
@@ -171,10 +218,13 @@ def ogbench_table(r: dict, section) -> list[str]:
         if label == ACTOR_RUN:  # it reads the goal's success dims: OGBench's oracle representation
             dataset, published = oraclerep(dataset), {}  # the full-goal baselines do not apply
         base = " | ".join(str(published.get(n, "")) for n in names)
+        vs = v.get("versus_actor")
+        vs = f"{vs['fixed']} / {vs['broke']}" if vs else ""
         parts.append(
             f"| {dataset} / {label} | {v['episodes']} | {_percent(v['success_rate'])} | "
             f"{per_task} | {base} | "
-            f"{v['train_seconds'] / 60:.0f} | {v['mean_ms_per_step']:.1f} | {v['mean_steps']:.0f} |"
+            f"{v['train_seconds'] / 60:.0f} | {v['mean_ms_per_step']:.1f} | {v['mean_steps']:.0f} "
+            f"| {vs} |"
         )
     return [*parts, ""]
 
