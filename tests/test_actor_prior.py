@@ -114,3 +114,32 @@ def test_object_readout_reads_the_objects_the_data_shows(tmp_path):
         make_cost(model, s, LearnedDistance(StraightLine()))
     with pytest.raises(ValueError, match=r"weight \[D \+ 1, 1\] and scale \[1\]"):
         ObjectReadout(torch.zeros(33, 2), readout.dims, readout.scale)
+
+
+def test_planning_with_the_actors_proposals_from_the_command_line(tmp_path, monkeypatch, capsys):
+    """cube-single, tiny models: train --level distance fits the object readout; eval and plan
+    take --prior-actor with --policy-samples and --goal-metric objects."""
+    from mpc_jepa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    cube = ["--task", "ogbench:cube-single-play-v0"]
+    tiny = [*cube, "--collect-episodes", "2"]
+    assert main(["train", *tiny, "--steps", "20", "--batch-size", "32"]) == 0
+    assert main(["train", "--level", "distance", *tiny, "--distance-steps", "20",
+                 "--distance-landmarks", "20"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    found = float(out.split("object_dims ")[1].split(",")[0])  # the cube's pose, found in data
+    assert 7 <= found <= 10 and "object_r2_mean" in out
+    assert main(["train", "--level", "actor", *tiny, "--actor-steps", "20",
+                 "--actor-batch-size", "64"]) == 0  # fmt: skip
+    actor = "runs/ogbench_cube-single-play-v0/goal_actor.pt"
+    plan = ["--planner", "cem", "--goal-metric", "objects", "--horizon", "5", "--num-samples",
+            "16", "--num-iters", "1", "--prior-actor", actor]  # fmt: skip
+    assert main(["eval", *cube, *plan, "--episodes", "1"]) == 2  # no --policy-samples
+    assert "--prior-actor proposes --policy-samples candidates" in capsys.readouterr().err
+    assert main(["eval", *cube, *plan, "--policy-samples", "4", "--episodes", "2",
+                 "--batch", "2", "--json", "e.json"]) == 0  # fmt: skip
+    assert "success" in capsys.readouterr().out
+    assert main(["plan", *cube, *plan, "--policy-samples", "4", "--video", "p.mp4"]) == 0
+    video = capsys.readouterr().out.split("wrote ")[-1].strip()
+    assert (tmp_path / video).stat().st_size > 0

@@ -9,8 +9,8 @@ import tasks
 from mpc_jepa.apps.bench import BenchSettings, run_benchmarks
 from mpc_jepa.apps.demo import DemoSettings, run_demo
 from mpc_jepa.cli.args import dataclass_from_args
-from mpc_jepa.control import ActorController, MPCController, run_episode
-from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner, observer, planning_model
+from mpc_jepa.control import ActorController, run_episode
+from mpc_jepa.evaluation import PlanSettings, make_controller, observer, planning_model
 from mpc_jepa.files import write_json
 from mpc_jepa.models import WorldModelConfig
 from mpc_jepa.models.slow import SlowModelConfig
@@ -135,10 +135,8 @@ def cmd_plan(args) -> int:
     else:
         ps = plan_with_recipe(dataclass_from_args(PlanSettings, args), args.given, task.recipe)
         m = load_planning_models(task, s, ps)
-        plan = make_planner(ps.planner, planning_model(m.model, ps), ps, slow_model=m.slow,
-                            distance=m.distance, heads=m.heads)  # fmt: skip
-        cost = make_cost(m.model, ps, m.distance, m.heads)
-        ctrl = MPCController(m.model, plan, cost, ps.replan_every)
+        ctrl = make_controller(m.model, ps, planning_model(m.model, ps), m.slow, m.distance,
+                               m.heads, m.actor)  # fmt: skip
         observe, label = observer(m.model), f"{ps.planner} ({s.model})"
     frames: list = []
     r = run_episode(task, ctrl, s.seed, observe=observe, frames=frames)

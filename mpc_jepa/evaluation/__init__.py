@@ -3,6 +3,7 @@
 from mpc_jepa.evaluation.actor import evaluate_actor
 from mpc_jepa.evaluation.closed_loop import evaluate, hard_episode_seeds, observer, summarize
 from mpc_jepa.evaluation.factory import (
+    make_controller,
     make_cost,
     make_planner,
     needs_distance,
@@ -31,6 +32,7 @@ __all__ = [
     "evaluate_actor",
     "foreign_settings",
     "hard_episode_seeds",
+    "make_controller",
     "make_cost",
     "make_planner",
     "needs_distance",

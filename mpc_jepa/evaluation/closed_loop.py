@@ -8,15 +8,13 @@ import numpy as np
 from tqdm import tqdm
 
 from mpc_jepa.control import (
-    ActorPrior,
     CountingModel,
     FrameStack,
-    MPCController,
     Observer,
     observe_physics,
     run_episodes,
 )
-from mpc_jepa.evaluation.factory import make_cost, make_planner, planning_model
+from mpc_jepa.evaluation.factory import make_controller, planning_model
 from mpc_jepa.evaluation.settings import PlanSettings
 from mpc_jepa.models.oracle import OracleModel
 
@@ -66,15 +64,11 @@ def evaluate(
     for chunk in chunks:
         # each episode seeded by its number: results do not depend on order or batching
         seeds = tuple(s.planner_seed + seed + i for i in chunk)
-        prior = ActorPrior(actor) if actor is not None and s.sampling.policy_samples else None
-        kw = dict(slow_model=slow_counting, distance=distance, heads=heads, prior=prior)
-        if batch == 1:
-            one = replace(s, planner_seed=seeds[0])
-            planner = make_planner(s.planner, counting, one, **kw)
-        else:
-            planner = make_planner(s.planner, counting, s, seeds=seeds, **kw)
-        cost = make_cost(model, s, distance, heads)
-        controller = MPCController(counting, planner, cost, s.replan_every, device, prior)
+        # one episode at a time: a single-problem planner seeded as the episode
+        one, seeds = (replace(s, planner_seed=seeds[0]), None) if batch == 1 else (s, seeds)
+        controller = make_controller(
+            model, one, counting, slow_counting, distance, heads, actor, seeds, device
+        )
         episode_seeds = [seed + i for i in chunk]
         observers = [observer(model) for _ in chunk]
         results += run_episodes(

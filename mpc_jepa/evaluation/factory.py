@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mpc_jepa.control import ActorPrior, MPCController
 from mpc_jepa.costs import GoalDistance, ReturnCost
 from mpc_jepa.evaluation.settings import PlanSettings
 from mpc_jepa.models.compiled import CompiledModel
@@ -101,3 +102,26 @@ def make_cost(model, s: PlanSettings, distance=None, heads=None) -> GoalDistance
     return GoalDistance(
         weighting=c.weighting, terminal_weight=c.terminal_weight, project=project, metric=metric
     )
+
+
+def make_controller(
+    model,
+    s: PlanSettings,
+    planning=None,
+    slow_model=None,
+    distance=None,
+    heads=None,
+    actor=None,
+    seeds=None,
+    device="cpu",
+) -> MPCController:
+    """The controller that plans with ``s``: the planner over ``planning`` (default ``model``; a
+    compiled or counting wrapper of it), the cost over ``model``, and with a goal ``actor`` and
+    ``s.sampling.policy_samples`` the actor's proposals (``ActorPrior``, shown each observation).
+    ``seeds``: one planner seed per problem (``make_planner``)."""
+    planning = model if planning is None else planning
+    prior = ActorPrior(actor) if actor is not None and s.sampling.policy_samples else None
+    planner = make_planner(s.planner, planning, s, slow_model=slow_model, distance=distance,
+                           seeds=seeds, heads=heads, prior=prior)  # fmt: skip
+    cost = make_cost(model, s, distance, heads)
+    return MPCController(planning, planner, cost, s.replan_every, device, prior)
