@@ -153,6 +153,28 @@ class ActionSmoothness:
 
 
 @dataclass(frozen=True)
+class ProposalDeviation:
+    """weight * mean_t |a_t - p_t|^2: how far a candidate strays from a proposal p [B, T, A],
+    read from ``source.proposal`` when called (``control.ActorPrior`` keeps its last one). Where
+    the goal cost cannot tell candidates apart (an arm still far from the cube moves no object),
+    the plan keeps to the proposal instead of drifting with the sampling noise."""
+
+    source: object = field(compare=False)
+    weight: float = 1.0
+
+    def __call__(self, latents: Tensor, actions: Tensor) -> Tensor:
+        p = self.source.proposal
+        if p is None:
+            raise ValueError("no proposal to compare with: the prior has not proposed yet")
+        if len(actions) % len(p) or p.shape[1] < actions.shape[1]:
+            raise ValueError(
+                f"proposal {list(p.shape)} does not fit candidates {list(actions.shape)}"
+            )
+        p = p[:, : actions.shape[1]].repeat_interleave(len(actions) // len(p), dim=0)
+        return self.weight * (actions - p.to(actions)).pow(2).sum(-1).mean(-1)
+
+
+@dataclass(frozen=True)
 class StepReachability:
     """weight * sum_t relu(length(z_t -> z_{t+1}) - max_step): a penalty on predicted steps
     longer than any transition can be. With a temporal-distance metric (steps through the data's

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from mpc_jepa.control import ActorPrior, MPCController
-from mpc_jepa.costs import GoalDistance
-from mpc_jepa.evaluation import PlanSettings, make_cost, make_planner
+from mpc_jepa.costs import GoalDistance, ProposalDeviation, SumCost
+from mpc_jepa.evaluation import PlanSettings, make_controller, make_cost, make_planner
 from mpc_jepa.models.learned_distance import LearnedDistance
 from mpc_jepa.models.object_readout import ObjectReadout, fit_object_readout
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
@@ -66,6 +66,25 @@ def test_cem_keeps_the_actors_proposal_when_it_is_best_and_improves_on_it_when_n
     assert plan.cost.item() < 0.5 * proposal_cost.item()
 
 
+def test_where_the_goal_cost_is_flat_the_deviation_keeps_the_plan_on_the_proposal():
+    model, z0 = LinearModel(), torch.zeros(2, 2)
+    prior = ActorPrior(FixedActor(k=5, turn=0.3))
+    prior.observe(z0, torch.tensor([[1.0, 0.0], [0.0, -1.0]]))
+    cfg = CEMConfig(horizon=5, num_samples=32, num_elites=4, num_iters=2, prior_samples=1)
+
+    def flat(latents, actions):  # an arm far from the cube: no candidate moves it
+        return torch.zeros(len(actions))
+
+    drift = CEMPlanner(model, cfg, prior=prior).plan(z0, flat)
+    assert not torch.equal(drift.actions, prior.proposal)  # the noise decides
+    kept = CEMPlanner(model, cfg, prior=prior).plan(z0, SumCost((flat, ProposalDeviation(prior))))
+    assert torch.equal(kept.actions, prior.proposal)
+    with pytest.raises(ValueError, match="does not fit candidates"):
+        ProposalDeviation(prior)(torch.zeros(3, 6, 2), torch.zeros(3, 5, 2))
+    with pytest.raises(ValueError, match="has not proposed yet"):
+        ProposalDeviation(ActorPrior(FixedActor()))(torch.zeros(2, 6, 2), torch.zeros(2, 5, 2))
+
+
 def test_the_controller_shows_the_prior_the_running_problems_and_their_goals():
     model, actor = LinearModel(), FixedActor(k=5)
     prior = ActorPrior(actor)
@@ -73,6 +92,8 @@ def test_the_controller_shows_the_prior_the_running_problems_and_their_goals():
                                 policy_samples=3)  # fmt: skip
     with pytest.raises(ValueError, match="needs the cem planner .* and a prior"):
         make_planner("cem", model, s)
+    with pytest.raises(ValueError, match="prior_weight needs a goal actor proposing"):
+        make_controller(model, s.with_flags(policy_samples=0, prior_weight=1.0))
     planner = make_planner("cem", model, s, prior=prior)
     ctl = MPCController(model, planner, make_cost(model, s), prior=prior)
     goals = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], np.float32)
@@ -137,8 +158,8 @@ def test_planning_with_the_actors_proposals_from_the_command_line(tmp_path, monk
             "16", "--num-iters", "1", "--prior-actor", actor]  # fmt: skip
     assert main(["eval", *cube, *plan, "--episodes", "1"]) == 2  # no --policy-samples
     assert "--prior-actor proposes --policy-samples candidates" in capsys.readouterr().err
-    assert main(["eval", *cube, *plan, "--policy-samples", "4", "--episodes", "2",
-                 "--batch", "2", "--json", "e.json"]) == 0  # fmt: skip
+    assert main(["eval", *cube, *plan, "--policy-samples", "4", "--prior-weight", "1",
+                 "--episodes", "2", "--batch", "2", "--json", "e.json"]) == 0  # fmt: skip
     assert "success" in capsys.readouterr().out
     assert main(["plan", *cube, *plan, "--policy-samples", "4", "--video", "p.mp4"]) == 0
     video = capsys.readouterr().out.split("wrote ")[-1].strip()

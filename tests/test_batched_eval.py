@@ -66,7 +66,15 @@ def _same(a: dict, b: dict, tolerance: float = 1e-4) -> None:
         assert x["final_distance"] == pytest.approx(y["final_distance"], abs=tolerance), (x, y)
 
 
-@pytest.mark.parametrize("name", [*PLANNERS, "hierarchical/landmarks"])
+# the gradient planners' cases take over a minute each here: slow (make test-slow)
+SLOW_CASES = ("grad", "gradcem")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CASES else n
+     for n in [*PLANNERS, "hierarchical/landmarks"]],
+)  # fmt: skip
 def test_batched_evaluation_equals_sequential(name, models):
     fast, slow, distance = models
     planner = name.split("/")[0]

@@ -272,6 +272,7 @@ def test_learned_distance_and_slow_level_from_the_command_line(workdir, monkeypa
     )
 
 
+@pytest.mark.slow  # the whole demo: 90 s here
 def test_demo_maps_the_filmed_goal_and_writes_strict_json(workdir, monkeypatch):
     """The map's star is the filmed episode's goal (episode 0), not the last evaluated one's; the
     results parse under a strict JSON parser (no NaN / Infinity)."""

@@ -6,7 +6,8 @@ the problems it plans (``observe``), and CEM asks it for a sequence (``(z0, T) -
 ``CEMPlanner(prior=...)``): the actor's chunk at the current observation, its last action held to
 fill a horizon longer than the chunk. CEM then samples around it and keeps it, with noisy copies,
 among its candidates; the model and the cost decide (TD-MPC2 mixes its policy's trajectories into
-MPPI the same way).
+MPPI the same way). With ``--prior-weight`` the cost also charges a candidate's deviation from
+the proposal (``costs.ProposalDeviation``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class ActorPrior:
         self.actor = actor
         self.obs: Tensor | None = None
         self.goal: Tensor | None = None
+        self.proposal: Tensor | None = None  # the last sequence proposed [B, T, A]
 
     def observe(self, obs: Tensor, goal: Tensor) -> None:
         """The observations [B, O] and goal observations [B, O] of the problems planned next."""
@@ -42,6 +44,8 @@ class ActorPrior:
             chunk = self.actor.chunk(self.obs.to(z0.device), self.goal.to(z0.device))
         chunk = chunk.clamp(-1.0, 1.0).to(z0.dtype)
         if horizon <= chunk.shape[1]:
-            return chunk[:, :horizon]
-        held = chunk[:, -1:].expand(-1, horizon - chunk.shape[1], -1)
-        return torch.cat([chunk, held], 1)
+            self.proposal = chunk[:, :horizon]
+        else:
+            held = chunk[:, -1:].expand(-1, horizon - chunk.shape[1], -1)
+            self.proposal = torch.cat([chunk, held], 1)
+        return self.proposal

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mpc_jepa.control import ActorPrior, MPCController
-from mpc_jepa.costs import GoalDistance, ReturnCost
+from mpc_jepa.costs import GoalDistance, ProposalDeviation, ReturnCost, SumCost
 from mpc_jepa.evaluation.settings import PlanSettings
 from mpc_jepa.models.compiled import CompiledModel
 from mpc_jepa.models.oracle import OracleModel
@@ -117,11 +117,16 @@ def make_controller(
 ) -> MPCController:
     """The controller that plans with ``s``: the planner over ``planning`` (default ``model``; a
     compiled or counting wrapper of it), the cost over ``model``, and with a goal ``actor`` and
-    ``s.sampling.policy_samples`` the actor's proposals (``ActorPrior``, shown each observation).
+    ``s.sampling.policy_samples`` the actor's proposals (``ActorPrior``, shown each observation),
+    whose deviation the cost charges with ``s.cost.prior_weight``.
     ``seeds``: one planner seed per problem (``make_planner``)."""
     planning = model if planning is None else planning
     prior = ActorPrior(actor) if actor is not None and s.sampling.policy_samples else None
     planner = make_planner(s.planner, planning, s, slow_model=slow_model, distance=distance,
                            seeds=seeds, heads=heads, prior=prior)  # fmt: skip
     cost = make_cost(model, s, distance, heads)
+    if s.cost.prior_weight:
+        if prior is None:
+            raise ValueError("prior_weight needs a goal actor proposing (--prior-actor)")
+        cost = SumCost((cost, ProposalDeviation(prior, s.cost.prior_weight)))
     return MPCController(planning, planner, cost, s.replan_every, device, prior)

@@ -85,10 +85,13 @@ class CostSettings:
     critic_weight: float = 1.0
     """Reward tasks: weight of the critic's value after the horizon in the return cost (0: the
     predicted rewards within the horizon alone)."""
+    prior_weight: float = 0.0
+    """With a goal actor proposing (--prior-actor): weight of a candidate's mean squared
+    deviation from the actor's proposal, added to the cost (0: none)."""
 
     def __post_init__(self):
         _check_choice("goal_metric", self.goal_metric, GOAL_METRICS)
-        _check("CostSettings", vars(self), 0, ("critic_weight",))
+        _check("CostSettings", vars(self), 0, ("critic_weight", "prior_weight"))
 
 
 @dataclass(frozen=True)
