@@ -11,9 +11,10 @@ from mpc_jepa.control import ActorPrior, MPCController
 from mpc_jepa.costs import GoalDistance, ProposalDeviation, SumCost
 from mpc_jepa.evaluation import PlanSettings, make_controller, make_cost, make_planner
 from mpc_jepa.models.learned_distance import LearnedDistance
-from mpc_jepa.models.object_readout import ObjectReadout, fit_object_readout
+from mpc_jepa.models.object_readout import ObjectReadout
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 from mpc_jepa.planners import CEMConfig, CEMPlanner
+from mpc_jepa.training.object_readout import fit_object_readout
 from tests.test_goal_actor import _toy_episodes, _write_dataset
 from tests.test_landmark_graph import StraightLine
 from tests.toy import LinearModel

@@ -27,8 +27,8 @@ from mpc_jepa.data import Dataset, embed_rows, episode_ends
 from mpc_jepa.models.checkpoints import save_distance
 from mpc_jepa.models.landmark_graph import LandmarkGraph, select_landmarks
 from mpc_jepa.models.learned_distance import LearnedDistance
-from mpc_jepa.models.object_readout import fit_object_readout
 from mpc_jepa.models.temporal_distance import TemporalDistance
+from mpc_jepa.training.object_readout import fit_object_readout
 from mpc_jepa.training.schedules import cosine_schedule
 
 
