@@ -49,6 +49,36 @@ def test_the_prior_is_the_actors_chunk_with_its_last_action_held():
         prior.observe(torch.zeros(2, 2), torch.zeros(3, 2))
 
 
+class WavyChunks:
+    """A goal actor whose chunks change with the observation (some past the bounds)."""
+
+    k = 3
+
+    def chunk(self, obs, goal):
+        j = torch.arange(1, self.k + 1, dtype=obs.dtype)[None, :, None]  # [1, k, 1]
+        return 1.5 * torch.sin(obs[:, None, :] * j + j)  # [B, k, 2]
+
+
+def test_a_plan_that_keeps_the_proposal_acts_as_the_actor_alone():
+    """The proposal's first action is the actor controller's (temporal ensembling of the chunks
+    made so far, clamped), also after a finished episode leaves the batch."""
+    from mpc_jepa.control import ActorController
+
+    alone, prior = ActorController(WavyChunks()), ActorPrior(WavyChunks())
+    goals = np.zeros((3, 2), np.float32)
+    alone.reset_batch(goals)
+    prior.reset()
+    for t in range(6):
+        rows = [0, 1, 2] if t < 3 else [0, 2]  # episode 1 ends after 3 steps
+        every = np.float32(t + np.arange(6).reshape(3, 2) / 7)  # [3, 2]: each episode its own
+        obs = torch.as_tensor(every[rows])
+        prior.observe(obs, torch.as_tensor(goals[rows]), rows, t)
+        proposed = prior(obs, 5)
+        acted = alone.act_batch(every)
+        np.testing.assert_allclose(proposed[:, 0].numpy(), acted[rows], atol=1e-6)
+        assert proposed.abs().max() <= 1.0 and torch.equal(proposed[:, 3], proposed[:, 2])
+
+
 def test_cem_keeps_the_actors_proposal_when_it_is_best_and_improves_on_it_when_not():
     model, z0 = LinearModel(), torch.zeros(1, 2)
     goal = torch.tensor([[0.5, 0.0]])

@@ -46,6 +46,8 @@ class MPCController:
         cost without a goal, which all N share)."""
         self.rows: list[int] | None = None  # the problems planned (None: all)
         self.goal_obs = None  # [N, *O], for the prior
+        if self.prior is not None:
+            self.prior.reset()
         if goal_obs is None:
             self.cost, self.plan_, self.t = self.base_cost, None, 0
             return
@@ -87,7 +89,7 @@ class MPCController:
             if self.prior is not None:
                 if self.goal_obs is None:
                     raise ValueError("a prior that reads observations needs goal observations")
-                self.prior.observe(x, self.goal_obs[rows])
+                self.prior.observe(x, self.goal_obs[rows], rows, self.t)
             with torch.no_grad():
                 z0 = self.model.encode(x)  # [R, *Z]
             init = self.plan_.shifted(self.replan_every) if self.plan_ is not None else None
