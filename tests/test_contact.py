@@ -49,7 +49,7 @@ class _Replay:
         self.actions, self.row = actions, start
 
     def reset(self, goal):
-        pass
+        """A replay has no use for the goal."""
 
     def act(self, obs):
         self.row += 1

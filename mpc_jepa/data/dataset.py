@@ -117,6 +117,13 @@ class Dataset:
         s, f = self.episode_starts[e], self.episode_starts[e + 1]
         return {k: np.asarray(v[s:f]) for k, v in self.arrays.items() if k != "episode_starts"}
 
+    def rows(self, episodes) -> np.ndarray:
+        """The row indices [n] of ``episodes`` (episode indices), in their order."""
+        starts = self.episode_starts
+        return np.concatenate(
+            [np.arange(starts[e], starts[e + 1]) for e in np.asarray(episodes)] or [np.arange(0)]
+        )
+
     def split(self, val_fraction: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Disjoint (train, held-out) episode indices; held-out gets ceil(val_fraction * E) >= 1."""
         if not 0 < val_fraction < 1:

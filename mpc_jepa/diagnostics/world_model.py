@@ -81,9 +81,7 @@ def geometry_report(
     rng = np.random.default_rng(seed)
 
     def rows_of(eps):
-        rows = np.concatenate(
-            [np.arange(dataset.episode_starts[e], dataset.episode_starts[e + 1]) for e in eps]
-        )
+        rows = dataset.rows(eps)
         return np.sort(rng.choice(rows, size=min(num_rows, len(rows)), replace=False))
 
     tr, te = rows_of(train_eps), rows_of(val_eps)

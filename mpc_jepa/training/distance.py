@@ -195,9 +195,7 @@ def train_distance(
         raise ValueError(f"steps must be >= 1 to train a learned distance, got {config.steps}")
     metric, graph, metrics = train_distance_and_graph(dataset, fast, config, step_scale, progress)
     train_eps, _ = dataset.split(0.1, seed=config.seed)
-    rows = np.concatenate(
-        [np.arange(dataset.episode_starts[e], dataset.episode_starts[e + 1]) for e in train_eps]
-    )
+    rows = dataset.rows(train_eps)
     rng = np.random.default_rng(config.seed)
     rows = rng.permutation(rows)[:READOUT_ROWS]
     objects, fit = fit_object_readout(fast, dataset, rows, device=config.device)

@@ -24,9 +24,7 @@ from mpc_jepa.training.schedules import cosine_schedule
 
 def dataset_stats(dataset: Dataset, episodes: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and std [S] of the state observations of ``episodes``."""
-    rows = np.concatenate(
-        [np.arange(dataset.episode_starts[e], dataset.episode_starts[e + 1]) for e in episodes]
-    )
+    rows = dataset.rows(episodes)
     x = np.asarray(dataset["states"])[rows]
     return torch.as_tensor(x.mean(0)), torch.as_tensor(x.std(0))
 

@@ -72,9 +72,7 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
     train_eps, val_eps = ds.split()  # the fast model's own held-out episodes
     segments = select_segments(ds, val_eps, SEGMENTS)
     rng = np.random.default_rng(0)
-    train_rows = np.concatenate(
-        [np.arange(ds.episode_starts[e], ds.episode_starts[e + 1]) for e in train_eps]
-    )
+    train_rows = ds.rows(train_eps)
     probe = fit_position_probe(fast, ds, np.sort(rng.choice(train_rows, 20000, replace=False)))
     rows = {f"{dataset} / probe": probe_errors(fast, ds, segments, probe)}
     print(f"{dataset} probe: {rows[f'{dataset} / probe']}", flush=True)
