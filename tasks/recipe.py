@@ -20,6 +20,8 @@ class TrainingRecipe:
     """The fast JEPA's latent size (an arm with a cube needs more than a point)."""
     hidden: int = 128
     """The fast JEPA's hidden width."""
+    object_gain: float = 0.0
+    """The fast JEPA's object slot (``WorldModelConfig.object_gain``; 0: none)."""
     train_steps: int = 0
     """Fast-model optimiser steps (0: the caller's default)."""
     landmarks: int = 500

@@ -33,13 +33,23 @@ def mlp(in_dim: int, hidden: int, out_dim: int, depth: int) -> nn.Sequential:
 
 
 class MLPEncoder(nn.Module):
-    """State-vector encoder: normalise with dataset statistics, then an MLP.
+    """State-vector encoder: normalise with dataset statistics, then an MLP; optionally an object
+    slot after it.
+
+    The object slot is the standardised object dimensions themselves (``object_dims``, found in the
+    data: ``goal_actor.object_dims``) times ``object_gain``, appended to the MLP's embedding. A
+    learned embedding resolves a cube to about 3 cm, under OGBench's 4 cm success radius, and its
+    distance is dominated by the arm (docs/notes/2026-12-08-cube-contact-and-the-actors-proposals.md):
+    the slot keeps the object's pose in the embedding at the data's own resolution, where no
+    training signal can blur or collapse it. The predictor still has to predict it (contact).
 
     Args:
         obs_dim: S, the state observation size.
-        latent_dim: D, the embedding size.
+        latent_dim: D, the MLP's embedding size (the encoder's output is D + K with a slot).
         mean, std: [S] dataset statistics for input normalisation.
-    Shapes: forward [B, S] -> [B, D] (any leading dims are kept).
+        object_dims: the K observation indices of the slot (() for none).
+        object_gain: latent units per data standard deviation of an object dimension.
+    Shapes: forward [B, S] -> [B, D + K] (any leading dims are kept).
     """
 
     def __init__(
@@ -50,14 +60,30 @@ class MLPEncoder(nn.Module):
         std: Tensor,
         hidden: int = 256,
         depth: int = 2,
+        object_dims: tuple[int, ...] = (),
+        object_gain: float = 1.0,
     ):
         super().__init__()
+        if any(not 0 <= int(i) < obs_dim for i in object_dims) or len(set(object_dims)) < len(
+            object_dims
+        ):
+            raise ValueError(
+                f"object_dims must be distinct indices in [0, {obs_dim}), got {object_dims}"
+            )
+        if object_dims and not object_gain > 0:
+            raise ValueError(f"object_gain must be > 0, got {object_gain}")
         self.obs_shape = (obs_dim,)
         self.norm = Normalizer(mean, std)
         self.net = mlp(obs_dim, hidden, latent_dim, depth)
+        self.slot_dim, self.object_gain = len(object_dims), float(object_gain)
+        if object_dims:  # a buffer only with a slot: checkpoints without one load unchanged
+            self.register_buffer("object_index", torch.as_tensor(object_dims, dtype=torch.long))
 
     def forward(self, obs: Tensor) -> Tensor:
-        return self.net(self.norm(obs))
+        x = self.norm(obs)
+        if not self.slot_dim:
+            return self.net(x)
+        return torch.cat([self.net(x), self.object_gain * x[..., self.object_index]], dim=-1)
 
     @torch.no_grad()
     def renormalize(self, mean: Tensor, std: Tensor) -> None:

@@ -20,7 +20,7 @@ class WorldModelConfig:
     obs_type: Literal["state", "pixels"] = "state"
     """Observation type the encoder reads."""
     latent_dim: int = 16
-    """Embedding size D."""
+    """Embedding size D (its learned part: an object slot adds its K dims after it)."""
     hidden: int = 128
     """Hidden width of the encoder MLP and of the predictor (128 keeps planning at ~50 Hz on a
     CPU)."""
@@ -37,6 +37,13 @@ class WorldModelConfig:
     keypoint encoder)."""
     ema_target: bool = True
     """Keep an EMA copy of the encoder to produce prediction targets (BYOL/JEPA style)."""
+    object_gain: float = 0.0
+    """State encoders: > 0 appends an object slot to the embedding (``MLPEncoder``): the object
+    dimensions, standardised, times this gain (latent units per data std; one step of the
+    reachability geometry is ``reach_step``). 0: no slot."""
+    object_dims: tuple[int, ...] = ()
+    """The slot's observation indices; empty with a gain > 0: found in the training data
+    (``goal_actor.object_dims``: at rest in most steps) when training starts."""
 
     def __post_init__(self):
         for name in ("latent_dim", "hidden", "depth", "history", "cnn_width"):
@@ -44,6 +51,12 @@ class WorldModelConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.obs_type not in ("state", "pixels"):
             raise ValueError(f"obs_type must be 'state' or 'pixels', got {self.obs_type!r}")
+        if self.object_gain < 0:
+            raise ValueError(
+                f"object_gain must be >= 0 (0: no object slot), got {self.object_gain}"
+            )
+        if self.object_gain > 0 and self.obs_type != "state":
+            raise ValueError("an object slot (object_gain > 0) needs state observations")
         if self.pixel_encoder not in ("keypoints", "cnn"):
             raise ValueError(
                 f"pixel_encoder must be 'keypoints' or 'cnn', got {self.pixel_encoder!r}"
@@ -55,7 +68,9 @@ class JEPAWorldModel(nn.Module):
 
     Attributes:
         action_dim: A.
-        latent_dim: D.
+        latent_dim: D, the whole embedding (an object slot's K dims included).
+        learned_dim: its learned part, the first D - K dims (the reachability geometry shapes
+        these; the slot is fixed).
         target_encoder: EMA copy of ``encoder`` (or None): gives stop-gradient prediction targets.
     """
 
@@ -69,6 +84,8 @@ class JEPAWorldModel(nn.Module):
         self.predictor = predictor
         self.action_dim = int(action_dim)
         self.latent_dim = int(predictor.out.out_features)
+        # the embedding's learned part (its first dims); an object slot follows it
+        self.learned_dim = self.latent_dim - int(getattr(encoder, "slot_dim", 0))
         self.obs_shape = tuple(encoder.obs_shape)
         self.target_encoder = copy.deepcopy(encoder).requires_grad_(False) if ema_target else None
 
@@ -85,9 +102,13 @@ class JEPAWorldModel(nn.Module):
         if config.obs_type == "state":
             if mean is None:
                 mean, std = torch.zeros(obs_dim_or_size), torch.ones(obs_dim_or_size)
-            encoder = MLPEncoder(
-                obs_dim_or_size, config.latent_dim, mean, std, config.hidden, config.depth
-            )
+            if config.object_gain > 0 and not config.object_dims:
+                raise ValueError(
+                    "object_gain > 0 needs object_dims (training finds them in the data)"
+                )
+            slot = tuple(config.object_dims) if config.object_gain > 0 else ()
+            encoder = MLPEncoder(obs_dim_or_size, config.latent_dim, mean, std, config.hidden,
+                                 config.depth, slot, config.object_gain or 1.0)  # fmt: skip
         elif config.pixel_encoder == "keypoints":
             encoder = KeypointEncoder(
                 obs_dim_or_size,
@@ -101,8 +122,9 @@ class JEPAWorldModel(nn.Module):
             encoder = CNNEncoder(
                 obs_dim_or_size, config.latent_dim, config.history, config.cnn_width
             )
+        latent_dim = config.latent_dim + getattr(encoder, "slot_dim", 0)
         predictor = Predictor(
-            config.latent_dim, action_dim, config.hidden, config.depth, config.conditioning
+            latent_dim, action_dim, config.hidden, config.depth, config.conditioning
         )
         return cls(encoder, predictor, action_dim, ema_target=config.ema_target)
 

@@ -129,7 +129,9 @@ def ensure_models(
     if fast is None or unfinished:
         steps = recipe.train_steps or train_steps
         cfg = TrainConfig(steps=steps, rollout_steps=recipe.rollout_steps)
-        model_cfg = WorldModelConfig(latent_dim=recipe.latent_dim, hidden=recipe.hidden)
+        model_cfg = WorldModelConfig(
+            latent_dim=recipe.latent_dim, hidden=recipe.hidden, object_gain=recipe.object_gain
+        )
         fast = train(ds, paths.fast, cfg, model_cfg, resume=unfinished, progress=progress).model
     learned = None
     if distance:

@@ -42,14 +42,15 @@ def learn_with_recipe(s: LearnSettings, given: set[str] | None, recipe) -> Learn
 
 def train_recipe_defaults(recipe, level: str, obs_type: str, given: set[str] | None) -> dict:
     """The ``train`` options (flat names, as the command line spells them) the recipe sets and
-    the user left out: fast state model: rollout steps, latent size, width and steps where the
-    recipe sets them; learned distance: landmarks. So the README's plain commands train
-    the models the benchmarks use."""
+    the user left out: fast state model: rollout steps, latent size, width, object slot and
+    steps where the recipe sets them; learned distance: landmarks. So the README's plain commands
+    train the models the benchmarks use."""
     if level == "fast" and obs_type == "state":
         wanted = {
             "rollout_steps": recipe.rollout_steps,
             "latent_dim": recipe.latent_dim,
             "hidden": recipe.hidden,
+            "object_gain": recipe.object_gain,
         }
         if recipe.train_steps:
             wanted["steps"] = recipe.train_steps

@@ -53,11 +53,12 @@ def compute_losses(
     # [B, T+1, D]
     target = model.encode_target(obs) if model.target_encoder is not None else z.detach()
     pred = model.rollout(z[:, 0], actions)  # [B, T+1, D]
-    d = z.shape[-1]
     # errors measured in units of one step
     scale = cfg.reach_step**2 if cfg.reach_weight > 0 else 1.0
     losses = {"pred": (pred[:, 1:] - target[:, 1:]).pow(2).sum(-1).mean() / scale}
-    flat = z.reshape(-1, d)  # [B*(T+1), D]
+    # the regularisers and the geometry shape the learned dims only: an object slot is fixed
+    learned = z[..., : model.learned_dim]  # [B, T+1, D']
+    flat = learned.reshape(-1, learned.shape[-1])  # [B*(T+1), D']
     if cfg.var_weight > 0:
         losses["var"] = cfg.var_weight * vicreg_variance(
             flat / (cfg.reach_step * 10 if cfg.reach_weight > 0 else 1.0)
@@ -65,7 +66,9 @@ def compute_losses(
     if cfg.cov_weight > 0:
         losses["cov"] = cfg.cov_weight * vicreg_covariance(flat)
     if cfg.smooth_weight > 0:
-        losses["smooth"] = cfg.smooth_weight * (z[:, 1:] - z[:, :-1]).pow(2).sum(-1).mean() / scale
+        losses["smooth"] = (
+            cfg.smooth_weight * (learned[:, 1:] - learned[:, :-1]).pow(2).sum(-1).mean() / scale
+        )
     if cfg.inverse_weight > 0 and "inverse" in aux:
         a_hat = aux["inverse"](torch.cat([z[:, :-1], z[:, 1:]], dim=-1))  # [B, T, A]
         losses["inverse"] = cfg.inverse_weight * (a_hat - actions).pow(2).mean()
@@ -85,9 +88,9 @@ def compute_losses(
             y = (1.0 - cfg.shaping_gamma) * rewards + cfg.shaping_gamma * c_next
         losses["value"] = cfg.value_weight * (c - y).pow(2).mean()
     if cfg.reach_weight > 0:
-        losses["reach_local"] = cfg.reach_local_weight * reach_local(z, cfg.reach_step)
+        losses["reach_local"] = cfg.reach_local_weight * reach_local(learned, cfg.reach_step)
         losses["reach_spread"] = cfg.reach_weight * reach_spread(
-            z[:, 0], cfg.reach_step, cfg.reach_horizon
+            learned[:, 0], cfg.reach_step, cfg.reach_horizon
         )
     losses["total"] = sum(losses.values())
     return losses

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ from mpc_jepa.data import Dataset, WindowSampler, obs_tensor
 from mpc_jepa.data.dataset import check_finite
 from mpc_jepa.errors import NonFiniteError
 from mpc_jepa.models.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
+from mpc_jepa.models.goal_actor import object_dims
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 from mpc_jepa.resources import check_memory
 from mpc_jepa.training import distributed
@@ -39,6 +40,21 @@ def batch_bytes(dataset: Dataset, config: TrainConfig, model_config: WorldModelC
     return 16 * config.batch_size * window * (obs + width)
 
 
+def with_object_dims(config: WorldModelConfig, dataset: Dataset) -> WorldModelConfig:
+    """``config`` with its object slot's dimensions found in ``dataset`` (the object dims the data
+    shows: ``goal_actor.object_dims``) when it asks for a slot without naming them."""
+    if config.object_gain <= 0 or config.object_dims:
+        return config
+    states = torch.as_tensor(np.array(dataset["states"]))
+    found = object_dims(states, torch.as_tensor(np.array(dataset.episode_starts)))
+    if not bool(found.any()):
+        raise ValueError(
+            f"object_gain={config.object_gain}: the dataset {str(dataset.path)!r} shows no object "
+            "dimension (every dimension moves at almost every step); train without a slot"
+        )
+    return replace(config, object_dims=tuple(torch.nonzero(found).ravel().tolist()))
+
+
 class TrainingRun:
     """One training run's state (what ``--resume`` restores) and its update and checkpoint steps."""
 
@@ -46,6 +62,7 @@ class TrainingRun:
         self, dataset: Dataset, out: Path, config: TrainConfig, model_config: WorldModelConfig
     ):
         out.parent.mkdir(parents=True, exist_ok=True)
+        model_config = with_object_dims(model_config, dataset)
         self.dataset, self.out, self.config, self.model_config = dataset, out, config, model_config
         self.info = distributed.init_from_env(config.device)
         self.device = distributed.rank_device(config.device, self.info)
@@ -72,7 +89,7 @@ class TrainingRun:
         action_dim = dataset.meta["action_dim"]
         self.model = JEPAWorldModel.build(model_config, size, action_dim, mean, std).to(self.device)
         # auxiliary heads, trained with the model and then dropped
-        self.aux = auxiliary_heads(config, model_config.latent_dim, action_dim).to(self.device)
+        self.aux = auxiliary_heads(config, self.model.latent_dim, action_dim).to(self.device)
         self.params = [*self.model.encoder.parameters(), *self.model.predictor.parameters()]
         self.params += [p for p in self.aux.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
