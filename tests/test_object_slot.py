@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from mpc_jepa.models.checkpoints import load_world_model, read_checkpoint, save_checkpoint
+from mpc_jepa.models.goal_actor import object_dims, slot_dims, two_state_dims
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 from mpc_jepa.training import TrainConfig, train
 from tests.test_goal_actor import _toy_episodes, _write_dataset
@@ -46,6 +47,22 @@ def test_a_slot_needs_indices_inside_the_observation():
         JEPAWorldModel.build(WorldModelConfig(object_gain=1.0), 3, 2)
     with pytest.raises(ValueError, match=r"distinct indices in \[0, 3\), got \(1, 5\)"):
         JEPAWorldModel.build(WorldModelConfig(object_gain=1.0, object_dims=(1, 5)), 3, 2)
+
+
+def test_a_switch_at_rest_is_an_object_dim_but_not_the_slots():
+    """A contact reading (0 or 1, flipping now and then) is at rest in most steps, like the
+    object; the slot leaves it to the learned part. The object, resting on a floor most of the
+    time (its minimum) but carried anywhere above it, stays in the slot."""
+    states, _, starts, carried = _toy_episodes(episodes=30)
+    contact = carried.astype(np.float32)[:, None]  # 1 while carried
+    floor = np.where(carried[:, None], np.abs(states[:, 2:3]) + 0.1, 0.0).astype(np.float32)
+    x = torch.as_tensor(np.concatenate([states, contact, floor], 1))  # [N, 5]
+    s = torch.as_tensor(starts)
+    assert object_dims(x, s).tolist() == [False, False, True, True, True]
+    assert two_state_dims(x).tolist() == [False, False, False, True, False]
+    assert slot_dims(x, s).tolist() == [False, False, True, False, True]
+    with pytest.raises(ValueError, match="need states"):
+        two_state_dims(torch.zeros(0, 3))
 
 
 def test_training_finds_the_object_and_learns_to_carry_it(tmp_path):

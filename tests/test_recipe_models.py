@@ -29,6 +29,7 @@ def test_ogbench_recipes_size_the_models_to_the_body():
     maze = tasks.load("ogbench:pointmaze-medium-navigate-v0", seed=0).recipe
     assert (cube.latent_dim, cube.train_steps, cube.landmarks) == (32, 5000, 2000)
     assert (maze.latent_dim, maze.train_steps, maze.landmarks) == (16, 0, 500)
+    assert (cube.object_gain, maze.object_gain) == (0.3, 0.0)  # an object slot for the arm's cube
     assert maze.collect_episodes == 1000 and cube.collect_length == 1000  # OGBench's sizes kept
 
 
@@ -46,10 +47,11 @@ def test_train_command_fills_only_what_the_user_left_out():
         "rollout_steps": 16,
         "latent_dim": 32,
         "hidden": 128,
+        "object_gain": 0.3,
         "steps": 5000,
     }
     # given options win, abbreviated or not; a value equal to the default counts as given
-    given = defaults("--task", cube, "--latent-dim", "16", "--rollout=4")
+    given = defaults("--task", cube, "--latent-dim", "16", "--rollout=4", "--object-gain", "0")
     assert given == {"hidden": 128, "steps": 5000}
     assert defaults("--level", "distance", "--task", cube) == {"distance_landmarks": 2000}
     assert defaults("--level", "slow", "--task", cube) == {}  # the slow predictor has no landmarks

@@ -3,12 +3,13 @@
 A goal observation hands out the whole scene, the arm's pose included; OGBench's goals carry an
 arbitrary arm pose, so a latent distance to the goal pulls the arm toward a pose the task never
 asks for. The objects are what a manipulation goal is about. Which dimensions they occupy is
-learned from the data (``goal_actor.object_dims``: at rest in most steps), and a ridge map from
-the fast model's latent to those dimensions (standardised by the data's spread), fit on the
-dataset's rows after the model is trained (``training.object_readout``), reads them off predicted
-latents: the cost
-``--goal-metric objects`` compares the readout of the plan's latents with the goal's. The model
-is untouched (a frozen readout, not a reconstruction loss).
+learned from the data (``goal_actor.slot_dims``: at rest in most steps, not a switch such as a
+gripper's contact reading), and a ridge map from the fast model's latent to those dimensions
+(standardised by the data's spread), fit on the dataset's rows after the model is trained
+(``training.object_readout``), reads them off predicted latents: the cost ``--goal-metric
+objects`` compares the readout of the plan's latents with the goal's. The model is untouched (a
+frozen readout, not a reconstruction loss); over a model with an object slot the readout is
+the slot itself, to rounding.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class WorldModelConfig:
     reachability geometry is ``reach_step``). 0: no slot."""
     object_dims: tuple[int, ...] = ()
     """The slot's observation indices; empty with a gain > 0: found in the training data
-    (``goal_actor.object_dims``: at rest in most steps) when training starts."""
+    (``goal_actor.slot_dims``: at rest in most steps, not a switch) when training starts."""
 
     def __post_init__(self):
         for name in ("latent_dim", "hidden", "depth", "history", "cnn_width"):

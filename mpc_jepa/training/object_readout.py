@@ -1,5 +1,6 @@
 """Fit the object readout (``models.object_readout``) over a trained fast model: a ridge map from
-its latent to the object dimensions the data shows (``goal_actor.object_dims``)."""
+its latent to the objects' dimensions the data shows (``goal_actor.slot_dims``: at rest in most
+steps, not a switch; the same dimensions an object slot keeps)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 import torch
 
 from mpc_jepa.data import Dataset, embed_rows
-from mpc_jepa.models.goal_actor import object_dims
+from mpc_jepa.models.goal_actor import slot_dims
 from mpc_jepa.models.object_readout import ObjectReadout
 
 
@@ -19,7 +20,7 @@ def fit_object_readout(
     held out of the fit. (None, {})
     when the data shows no object dimension (an agent alone: every dimension moves)."""
     states = torch.as_tensor(np.array(dataset["states"]))  # a copy: the file is read-only
-    dims = object_dims(states, torch.as_tensor(np.array(dataset.episode_starts)))
+    dims = slot_dims(states, torch.as_tensor(np.array(dataset.episode_starts)))
     if not bool(dims.any()):
         return None, {}
     rows = np.asarray(rows)

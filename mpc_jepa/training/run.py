@@ -14,7 +14,7 @@ from mpc_jepa.data import Dataset, WindowSampler, obs_tensor
 from mpc_jepa.data.dataset import check_finite
 from mpc_jepa.errors import NonFiniteError
 from mpc_jepa.models.checkpoints import CheckpointError, read_checkpoint, save_checkpoint
-from mpc_jepa.models.goal_actor import object_dims
+from mpc_jepa.models.goal_actor import slot_dims
 from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 from mpc_jepa.resources import check_memory
 from mpc_jepa.training import distributed
@@ -41,12 +41,12 @@ def batch_bytes(dataset: Dataset, config: TrainConfig, model_config: WorldModelC
 
 
 def with_object_dims(config: WorldModelConfig, dataset: Dataset) -> WorldModelConfig:
-    """``config`` with its object slot's dimensions found in ``dataset`` (the object dims the data
-    shows: ``goal_actor.object_dims``) when it asks for a slot without naming them."""
+    """``config`` with its object slot's dimensions found in ``dataset`` (``goal_actor.slot_dims``:
+    at rest in most steps, not a switch) when it asks for a slot without naming them."""
     if config.object_gain <= 0 or config.object_dims:
         return config
     states = torch.as_tensor(np.array(dataset["states"]))
-    found = object_dims(states, torch.as_tensor(np.array(dataset.episode_starts)))
+    found = slot_dims(states, torch.as_tensor(np.array(dataset.episode_starts)))
     if not bool(found.any()):
         raise ValueError(
             f"object_gain={config.object_gain}: the dataset {str(dataset.path)!r} shows no object "

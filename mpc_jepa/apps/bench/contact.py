@@ -43,6 +43,10 @@ FOLLOWERS = {  # row label: (lookahead, planner settings); the actor row has no 
         10,
         dict(planner="cem", horizon=10),
     ),
+    "iCEM on the JEPA, latent distance, lookahead 5, horizon 5, 512 samples x 4 iterations": (
+        5,
+        dict(planner="cem", horizon=5, num_samples=512, num_elites=32, num_iters=4),
+    ),
     ACTOR_FOLLOWER: (None, {}),
 }
 
@@ -54,12 +58,14 @@ def bench_contact(s: BenchSettings) -> dict:
     fresh = {}
     for dataset in datasets:
         fresh.update(_dataset_rows(dataset, labels, s))
-    rows = {**stored_section(s.out, "contact").get("rows", {}), **fresh}
+    old = stored_section(s.out, "contact")  # read after the run: notes added meanwhile are kept
+    rows = {**old.get("rows", {}), **fresh}
     order = [f"{d} / {k}" for d in CONTACT_DATASETS for k in ("probe", *FOLLOWERS)]
     return {
         "command": "mpc-jepa bench --sections contact [--contact-datasets D] [--contact-runs R]",
         "protocol": f"{SEGMENTS} pick-and-place segments of held-out episodes; success: every "
         f"cube within {TOLERANCE} m of the dataset's, {SLACK} steps after the segment's end",
+        "notes": old.get("notes", []),
         "rows": ordered(rows, order),
     }
 
@@ -112,7 +118,8 @@ def contact_table(r: dict, section) -> list[str]:
         f"Protocol: {r['protocol']}. Followers aim at the dataset's own future (perfect "
         "subgoals), so a failure is the fast level's.",
     )
-    parts = section("Contact: following a pick-and-place through the model", r, cols, intro)
+    title = "Contact: following a pick-and-place through the model"
+    parts = section(title, r, cols, (*intro, *r.get("notes", ())))
     probes = []
     for k, v in r["rows"].items():
         if k.endswith("/ probe"):

@@ -109,7 +109,8 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
             row.pop("episodes_success")
         else:
             ps, actor = plans[label], None
-            settings = ps.flags()
+            # the models are part of a run's settings: stored episodes of another model are rerun
+            settings = {**ps.flags(), "fast": fingerprint(fast)}
             if label == PRIOR_RUN:
                 actor = _full_actor(task, paths)
                 settings["prior_actor"] = {"fingerprint": fingerprint(actor)}
