@@ -13,6 +13,7 @@ from mpc_jepa.apps.bench.report import write_results
 from mpc_jepa.apps.bench.settings import BenchSettings
 from mpc_jepa.evaluation import PlanSettings, summarize
 from mpc_jepa.files import write_json
+from mpc_jepa.models.world_model import JEPAWorldModel, WorldModelConfig
 
 
 def _episode(i: int) -> dict:
@@ -58,6 +59,24 @@ def test_resume_runs_only_missing_episodes(tmp_path, monkeypatch):
     calls.clear()
     section._resume(task, run, other, "d", "flat CEM", s)
     assert calls == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+
+
+def test_a_retrained_model_reruns_its_rows(tmp_path, monkeypatch):
+    """Stored episodes carry the fast model's fingerprint: another model's are not read back."""
+    monkeypatch.chdir(tmp_path)
+    task = SimpleNamespace(num_tasks=1)
+    s = BenchSettings(ogbench_episodes=2, ogbench_batch=2)
+    ps = PlanSettings(planner="cem")
+    calls = []
+
+    def run(total, chunk):
+        calls.append(list(chunk))
+        return {"episodes": [{"success": True} for _ in chunk]}
+
+    models = [JEPAWorldModel.build(WorldModelConfig(latent_dim=4, hidden=8), 3, 2) for _ in "ab"]
+    for model in (models[0], models[0], models[1]):
+        section._resume(task, run, section.run_settings(ps, model), "d", "flat CEM", s)
+    assert calls == [[0, 1], [0, 1]]  # the same model's episodes were read back, not the other's
 
 
 def test_report_table_has_baselines_and_per_task_success(tmp_path):

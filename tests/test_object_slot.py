@@ -89,3 +89,16 @@ def test_training_finds_the_object_and_learns_to_carry_it(tmp_path):
     model_error = np.abs(predicted - moved).mean()
     copy_error = np.abs(states[t, 2] - moved).mean()
     assert model_error < 0.3 * copy_error, (model_error, copy_error)
+
+
+def test_data_without_objects_has_no_slot(tmp_path):
+    """A slot asked of data where every dimension moves at almost every step: refused by name."""
+    from mpc_jepa.training.run import with_object_dims
+
+    states, actions, starts, _ = _toy_episodes(episodes=10)
+    states[:, 2] = states[:, 0] + 0.01 * np.arange(len(states))  # the "object" moves every step
+    ds = _write_dataset(tmp_path / "toy", states, actions, starts)
+    with pytest.raises(ValueError, match="shows no object dimension"):
+        with_object_dims(WorldModelConfig(object_gain=0.3), ds)
+    kept = WorldModelConfig(object_gain=0.3, object_dims=(2,))  # named: kept as given
+    assert with_object_dims(kept, ds) is kept

@@ -109,8 +109,7 @@ def _dataset_rows(dataset: str, labels: list[str], s: BenchSettings) -> dict:
             row.pop("episodes_success")
         else:
             ps, actor = plans[label], None
-            # the models are part of a run's settings: stored episodes of another model are rerun
-            settings = {**ps.flags(), "fast": fingerprint(fast)}
+            settings = run_settings(ps, fast)
             if label == PRIOR_RUN:
                 actor = _full_actor(task, paths)
                 settings["prior_actor"] = {"fingerprint": fingerprint(actor)}
@@ -163,6 +162,12 @@ def versus(alone: list[bool], planned: list[bool]) -> dict:
         "broke": pairs.count((True, False)),
         "neither": pairs.count((False, False)),
     }
+
+
+def run_settings(ps: PlanSettings, fast) -> dict:
+    """What a planning row's stored episodes must share to be reused: the planner's settings and
+    the fast model (its fingerprint), so that a retrained model's row is rerun, not read back."""
+    return {**ps.flags(), "fast": fingerprint(fast)}
 
 
 def _resume(task, run, settings: dict, dataset: str, label: str, s) -> list[dict]:
