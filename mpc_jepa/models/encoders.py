@@ -37,7 +37,7 @@ class MLPEncoder(nn.Module):
     slot after it.
 
     The object slot is the standardised object dimensions themselves (``object_dims``, found in the
-    data: ``goal_actor.object_dims``) times ``object_gain``, appended to the MLP's embedding. A
+    data: ``goal_actor.slot_dims``) times ``object_gain``, appended to the MLP's embedding. A
     learned embedding resolved a cube to about 3 cm, near OGBench's 4 cm success radius (notes,
     2026-12-08): the slot keeps the object's pose in the embedding at the data's own resolution,
     where no training signal can blur or collapse it. The predictor still has to predict it.
